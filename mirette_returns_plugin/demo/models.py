@@ -1,0 +1,125 @@
+"""The demo shop's own tables: a small marketplace of artists.
+
+Nothing here knows about the plugin; the plugin sees these rows only through
+:class:`~mirette_returns_plugin.demo.adapter.DemoShopAdapter`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ..models import UTCDateTime
+
+
+class ShopBase(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=ShopBase)
+
+MONEY = sa.Numeric(10, 2)
+
+
+class Account(db.Model):
+    __tablename__ = "shop_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    locale: Mapped[str] = mapped_column(sa.String(8), default="en")
+    is_support: Mapped[bool] = mapped_column(default=False)
+    artist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shop_artist.id"))
+    artist: Mapped[ArtistProfile | None] = relationship()
+
+
+class ArtistProfile(db.Model):
+    __tablename__ = "shop_artist"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    craft: Mapped[str] = mapped_column(sa.String(200), default="")
+    return_window_days: Mapped[int | None] = mapped_column(default=14)
+    refunds_delivery: Mapped[bool] = mapped_column(default=False)
+    return_shipping_paid_by: Mapped[str] = mapped_column(sa.String(10), default="buyer")
+    restocking_fee_percent: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=Decimal("0"))
+    policy_text: Mapped[str] = mapped_column(sa.Text, default="")
+    products: Mapped[list[Product]] = relationship(back_populates="artist")
+
+
+class Product(db.Model):
+    __tablename__ = "shop_product"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artist_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_artist.id"))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    image: Mapped[str] = mapped_column(sa.String(200), default="")
+    price: Mapped[Decimal] = mapped_column(MONEY)
+    final_sale: Mapped[bool] = mapped_column(default=False)
+    artist: Mapped[ArtistProfile] = relationship(back_populates="products")
+    variants: Mapped[list[Variant]] = relationship(back_populates="product", order_by="Variant.id")
+
+
+class Variant(db.Model):
+    __tablename__ = "shop_variant"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_product.id"))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    price: Mapped[Decimal | None] = mapped_column(MONEY)
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+
+class ShopOrder(db.Model):
+    __tablename__ = "shop_order"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_account.id"))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    buyer: Mapped[Account] = relationship()
+    shipments: Mapped[list[Shipment]] = relationship(back_populates="order", order_by="Shipment.id")
+
+
+class Shipment(db.Model):
+    """One artist's part of an order and how far it went."""
+
+    __tablename__ = "shop_shipment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"))
+    artist_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_artist.id"))
+    #: paid, accepted, shipped, delivered, cancelled
+    state: Mapped[str] = mapped_column(sa.String(16), default="paid")
+    delivery_cost: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    order: Mapped[ShopOrder] = relationship(back_populates="shipments")
+    artist: Mapped[ArtistProfile] = relationship()
+    lines: Mapped[list[ShopOrderLine]] = relationship(back_populates="shipment", order_by="ShopOrderLine.id")
+
+
+class ShopOrderLine(db.Model):
+    __tablename__ = "shop_order_line"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_shipment.id"))
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_product.id"))
+    variant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shop_variant.id"))
+    quantity: Mapped[int] = mapped_column()
+    unit_price: Mapped[Decimal] = mapped_column(MONEY)
+    shipment: Mapped[Shipment] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+    variant: Mapped[Variant | None] = relationship()
+
+
+class PaymentRefund(db.Model):
+    """The demo's stand-in for a payment provider: one row per refund key."""
+
+    __tablename__ = "shop_payment_refund"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    paid: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

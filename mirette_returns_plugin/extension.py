@@ -1,0 +1,137 @@
+"""The Flask extension object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config as defaults
+from .adapter import REQUIRED_METHODS, ShopAdapter
+from .errors import ConfigurationError
+from .photos import LocalPhotoStorage, PhotoStorage, PhotoStore
+from .reasons import DEFAULT_REASONS, ReasonCatalogue
+from .state import EXTENSION_KEY, PluginState
+
+PREFIX = "MIRETTE_RETURNS_"
+
+
+class MiretteReturns:
+    """Cancellation, return and exchange pages for a Flask shop.
+
+    ::
+
+        returns = MiretteReturns(app, adapter=MyShopAdapter())
+        # or, with an app factory:
+        returns = MiretteReturns()
+        returns.init_app(app, adapter=MyShopAdapter())
+
+    The shop's Flask-SQLAlchemy extension must be set up first; the plugin
+    uses its session and engine for its own tables.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        adapter: ShopAdapter | None = None,
+        photo_storage: PhotoStorage | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.photo_storage = photo_storage
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(
+        self,
+        app: Flask,
+        *,
+        adapter: ShopAdapter | None = None,
+        photo_storage: PhotoStorage | None = None,
+    ) -> None:
+        """Mount the plugin on ``app``.
+
+        ``adapter`` (or the one given to the constructor) connects the plugin
+        to the shop's orders; ``photo_storage`` replaces the local folder.
+        """
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError(
+                "mirette-returns is already mounted on this app; call init_app once per app."
+            )
+        adapter = adapter or self.adapter
+        check_adapter(adapter)
+        db = app.extensions.get("sqlalchemy")
+        if db is None:
+            raise ConfigurationError(
+                "mirette-returns uses the shop's Flask-SQLAlchemy: call db.init_app(app) "
+                "before mounting it."
+            )
+        settings = read_config(app)
+        reasons = ReasonCatalogue(settings["REASONS"] or DEFAULT_REASONS)
+        storage = photo_storage or self.photo_storage or LocalPhotoStorage(
+            settings["PHOTO_DIR"] or Path(app.instance_path) / "mirette_returns_photos"
+        )
+        photos = PhotoStore(
+            storage,
+            max_bytes=settings["MAX_PHOTO_BYTES"],
+            max_pixels=settings["MAX_PHOTO_PIXELS"],
+            max_edge=settings["PHOTO_MAX_EDGE"],
+            thumbnail_edge=settings["THUMBNAIL_EDGE"],
+        )
+        from .views import create_blueprint
+
+        blueprint = create_blueprint()
+        app.extensions[EXTENSION_KEY] = PluginState(
+            adapter=adapter,
+            db=db,
+            config=settings,
+            reasons=reasons,
+            photos=photos,
+            blueprint_name=blueprint.name,
+        )
+        _ensure_babel(app)
+        app.register_blueprint(blueprint, url_prefix=settings["URL_PREFIX"])
+        from .cli import cli
+
+        app.cli.add_command(cli)
+        from . import delivery
+
+        delivery.install(app, settings)
+
+
+def read_config(app: Flask) -> dict[str, Any]:
+    """Fill in the defaults once and return the settings without prefix."""
+    settings = {}
+    for key, value in defaults.DEFAULTS.items():
+        settings[key[len(PREFIX):]] = app.config.setdefault(key, value)
+    prefix = settings["URL_PREFIX"]
+    if prefix and not str(prefix).startswith("/"):
+        raise ConfigurationError("MIRETTE_RETURNS_URL_PREFIX must start with '/' (e.g. '/returns').")
+    return settings
+
+
+def check_adapter(adapter: object) -> None:
+    """Refuse, with the fix in the message, an adapter that cannot work."""
+    if adapter is None:
+        raise ConfigurationError(
+            "mirette-returns needs an adapter to your shop: MiretteReturns(app, adapter=YourAdapter()). "
+            "See 'The adapter' in the README."
+        )
+    missing = [name for name in REQUIRED_METHODS if not callable(getattr(adapter, name, None))]
+    if missing:
+        raise ConfigurationError(
+            f"{type(adapter).__name__} is missing adapter method(s): {', '.join(missing)}. "
+            "Implement them (see mirette_returns_plugin.adapter.ShopAdapter)."
+        )
+
+
+def _ensure_babel(app: Flask) -> None:
+    """Use the shop's Flask-Babel when it has one; otherwise set one up."""
+    if "babel" in app.extensions:
+        return
+    from flask_babel import Babel
+
+    from .locales import select_locale
+
+    Babel(app, locale_selector=select_locale)

@@ -1,0 +1,51 @@
+"""Refund amounts under an artist's return policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from .adapter import OrderLine, OrderPart, ReturnPolicy
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class RefundPreview:
+    """What a refund pays, line by line, shown before the buyer submits."""
+
+    items: Decimal
+    restocking_fee: Decimal
+    delivery: Decimal
+    currency: str
+
+    @property
+    def total(self) -> Decimal:
+        return self.items - self.restocking_fee + self.delivery
+
+
+def preview_return(policy: ReturnPolicy, part: OrderPart, line: OrderLine, quantity: int) -> RefundPreview:
+    """Refund for ``quantity`` units of ``line`` under ``policy``.
+
+    The delivery costs, when the policy refunds them, are shared by unit over
+    the whole part and rounded down, so requests on the same part never add
+    up to more than the buyer paid.
+    """
+    items = (line.unit_price * quantity).quantize(CENT, ROUND_HALF_UP)
+    fee = (items * policy.restocking_fee_percent / 100).quantize(CENT, ROUND_HALF_UP)
+    delivery = Decimal("0.00")
+    if policy.refunds_delivery_costs and part.delivery_cost:
+        units = sum(each.quantity for each in part.lines) or 1
+        delivery = (part.delivery_cost * quantity / units).quantize(CENT, ROUND_DOWN)
+    return RefundPreview(items=items, restocking_fee=fee, delivery=delivery, currency=line.currency)
+
+
+def preview_cancellation(part: OrderPart, currency: str) -> RefundPreview:
+    """A refused order is refunded in full, delivery included."""
+    items = sum((line.unit_price * line.quantity for line in part.lines), Decimal("0"))
+    return RefundPreview(
+        items=items.quantize(CENT, ROUND_HALF_UP),
+        restocking_fee=Decimal("0.00"),
+        delivery=(part.delivery_cost or Decimal("0")).quantize(CENT, ROUND_HALF_UP),
+        currency=currency,
+    )

@@ -1,0 +1,193 @@
+"""Refunds: at most one per request, never paid twice.
+
+A refund step runs in three parts:
+
+1. in one transaction, the step is checked, the refund row and its
+   idempotency key are stored (and, for a cancellation, the order part is
+   refused through the shop);
+2. outside any transaction, the shop's ``initiate_refund`` hook is called with
+   that key;
+3. in a second transaction, the answer is recorded: the status moves on, or
+   the refund is marked failed, visible and retryable with the same key.
+
+A crash between 1 and 3 leaves a pending refund that may be retried after
+``MIRETTE_RETURNS_REFUND_RETRY_AFTER`` seconds; the shop sees the same key
+again and must not pay twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from . import signals
+from .access import Role
+from .adapter import RefundOrder, RefundResult
+from .errors import AdapterError, Conflict, NotFound
+from .i18n import gettext as _
+from .models import Refund, RefundState, Request, RequestKind, utcnow
+from .state import current_state
+
+
+def refund_of(request: Request) -> Refund | None:
+    return current_state().session.scalar(sa.select(Refund).where(Refund.request_id == request.id))
+
+
+def retry_block_reason(request: Request) -> str | None:
+    """Why a refund cannot be (re)started now, if it cannot."""
+    refund = refund_of(request)
+    if refund is None:
+        if request.kind == RequestKind.CANCELLATION:
+            return _("There is no refund to retry.")
+        return None
+    if refund.state in (RefundState.INITIATED, RefundState.COMPLETED):
+        return _("The refund has already been initiated.")
+    if refund.state == RefundState.PENDING:
+        wait = current_state().config["REFUND_RETRY_AFTER"]
+        if refund.attempted_at and utcnow() - refund.attempted_at < timedelta(seconds=wait):
+            return _("The refund is being initiated; its result will show here shortly.")
+    return None
+
+
+def perform_refund_step(state, user, request_id, action, *, version=None, note=None):
+    """Run a step that pays money: refuse an order, initiate or retry a refund,
+    or (support) confirm a refund by hand."""
+    from .workflow import _apply_effect, _in_transaction, change_status, check_step
+
+    if action == "confirm_refund":
+        def confirm_by_hand():
+            request, _t, role, values = check_step(state, user, request_id, action, version, note=note)
+            return _complete(state, request, refund_of(request), role, user, values.get("note"))
+
+        request, refund = _in_transaction(True, confirm_by_hand)
+        signals.refund_confirmed.send(state.app, request=request, refund=refund)
+        return request
+
+    def prepare():
+        request, transition, role, values = check_step(state, user, request_id, action, version, note=note)
+        if action == "refuse_order":
+            _apply_effect(state, request, transition, values.get("note"), None)
+            change_status(request, action, transition.leads_to(request), role, user, values.get("note"))
+        refund = refund_of(request)
+        if refund is None:
+            refund = Refund(
+                request_id=request.id,
+                idempotency_key=f"mr-{request.id}-{secrets.token_hex(8)}",
+                amount=request.refund_total,
+                currency=request.currency,
+                attempts=0,
+            )
+            state.session.add(refund)
+        refund.state = RefundState.PENDING
+        refund.attempts += 1
+        refund.attempted_at = utcnow()
+        state.session.flush()
+        return request.id, role, _refund_order(request, refund)
+
+    request_id, role, order = _in_transaction(True, prepare)
+    try:
+        result = state.adapter.initiate_refund(order)
+        error = None
+    except AdapterError as failure:
+        result, error = None, failure.message
+    except Exception as failure:  # the shop's hook is outside our control
+        state.app.logger.exception("mirette-returns: refund hook failed for %s", order.idempotency_key)
+        result, error = None, _("The shop could not start the refund (%(error)s).", error=type(failure).__name__)
+    return _record_answer(state, user, role, request_id, order.idempotency_key, result, error)
+
+
+def _record_answer(state, user, role, request_id, key, result: RefundResult | None, error: str | None):
+    from .workflow import _in_transaction, _record, change_status, lock_request
+
+    def record():
+        request = lock_request(request_id)
+        refund = state.session.scalar(sa.select(Refund).where(Refund.idempotency_key == key))
+        if refund.state == RefundState.COMPLETED:
+            return request, refund, None  # the shop confirmed from inside its hook
+        if error is not None:
+            refund.state = RefundState.FAILED
+            refund.last_error = error
+            _record(request, "refund_failed", request.status, request.status, role, user, error)
+            return request, refund, None
+        refund.state = RefundState.INITIATED
+        refund.shop_reference = (result.reference or None) if result else None
+        _mark_initiated(request, role, user)
+        if result and result.completed:
+            return (*_complete(state, request, refund, Role.SHOP, None, None), True)
+        return request, refund, False
+
+    request, refund, completed = _in_transaction(True, record)
+    if error is not None:
+        raise AdapterError(_("The refund could not be initiated: %(error)s Nothing was paid; you can retry.",
+                             error=error))
+    signals.refund_initiated.send(state.app, request=request, refund=refund)
+    if completed:
+        signals.refund_confirmed.send(state.app, request=request, refund=refund)
+    return request
+
+
+def _mark_initiated(request: Request, role: str, user) -> None:
+    from .workflow import Status, _record, change_status
+
+    if request.kind == RequestKind.CANCELLATION:
+        _record(request, "refund_initiated", request.status, request.status, role, user, None)
+    elif request.status != Status.REFUND_INITIATED:
+        change_status(request, "initiate_refund", Status.REFUND_INITIATED, role, user)
+
+
+def _complete(state, request: Request, refund: Refund | None, role: str, user, note):
+    from .workflow import Status, change_status
+
+    if refund is None:
+        raise Conflict(_("No refund was initiated for this request."))
+    if refund.state != RefundState.COMPLETED:
+        if refund.state != RefundState.INITIATED:
+            refund.state = RefundState.INITIATED
+            _mark_initiated(request, role, user)
+        refund.state = RefundState.COMPLETED
+        refund.completed_at = utcnow()
+        change_status(request, "confirm_refund", Status.REFUNDED, role, user, note)
+    return request, refund
+
+
+def confirm_refund(idempotency_key: str, reference: str | None = None) -> Request:
+    """Called by the shop once the money has moved. Safe to call twice.
+
+    Moves the request to "Refunded" and emails the buyer.
+    """
+    from .workflow import _in_transaction, lock_request
+
+    state = current_state()
+
+    def confirm():
+        refund = state.session.scalar(sa.select(Refund).where(Refund.idempotency_key == idempotency_key))
+        if refund is None:
+            raise NotFound(_("No refund has this key."))
+        request = lock_request(refund.request_id)
+        state.session.refresh(refund)
+        if refund.state == RefundState.COMPLETED:
+            return request, refund, False
+        if reference:
+            refund.shop_reference = reference[:255]
+        return (*_complete(state, request, refund, Role.SHOP, None, None), True)
+
+    request, refund, changed = _in_transaction(True, confirm)
+    if changed:
+        signals.refund_confirmed.send(state.app, request=request, refund=refund)
+    return request
+
+
+def _refund_order(request: Request, refund: Refund) -> RefundOrder:
+    lines = () if request.kind == RequestKind.CANCELLATION else ((request.line_ref, request.quantity),)
+    kind = "exchange" if request.converted_from_exchange else request.kind
+    return RefundOrder(
+        idempotency_key=refund.idempotency_key,
+        order_ref=request.order_ref,
+        artist_ref=request.artist_ref,
+        amount=refund.amount,
+        currency=refund.currency,
+        lines=lines,
+        kind=kind,
+    )

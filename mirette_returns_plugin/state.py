@@ -1,0 +1,53 @@
+"""What ``init_app`` leaves in ``app.extensions["mirette_returns"]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy import SQLAlchemy
+    from sqlalchemy.orm import Session
+
+    from .adapter import ShopAdapter
+    from .photos import PhotoStore
+    from .reasons import ReasonCatalogue
+
+EXTENSION_KEY = "mirette_returns"
+
+
+@dataclass
+class PluginState:
+    """Everything the plugin knows about one app it is mounted on."""
+
+    adapter: ShopAdapter
+    db: SQLAlchemy
+    #: ``MIRETTE_RETURNS_*`` settings, keyed without the prefix.
+    config: dict[str, Any]
+    reasons: ReasonCatalogue
+    photos: PhotoStore
+    #: Name of the blueprint (endpoints are ``<name>.<view>``).
+    blueprint_name: str
+
+    @property
+    def session(self) -> Session:
+        return self.db.session
+
+    @property
+    def app(self) -> Flask:
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
+def current_state() -> PluginState:
+    """The plugin's state for the current app."""
+    try:
+        return current_app.extensions[EXTENSION_KEY]
+    except KeyError:
+        raise ConfigurationError(
+            "mirette-returns is not mounted on this app: call MiretteReturns(app, adapter=...) "
+            "or ext.init_app(app, adapter=...) first."
+        ) from None

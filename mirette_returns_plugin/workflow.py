@@ -1,0 +1,925 @@
+"""The one place where a request is created or changes status.
+
+:data:`TRANSITIONS` is the whole state machine: for each request kind and
+action, the statuses it starts from, the status it leads to, the roles that
+may take it, the fields it asks for and its guard. Pages and tests go through
+the service functions below; nothing else writes a status.
+
+Service functions commit on success (``commit=False`` leaves that to the
+caller, to share a transaction with the shop's own writes) and roll back on
+error, so a refused action changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import notifications, signals
+from .access import Role, roles_on
+from .adapter import Order, OrderLine, OrderPart, Stage, User
+from .errors import AdapterError, Conflict, MiretteReturnsError, NotAllowed, NotFound, ValidationError
+from .i18n import N_, gettext as _, ngettext
+from .models import HistoryEntry, Message, PartLock, Photo, Request, RequestKind, utcnow
+from .money import preview_cancellation, preview_return
+from .state import current_state
+
+
+class Status:
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    SHIPPED_BACK = "shipped_back"
+    RECEIVED = "received"
+    REFUND_INITIATED = "refund_initiated"
+    REFUNDED = "refunded"
+    REPLACEMENT_SHIPPED = "replacement_shipped"
+    ORDER_REFUSED = "order_refused"
+
+
+#: English names of the statuses, translated when shown.
+STATUS_LABELS: dict[str, str] = {
+    Status.REQUESTED: N_("Requested"),
+    Status.ACCEPTED: N_("Accepted - return instructions given"),
+    Status.DECLINED: N_("Declined"),
+    Status.WITHDRAWN: N_("Withdrawn"),
+    Status.SHIPPED_BACK: N_("Sent back"),
+    Status.RECEIVED: N_("Product received - reimbursement can be initiated"),
+    Status.REFUND_INITIATED: N_("Refund initiated"),
+    Status.REFUNDED: N_("Refunded"),
+    Status.REPLACEMENT_SHIPPED: N_("Replacement shipped"),
+    Status.ORDER_REFUSED: N_("Order refused - refund initiated"),
+}
+
+KIND_LABELS: dict[str, str] = {
+    RequestKind.RETURN: N_("Return"),
+    RequestKind.EXCHANGE: N_("Exchange"),
+    RequestKind.CANCELLATION: N_("Cancellation"),
+}
+
+#: Statuses after which nothing more happens.
+FINAL_STATUSES = frozenset(
+    {Status.DECLINED, Status.WITHDRAWN, Status.REFUNDED, Status.REPLACEMENT_SHIPPED}
+)
+
+#: Statuses whose quantity is free again: nothing was taken back, or the
+#: buyer holds a replacement they may in turn return or exchange.
+RELEASING_STATUSES = frozenset({Status.DECLINED, Status.WITHDRAWN, Status.REPLACEMENT_SHIPPED})
+
+#: Stages of an order part from which a return or an exchange may be asked.
+RETURNABLE_STAGES = frozenset({Stage.ACCEPTED, Stage.SHIPPED, Stage.DELIVERED})
+
+LINE_KINDS = frozenset({RequestKind.RETURN, RequestKind.EXCHANGE})
+ALL_KINDS = frozenset(RequestKind.ALL)
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS.get(status, status))
+
+
+def kind_label(kind: str) -> str:
+    return _(KIND_LABELS.get(kind, kind))
+
+
+@dataclass(frozen=True)
+class FormField:
+    """A text field an action asks for."""
+
+    name: str
+    label: str
+    required: bool = False
+    max_length: int | None = None
+    multiline: bool = True
+
+
+INSTRUCTIONS = FormField("note", N_("Return instructions for the buyer"), required=True)
+DECLINE_REASON = FormField("note", N_("Reason, shown to the buyer"), required=True)
+OPTIONAL_NOTE = FormField("note", N_("Note (optional)"))
+TRACKING = FormField("tracking", N_("Tracking number (optional)"), max_length=255, multiline=False)
+
+Guard = Callable[[Request], "str | None"]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One step of the state machine."""
+
+    action: str
+    kinds: frozenset[str]
+    sources: frozenset[str]
+    #: ``None`` keeps the status (a step recorded in the history only).
+    target: str | None
+    roles: frozenset[str]
+    #: Button label, translated when shown.
+    label: str
+    fields: tuple[FormField, ...] = ()
+    #: Returns a message when the step is not possible now.
+    guard: Guard | None = None
+    #: Buttons that cannot be undone ask for a confirmation.
+    destructive: bool = False
+
+    def leads_to(self, request: Request) -> str:
+        return self.target or request.status
+
+
+def _needs_exchange(request: Request) -> str | None:
+    if request.kind != RequestKind.EXCHANGE:
+        return _("Only an exchange can be converted to a refund.")
+    return None
+
+
+def _refund_retryable(request: Request) -> str | None:
+    from .refunds import retry_block_reason
+
+    return retry_block_reason(request)
+
+
+def _not_escalated(request: Request) -> str | None:
+    return _("Support has already been asked to step in.") if request.escalated else None
+
+
+def _escalated(request: Request) -> str | None:
+    return None if request.escalated else _("Nobody asked support to step in.")
+
+
+ARTIST_SIDE = frozenset({Role.ARTIST, Role.SUPPORT})
+
+#: The state machine. One row per (action, kinds); read it as a table.
+TRANSITIONS: tuple[Transition, ...] = (
+    # Return and exchange.
+    Transition("accept", LINE_KINDS, frozenset({Status.REQUESTED}), Status.ACCEPTED, ARTIST_SIDE,
+               N_("Accept and give return instructions"), (INSTRUCTIONS,)),
+    Transition("decline", LINE_KINDS, frozenset({Status.REQUESTED, Status.ACCEPTED, Status.SHIPPED_BACK}),
+               Status.DECLINED, ARTIST_SIDE, N_("Decline"), (DECLINE_REASON,), destructive=True),
+    Transition("withdraw", LINE_KINDS, frozenset({Status.REQUESTED, Status.ACCEPTED}), Status.WITHDRAWN,
+               frozenset({Role.BUYER}), N_("Withdraw my request"), destructive=True),
+    Transition("ship_back", LINE_KINDS, frozenset({Status.ACCEPTED}), Status.SHIPPED_BACK,
+               frozenset({Role.BUYER}), N_("I have sent the item back"), (TRACKING,)),
+    Transition("receive", LINE_KINDS, frozenset({Status.ACCEPTED, Status.SHIPPED_BACK}), Status.RECEIVED,
+               ARTIST_SIDE, N_("Product received in good condition"), (OPTIONAL_NOTE,)),
+    Transition("convert_to_refund", frozenset({RequestKind.EXCHANGE}),
+               frozenset({Status.ACCEPTED, Status.SHIPPED_BACK, Status.RECEIVED}), None, ARTIST_SIDE,
+               N_("Refund instead, so the buyer can reorder"), (OPTIONAL_NOTE,), guard=_needs_exchange),
+    Transition("ship_replacement", frozenset({RequestKind.EXCHANGE}), frozenset({Status.RECEIVED}),
+               Status.REPLACEMENT_SHIPPED, ARTIST_SIDE, N_("Replacement shipped"), (TRACKING,)),
+    Transition("initiate_refund", frozenset({RequestKind.RETURN}), frozenset({Status.RECEIVED}),
+               Status.REFUND_INITIATED, ARTIST_SIDE, N_("Initiate the refund"), guard=_refund_retryable),
+    Transition("confirm_refund", LINE_KINDS, frozenset({Status.REFUND_INITIATED}), Status.REFUNDED,
+               frozenset({Role.SHOP, Role.SUPPORT}), N_("Confirm the refund was paid")),
+    # Cancellation of an artist's part, before processing.
+    Transition("refuse_order", frozenset({RequestKind.CANCELLATION}), frozenset({Status.REQUESTED}),
+               Status.ORDER_REFUSED, ARTIST_SIDE, N_("Refuse the order (refund the buyer)"), (OPTIONAL_NOTE,),
+               destructive=True),
+    Transition("decline", frozenset({RequestKind.CANCELLATION}), frozenset({Status.REQUESTED}),
+               Status.DECLINED, ARTIST_SIDE, N_("Decline: already shipped"), (DECLINE_REASON,), destructive=True),
+    Transition("withdraw", frozenset({RequestKind.CANCELLATION}), frozenset({Status.REQUESTED}),
+               Status.WITHDRAWN, frozenset({Role.BUYER}), N_("Withdraw my request"), destructive=True),
+    Transition("retry_refund", frozenset({RequestKind.CANCELLATION}), frozenset({Status.ORDER_REFUSED}), None,
+               ARTIST_SIDE, N_("Retry the refund"), guard=_refund_retryable),
+    Transition("confirm_refund", frozenset({RequestKind.CANCELLATION}), frozenset({Status.ORDER_REFUSED}),
+               Status.REFUNDED, frozenset({Role.SHOP, Role.SUPPORT}), N_("Confirm the refund was paid")),
+    # Anyone involved may ask the marketplace's team to step in.
+    Transition("escalate", ALL_KINDS, frozenset(STATUS_LABELS) - FINAL_STATUSES, None,
+               frozenset({Role.BUYER, Role.ARTIST}), N_("Ask the support team to step in"), (OPTIONAL_NOTE,),
+               guard=_not_escalated),
+    Transition("resolve_escalation", ALL_KINDS, frozenset(STATUS_LABELS), None, frozenset({Role.SUPPORT}),
+               N_("Mark the support case as resolved"), (OPTIONAL_NOTE,), guard=_escalated),
+)
+
+#: Actions whose effect calls the shop's refund hook after the commit.
+REFUND_ACTIONS = frozenset({"initiate_refund", "refuse_order", "retry_refund"})
+
+
+def find_transition(kind: str, action: str) -> Transition | None:
+    return next((t for t in TRANSITIONS if t.action == action and kind in t.kinds), None)
+
+
+def available_actions(user: User | None, request: Request) -> list[tuple[Transition, str]]:
+    """The steps ``user`` may take on ``request`` now, with the role for each."""
+    roles = roles_on(user, request)
+    found = []
+    for transition in TRANSITIONS:
+        if request.kind not in transition.kinds or request.status not in transition.sources:
+            continue
+        role = next((r for r in roles if r in transition.roles), None)
+        if role is None or (transition.guard and transition.guard(request)):
+            continue
+        found.append((transition, role))
+    return found
+
+
+# --------------------------------------------------------------------------- #
+# Reading
+# --------------------------------------------------------------------------- #
+
+
+def session() -> Session:
+    return current_state().session
+
+
+def held_quantities(order_ref: str, line_refs: Sequence[str] | None = None) -> dict[str, int]:
+    """Quantity under open or completed requests, per line of an order."""
+    query = (
+        sa.select(Request.line_ref, sa.func.sum(Request.quantity))
+        .where(Request.order_ref == order_ref, Request.kind.in_(LINE_KINDS))
+        .where(Request.status.not_in(RELEASING_STATUSES))
+        .group_by(Request.line_ref)
+    )
+    if line_refs is not None:
+        query = query.where(Request.line_ref.in_(line_refs))
+    return {line_ref: int(total or 0) for line_ref, total in session().execute(query)}
+
+
+def returnable_quantity(line: OrderLine, held: dict[str, int]) -> int:
+    if not line.returnable:
+        return 0
+    return max(line.quantity - held.get(line.ref, 0), 0)
+
+
+def return_block_reason(order: Order, part: OrderPart, line: OrderLine | None = None) -> str | None:
+    """Why a return or exchange cannot be asked on this part now, if it cannot."""
+    if part.stage == Stage.PENDING:
+        return _("The artist has not processed this part of the order yet: you can still ask to cancel it.")
+    if part.stage == Stage.CANCELLED:
+        return _("This part of the order was cancelled.")
+    if line is not None and not line.returnable:
+        return _("This item is a final sale: it cannot be returned or exchanged.")
+    artist = current_state().adapter.get_artist(part.artist_ref)
+    window = artist.policy.window_days if artist else None
+    if window is not None and part.delivered_at is not None:
+        deadline = part.delivered_at + timedelta(days=window)
+        if utcnow() > deadline:
+            from flask_babel import format_date
+
+            return _("The return period of %(days)s days ended on %(date)s.", days=window,
+                     date=format_date(deadline))
+    return None
+
+
+def cancel_block_reason(part: OrderPart) -> str | None:
+    """Why a cancellation cannot be asked for this part, if it cannot."""
+    if part.stage == Stage.CANCELLED:
+        return _("This part of the order is already cancelled.")
+    if part.stage != Stage.PENDING:
+        return _("The artist has already processed this part of the order, so it can no longer be "
+                 "cancelled. You can request a return instead.")
+    return None
+
+
+def open_cancellation(order_ref: str, artist_ref: str) -> Request | None:
+    return session().scalar(
+        sa.select(Request).where(
+            Request.order_ref == order_ref,
+            Request.artist_ref == artist_ref,
+            Request.kind == RequestKind.CANCELLATION,
+            Request.status.in_({Status.REQUESTED, Status.ORDER_REFUSED}),
+        ).limit(1)
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Creating requests
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class ReturnForm:
+    """What the buyer filled in for one line."""
+
+    line_ref: str
+    quantity: object
+    kind: str
+    reason_code: str | None
+    comment: str = ""
+    wanted_ref: str | None = None
+    wanted_text: str | None = None
+    #: Photos already checked and re-encoded (see ``photos.prepare_photo``).
+    photos: Sequence[object] = field(default_factory=tuple)
+    submission_token: str | None = None
+
+
+def _as_quantity(value: object) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number
+
+
+def submit_return(user: User | None, order_ref: str, form: ReturnForm, *, commit: bool = True) -> Request:
+    """Create a return or exchange request for one line of ``order_ref``."""
+    state = current_state()
+    return _in_transaction(commit, lambda: _submit_return(state, user, order_ref, form), after=_created_signal)
+
+
+def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -> Request:
+    order = _buyer_order(state, user, order_ref)
+    if form.submission_token:
+        existing = _by_token(form.submission_token, user)
+        if existing is not None:
+            return existing
+    found = order.find_line(form.line_ref)
+    if found is None:
+        raise NotFound(_("This item is not part of the order."))
+    part, line = found
+    blocked = return_block_reason(order, part, line)
+    if blocked:
+        raise NotAllowed(blocked)
+    _check_rate(state, user)
+    _lock_part(order.ref, part.artist_ref)
+    # The second of two racing submits waits on the lock above and then finds
+    # the first one's request here.
+    if form.submission_token:
+        existing = _by_token(form.submission_token, user)
+        if existing is not None:
+            return existing
+
+    errors: dict[str, str] = {}
+    available = returnable_quantity(line, held_quantities(order.ref, [line.ref]))
+    quantity = _as_quantity(form.quantity)
+    if available <= 0:
+        errors["quantity"] = _("Every unit of this item is already under a request.")
+    elif quantity is None or quantity < 1:
+        errors["quantity"] = _("Enter how many items, from 1 to %(most)s.", most=available)
+    elif quantity > available:
+        errors["quantity"] = ngettext(
+            "You can return at most %(num)s item of this line.",
+            "You can return at most %(num)s items of this line.",
+            available,
+        )
+    if form.kind not in LINE_KINDS:
+        errors["kind"] = _("Choose a return or an exchange.")
+    reason = state.reasons.get(form.reason_code)
+    if reason is None:
+        errors["reason_code"] = _("Choose a reason from the list.")
+    elif reason.photo_required and not form.photos:
+        errors["photos"] = _("Attach at least one photo for the reason “%(reason)s”.", reason=reason.display)
+    if len(form.photos) > state.config["MAX_PHOTOS"]:
+        errors["photos"] = _("Attach at most %(most)s photos.", most=state.config["MAX_PHOTOS"])
+    comment = (form.comment or "").strip()
+    if len(comment) > state.config["MESSAGE_MAX_LENGTH"]:
+        errors["comment"] = _("Keep the comment under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
+    wanted_ref, wanted_label = None, None
+    if form.kind == RequestKind.EXCHANGE:
+        options = state.adapter.exchange_options(order.ref, line.ref)
+        if options:
+            option = next((o for o in options if o.ref == (form.wanted_ref or "")), None)
+            if option is None:
+                errors["wanted_ref"] = _("Choose the product you would like instead.")
+            else:
+                wanted_ref, wanted_label = option.ref, option.label
+        else:
+            wanted_label = (form.wanted_text or "").strip()[:255]
+            if not wanted_label:
+                errors["wanted_text"] = _("Say which product you would like instead.")
+    if errors:
+        raise ValidationError(errors)
+
+    artist = _artist(state, part.artist_ref)
+    preview = preview_return(artist.policy, part, line, quantity)
+    now = utcnow()
+    request = Request(
+        kind=form.kind,
+        status=Status.REQUESTED,
+        **_order_columns(order, artist),
+        line_ref=line.ref,
+        product_ref=line.product_ref,
+        product_name=line.product_name[:255],
+        variant=(line.variant or None) and line.variant[:255],
+        image_url=line.image_url,
+        quantity=quantity,
+        unit_price=line.unit_price,
+        reason_code=reason.code,
+        comment=comment or None,
+        wanted_ref=wanted_ref,
+        wanted_label=wanted_label,
+        policy_window_days=artist.policy.window_days,
+        policy_refunds_delivery=artist.policy.refunds_delivery_costs,
+        policy_return_shipping_paid_by=str(getattr(artist.policy.return_shipping_paid_by, "value",
+                                                   artist.policy.return_shipping_paid_by)),
+        policy_restocking_fee_percent=artist.policy.restocking_fee_percent,
+        policy_text=artist.policy.text or None,
+        policy_url=artist.policy.url,
+        refund_items=preview.items,
+        refund_delivery=preview.delivery,
+        refund_restocking_fee=preview.restocking_fee,
+        refund_total=preview.total,
+        submission_token=form.submission_token or None,
+        created_at=now,
+        last_activity_at=now,
+        buyer_seen_at=now,
+    )
+    db = session()
+    db.add(request)
+    db.flush()
+    for upload in form.photos:
+        _store_photo(state, request, None, upload, Role.BUYER, user.ref)
+    _record(request, "submit", None, Status.REQUESTED, Role.BUYER, user, form.comment or None)
+    return request
+
+
+def request_cancellation(
+    user: User | None,
+    order_ref: str,
+    artist_refs: Sequence[str] | None,
+    *,
+    message: str,
+    contact_email: str | None = None,
+    submission_token: str | None = None,
+    commit: bool = True,
+) -> list[Request]:
+    """Ask the artist(s) to cancel their part of an order before processing.
+
+    ``artist_refs=None`` asks every artist whose part can still be cancelled:
+    one request, with its own thread, per artist.
+    """
+    state = current_state()
+    return _in_transaction(
+        commit,
+        lambda: _request_cancellation(state, user, order_ref, artist_refs, message, contact_email, submission_token),
+        after=_created_signal,
+    )
+
+
+def _request_cancellation(state, user, order_ref, artist_refs, message, contact_email, token) -> list[Request]:
+    order = _buyer_order(state, user, order_ref)
+    if token:
+        existing = session().scalars(
+            sa.select(Request).where(Request.submission_token.like(f"{token}%"), Request.buyer_ref == user.ref)
+        ).all()
+        if existing:
+            return list(existing)
+    errors: dict[str, str] = {}
+    body = (message or "").strip()
+    if not body:
+        errors["message"] = _("Tell the artist why you want to cancel.")
+    elif len(body) > state.config["MESSAGE_MAX_LENGTH"]:
+        errors["message"] = _("Keep the message under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
+    email = (contact_email or order.buyer_email or user.email).strip()
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        errors["contact_email"] = _("Enter an email address the artist can answer.")
+    if artist_refs is None:
+        parts = [p for p in order.parts if cancel_block_reason(p) is None
+                 and open_cancellation(order.ref, p.artist_ref) is None]
+        if not parts:
+            errors.setdefault("__all__", _("No part of this order can still be cancelled."))
+    else:
+        parts = []
+        for ref in artist_refs:
+            part = order.part(ref)
+            if part is None:
+                raise NotFound(_("This artist has no items in the order."))
+            blocked = cancel_block_reason(part)
+            if blocked:
+                raise NotAllowed(blocked)
+            if open_cancellation(order.ref, ref) is not None:
+                raise Conflict(_("You have already asked this artist to cancel."))
+            parts.append(part)
+    if errors:
+        raise ValidationError(errors)
+    _check_rate(state, user)
+
+    created = []
+    for index, part in enumerate(parts):
+        _lock_part(order.ref, part.artist_ref)
+        if cancel_block_reason(part) or open_cancellation(order.ref, part.artist_ref) is not None:
+            raise Conflict(_("This order changed meanwhile; please look at it again."))
+        artist = _artist(state, part.artist_ref)
+        preview = preview_cancellation(part, order.currency)
+        now = utcnow()
+        request = Request(
+            kind=RequestKind.CANCELLATION,
+            status=Status.REQUESTED,
+            **_order_columns(order, artist),
+            refund_items=preview.items,
+            refund_delivery=preview.delivery,
+            refund_total=preview.total,
+            policy_window_days=artist.policy.window_days,
+            policy_refunds_delivery=artist.policy.refunds_delivery_costs,
+            policy_text=artist.policy.text or None,
+            policy_url=artist.policy.url,
+            submission_token=f"{token}:{index}" if token else None,
+            created_at=now,
+            last_activity_at=now,
+            buyer_seen_at=now,
+        )
+        request.buyer_email = email
+        session().add(request)
+        session().flush()
+        _record(request, "submit", None, Status.REQUESTED, Role.BUYER, user, None)
+        _add_message(request, Role.BUYER, user, body)
+        created.append(request)
+    return created
+
+
+# --------------------------------------------------------------------------- #
+# Moving requests on
+# --------------------------------------------------------------------------- #
+
+
+def perform(
+    user: User | None,
+    request_id: int,
+    action: str,
+    *,
+    version: int | None = None,
+    note: str | None = None,
+    tracking: str | None = None,
+    commit: bool = True,
+) -> Request:
+    """Take ``action`` on a request as ``user``, if the table allows it.
+
+    ``version`` is the request version the user's page showed; a different
+    current version means the page was stale and the step is refused.
+    Refund steps always commit, because the shop's hook is called between two
+    transactions.
+    """
+    state = current_state()
+    if action in REFUND_ACTIONS or action == "confirm_refund":
+        from . import refunds
+
+        return refunds.perform_refund_step(state, user, request_id, action, version=version, note=note)
+    request, _entry = _in_transaction(
+        commit,
+        lambda: _perform(state, user, request_id, action, version, note, tracking),
+        after=_changed_signal,
+    )
+    return request
+
+
+def change_status(request: Request, action: str, to_status: str, role: str, user: User | None,
+                  note: str | None = None) -> HistoryEntry:
+    """Move ``request`` to ``to_status`` and write its history row."""
+    from_status = request.status
+    request.status = to_status
+    if to_status in FINAL_STATUSES:
+        request.closed_at = utcnow()
+    return _record(request, action, from_status, to_status, role, user, note)
+
+
+def _perform(state, user, request_id, action, version, note, tracking, *, actor_role: str | None = None):
+    request, transition, role, values = check_step(state, user, request_id, action, version,
+                                                   note=note, tracking=tracking, actor_role=actor_role)
+    note = values.get("note")
+    _apply_effect(state, request, transition, note, values.get("tracking"))
+    return request, change_status(request, action, transition.leads_to(request), role, user, note)
+
+
+def check_step(state, user, request_id, action, version, *, actor_role: str | None = None, **given):
+    """Lock the request and check that ``user`` may take ``action`` now.
+
+    Returns ``(request, transition, role, field values)``; raises with a
+    message for the user otherwise.
+    """
+    request = lock_request(request_id)
+    transition, role = _authorise(user, request, action, actor_role)
+    if version is not None and _as_quantity(version) != request.version:
+        raise Conflict(_("This request changed since you opened the page. Look at its new status and try again."))
+    if request.status not in transition.sources:
+        raise NotAllowed(_("This request is “%(status)s”: this step is not possible now.",
+                           status=status_label(request.status)))
+    if transition.guard:
+        blocked = transition.guard(request)
+        if blocked:
+            raise NotAllowed(blocked)
+    return request, transition, role, _check_fields(state, transition, **given)
+
+
+def _authorise(user, request, action, actor_role):
+    roles = (actor_role,) if actor_role else roles_on(user, request)
+    if not roles:
+        raise NotFound(_("This request does not exist."))
+    transition = find_transition(request.kind, action)
+    if transition is None:
+        raise NotAllowed(_("This step does not exist for this request."))
+    role = next((r for r in roles if r in transition.roles), None)
+    if role is None:
+        raise NotAllowed(_("Only %(who)s can do this.", who=_roles_in_words(transition.roles)))
+    return transition, role
+
+
+def _apply_effect(state, request: Request, transition: Transition, note: str | None, tracking: str | None) -> None:
+    action = transition.action
+    if action == "accept":
+        request.instructions = note
+    elif action == "decline":
+        request.decline_reason = note
+    elif action == "ship_back":
+        request.return_tracking = tracking
+    elif action == "ship_replacement":
+        request.replacement_tracking = tracking
+    elif action == "convert_to_refund":
+        request.kind = RequestKind.RETURN
+        request.converted_from_exchange = True
+    elif action == "escalate":
+        request.escalated = True
+    elif action == "resolve_escalation":
+        request.escalated = False
+    elif action == "refuse_order":
+        order = state.adapter.get_order(request.order_ref)
+        part = order.part(request.artist_ref) if order else None
+        if part is None:
+            raise NotFound(_("This order no longer exists in the shop."))
+        blocked = cancel_block_reason(part)
+        if blocked:
+            raise NotAllowed(_("This order part was already processed: decline the cancellation and point "
+                               "the buyer to a return."))
+        _lock_part(request.order_ref, request.artist_ref)
+        state.adapter.refuse_part(request.order_ref, request.artist_ref)
+
+
+def _check_fields(state, transition: Transition, **given: str | None) -> dict[str, str | None]:
+    errors, values = {}, {}
+    for form_field in transition.fields:
+        raw = (given.get(form_field.name) or "").strip()
+        most = form_field.max_length or state.config["MESSAGE_MAX_LENGTH"]
+        if form_field.required and not raw:
+            errors[form_field.name] = _("This field is required.")
+        elif len(raw) > most:
+            errors[form_field.name] = _("Keep this under %(most)s characters.", most=most)
+        values[form_field.name] = raw or None
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def post_message(
+    user: User | None,
+    request_id: int,
+    body: str,
+    *,
+    photos: Sequence[object] = (),
+    commit: bool = True,
+) -> Message:
+    """Add a message (and photos) to a request's thread."""
+    state = current_state()
+
+    def work():
+        request = lock_request(request_id)
+        roles = roles_on(user, request)
+        if not roles:
+            raise NotFound(_("This request does not exist."))
+        text = (body or "").strip()
+        errors = {}
+        if not text and not photos:
+            errors["body"] = _("Write a message or attach a photo.")
+        elif len(text) > state.config["MESSAGE_MAX_LENGTH"]:
+            errors["body"] = _("Keep the message under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
+        if len(photos) > state.config["MAX_PHOTOS"]:
+            errors["photos"] = _("Attach at most %(most)s photos.", most=state.config["MAX_PHOTOS"])
+        if errors:
+            raise ValidationError(errors)
+        _check_message_rate(state, user, roles[0])
+        message = _add_message(request, roles[0], user, text)
+        for upload in photos:
+            _store_photo(state, request, message, upload, roles[0], user.ref)
+        return request, message
+
+    request, message = _in_transaction(commit, work)
+    if commit:
+        signals.message_posted.send(state.app, request=request, message=message)
+    return message
+
+
+def mark_seen(user: User | None, request: Request) -> None:
+    """Remember that the buyer or the artist has read the request up to now."""
+    roles = roles_on(user, request)
+    now = utcnow()
+    if Role.BUYER in roles:
+        _set_seen(request, "buyer_seen_at", now)
+    if Role.ARTIST in roles:
+        _set_seen(request, "artist_seen_at", now)
+
+
+def _set_seen(request: Request, column: str, now: datetime) -> None:
+    # A plain UPDATE: reading a page must not bump the version a form carries.
+    session().execute(sa.update(Request).where(Request.id == request.id).values({column: now}))
+    session().commit()
+
+
+# --------------------------------------------------------------------------- #
+# Helpers
+# --------------------------------------------------------------------------- #
+
+
+def lock_request(request_id: object) -> Request:
+    """Load a request and lock its row until the transaction ends."""
+    number = _as_quantity(request_id)
+    if number is None:
+        raise NotFound(_("This request does not exist."))
+    request = session().get(Request, number, with_for_update=True, populate_existing=True)
+    if request is None:
+        raise NotFound(_("This request does not exist."))
+    return request
+
+
+def _lock_part(order_ref: str, artist_ref: str) -> None:
+    """Serialise every change to one artist's part of an order.
+
+    The row is created on first use without racing (insert-or-ignore), then
+    updated: the UPDATE takes the row lock on PostgreSQL and MariaDB, and the
+    write lock on SQLite, until the transaction ends.
+    """
+    db = session()
+    table = PartLock.__table__
+    dialect = db.get_bind(PartLock).dialect.name
+    values = {"order_ref": order_ref, "artist_ref": artist_ref, "changes": 0}
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        db.execute(insert(table).values(values).on_conflict_do_nothing())
+    elif dialect in ("mysql", "mariadb"):
+        db.execute(table.insert().prefix_with("IGNORE").values(values))
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+
+        db.execute(insert(table).values(values).on_conflict_do_nothing())
+    db.execute(
+        sa.update(table)
+        .where(table.c.order_ref == order_ref, table.c.artist_ref == artist_ref)
+        .values(changes=table.c.changes + 1)
+    )
+
+
+def _record(request: Request, action: str, from_status: str | None, to_status: str, role: str,
+            user: User | None, note: str | None) -> HistoryEntry:
+    """Write the history row of a step and queue its emails (same transaction)."""
+    now = utcnow()
+    entry = HistoryEntry(
+        request_id=request.id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor_role=role,
+        actor_ref=user.ref if user else role,
+        actor_name=(user.name if user else role)[:255],
+        note=note,
+        created_at=now,
+    )
+    request.last_activity_at = now
+    session().add(entry)
+    session().flush()
+    notifications.queue_for_history(request, entry)
+    return entry
+
+
+def _add_message(request: Request, role: str, user: User, body: str) -> Message:
+    now = utcnow()
+    message = Message(
+        request_id=request.id,
+        author_role=role,
+        author_ref=user.ref,
+        author_name=user.name[:255],
+        body=body,
+        created_at=now,
+    )
+    request.last_activity_at = now
+    if role == Role.BUYER:
+        request.buyer_seen_at = now
+    elif role == Role.ARTIST:
+        request.artist_seen_at = now
+    session().add(message)
+    session().flush()
+    notifications.queue_for_message(request, message)
+    return message
+
+
+def _store_photo(state, request: Request, message: Message | None, upload, role: str, ref: str) -> Photo:
+    stored = state.photos.store(upload)
+    photo = Photo(
+        request_id=request.id,
+        message_id=message.id if message else None,
+        storage_key=stored.key,
+        thumbnail_key=stored.thumbnail_key,
+        content_type=stored.content_type,
+        width=stored.width,
+        height=stored.height,
+        byte_size=stored.byte_size,
+        uploaded_by_role=role,
+        uploaded_by_ref=ref,
+    )
+    session().add(photo)
+    return photo
+
+
+def _buyer_order(state, user: User | None, order_ref: str) -> Order:
+    if user is None:
+        raise NotFound(_("This order does not exist."))
+    order = state.adapter.get_order(str(order_ref))
+    if order is None or order.buyer_ref != user.ref:
+        raise NotFound(_("This order does not exist."))
+    return order
+
+
+def _artist(state, artist_ref: str):
+    artist = state.adapter.get_artist(artist_ref)
+    if artist is None:
+        raise NotFound(_("This artist no longer exists in the shop."))
+    return artist
+
+
+def _order_columns(order: Order, artist) -> dict[str, object]:
+    return dict(
+        order_ref=order.ref,
+        order_number=order.number[:64],
+        artist_ref=artist.ref,
+        artist_name=artist.name[:255],
+        artist_email=artist.email,
+        artist_locale=artist.locale,
+        buyer_ref=order.buyer_ref,
+        buyer_name=order.buyer_name[:255],
+        buyer_email=order.buyer_email,
+        buyer_locale=order.buyer_locale,
+        currency=order.currency,
+    )
+
+
+def _by_token(token: str, user: User) -> Request | None:
+    return session().scalar(
+        sa.select(Request).where(Request.submission_token == token[:64], Request.buyer_ref == user.ref)
+    )
+
+
+def _check_rate(state, user: User) -> None:
+    most = state.config["REQUESTS_PER_HOUR"]
+    if not most:
+        return
+    since = utcnow() - timedelta(hours=1)
+    count = session().scalar(
+        sa.select(sa.func.count()).select_from(Request)
+        .where(Request.buyer_ref == user.ref, Request.created_at >= since)
+    )
+    if count >= most:
+        raise NotAllowed(_("You have sent many requests in the last hour. Please wait a little and try again."))
+
+
+def _check_message_rate(state, user: User, role: str) -> None:
+    most = state.config["MESSAGES_PER_MINUTE"]
+    if not most:
+        return
+    since = utcnow() - timedelta(minutes=1)
+    count = session().scalar(
+        sa.select(sa.func.count()).select_from(Message)
+        .where(Message.author_ref == user.ref, Message.author_role == role, Message.created_at >= since)
+    )
+    if count >= most:
+        raise NotAllowed(_("You are sending messages very fast. Please wait a minute and try again."))
+
+
+def _roles_in_words(roles: frozenset[str]) -> str:
+    words = {Role.BUYER: _("the buyer"), Role.ARTIST: _("the artist"), Role.SUPPORT: _("the support team"),
+             Role.SHOP: _("the shop")}
+    ordered = [words[r] for r in (Role.BUYER, Role.ARTIST, Role.SUPPORT, Role.SHOP) if r in roles]
+    return _(" or ").join(ordered)
+
+
+def _in_transaction(commit: bool, work: Callable[[], object], *, after: Callable[[object], None] | None = None):
+    """Run ``work``; commit if asked, roll back on any error.
+
+    A concurrent change that the database refuses (a stale version, a lock
+    wait that deadlocked) becomes a :class:`Conflict` with a message.
+    """
+    db = session()
+    try:
+        result = work()
+        if commit:
+            db.commit()
+    except MiretteReturnsError:
+        db.rollback()
+        raise
+    except (StaleDataError, IntegrityError, OperationalError) as error:
+        db.rollback()
+        if isinstance(error, OperationalError) and not _is_concurrency_error(error):
+            raise
+        raise Conflict(_("Someone else changed this at the same moment. Look at the page again and retry.")) \
+            from error
+    except BaseException:
+        db.rollback()
+        raise
+    if commit and after is not None:
+        after(result)
+    return result
+
+
+def _is_concurrency_error(error: OperationalError) -> bool:
+    text = str(error.orig).lower()
+    return any(word in text for word in ("deadlock", "lock wait", "database is locked", "could not serialize"))
+
+
+def _created_signal(result) -> None:
+    state = current_state()
+    for request in result if isinstance(result, list) else [result]:
+        signals.request_created.send(state.app, request=request)
+
+
+def _changed_signal(result) -> None:
+    request, entry = result
+    signals.status_changed.send(current_state().app, request=request, entry=entry)
