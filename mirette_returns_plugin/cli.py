@@ -6,3 +6,11 @@ import click
 from flask.cli import AppGroup
 
 cli = AppGroup("mirette-returns", help="Cancellations, returns and exchanges (mirette-returns).")
+
+from .migrate_cli import db_cli  # noqa: E402
+
+cli.add_command(db_cli)
+
+from .delivery_cli import send_emails  # noqa: E402
+
+cli.add_command(send_emails)

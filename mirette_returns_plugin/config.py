@@ -49,6 +49,9 @@ PAGE_SIZE = 25
 #: Sender of every email (falls back to ``MAIL_DEFAULT_SENDER``).
 MAIL_SENDER: str | None = None
 
+#: Put before the subject of every email (``""`` for none).
+MAIL_SUBJECT_PREFIX = "[Mirette]"
+
 #: Deliver the outbox right after each commit, in the web process, instead of
 #: (or besides) a ``flask mirette-returns send-emails`` worker. Failures stay in
 #: the outbox and are retried by the worker.
@@ -65,8 +68,10 @@ EXTERNAL_BASE_URL: str | None = None
 #: Seconds after which a refund attempt that never answered may be retried.
 REFUND_RETRY_AFTER = 60
 
-#: Requests a user may create per hour, and messages per minute (``0``: no limit).
+#: Requests a user may create per hour (``0``: no limit).
 REQUESTS_PER_HOUR = 30
+
+#: Messages a user may post per minute (``0``: no limit).
 MESSAGES_PER_MINUTE = 12
 
 #: Reason catalogue, as a list of :class:`mirette_returns_plugin.reasons.Reason`.

@@ -1,7 +1,419 @@
-"""Email delivery from the outbox (filled in by the notifications work)."""
+"""Delivery of the outbox through Flask-Mail.
+
+A worker (``flask mirette-returns send-emails``) or, when
+``MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT`` is set, a background thread of the
+web process sends the pending rows. Sending never happens inside the
+transaction of a change and never in the thread of a web request, so a slow
+or failing SMTP server neither fails nor slows down a click.
+
+Several workers may run at once. A worker first *claims* a batch: it picks due
+rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL, MariaDB), and
+takes each with a guarded ``UPDATE`` (still pending, same attempt count), which
+also keeps two workers apart on SQLite. A claim pushes ``next_attempt_at``
+:data:`CLAIM_SECONDS` ahead, so the rows of a worker killed mid-batch come back
+once that time has passed; the email keeps its Message-ID, so a copy sent
+twice is recognisable as one email.
+"""
 
 from __future__ import annotations
 
+import logging
+import queue
+import smtplib
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
-def install(app, settings) -> None:
-    """Hook after-commit delivery when MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT is set."""
+import sqlalchemy as sa
+from flask import Flask, current_app
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from .models import OutboxEmail, OutboxState, utcnow
+from .state import current_state
+
+log = logging.getLogger(__name__)
+
+#: Seconds a worker holds the rows it claimed before another may take them.
+CLAIM_SECONDS = 300
+
+#: Wait before the first retry of a failed email, doubled at each attempt
+#: (1, 2, 4, ... minutes) up to :data:`RETRY_MAX_SECONDS`.
+RETRY_BASE_SECONDS = 60
+RETRY_MAX_SECONDS = 6 * 3600
+
+#: Rows a background sender delivers per commit besides the new ones, so that a
+#: shop without a worker still retries what failed earlier.
+SWEEP_BATCH = 20
+
+#: Seconds an idle background sender thread waits before it stops.
+IDLE_SECONDS = 30.0
+
+#: Key in ``Session.info`` of the rows queued in the current transaction.
+SESSION_KEY = "mirette_returns_outbox_ids"
+
+#: Headers every email carries besides the threading ones.
+AUTO_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+
+
+@dataclass
+class Report:
+    """What one delivery run did."""
+
+    sent: int = 0
+    #: Failed this time, tried again later.
+    retrying: int = 0
+    #: Failed for good (too many attempts, or refused by the server).
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+    def add(self, other: Report) -> None:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.errors.extend(other.errors)
+
+
+def install(app: Flask, settings: dict[str, Any]) -> None:
+    """Set up Flask-Mail (unless the shop did) and after-commit sending."""
+    if "mail" not in app.extensions:
+        from flask_mail import Mail
+
+        Mail(app)
+    _listen_for_commits()
+
+
+# --------------------------------------------------------------------------- #
+# Delivering
+# --------------------------------------------------------------------------- #
+
+
+def deliver(
+    *,
+    batch: int = 50,
+    now: datetime | None = None,
+    ids: Sequence[int] | None = None,
+    limit: int | None = None,
+    on_row: Callable[[str], None] | None = None,
+) -> Report:
+    """Send due outbox rows, batch after batch, until none is left.
+
+    ``ids`` limits the run to those rows; ``limit`` to that many rows;
+    ``now`` is the time the run considers current (rows due by then are sent,
+    back-offs count from it). ``on_row`` is called with ``"sent"``,
+    ``"retrying"`` or ``"failed"`` after each row, for a progress display.
+    """
+    report = Report()
+    while limit is None or report.handled < limit:
+        size = batch if limit is None else min(batch, limit - report.handled)
+        moment = now or utcnow()
+        claimed = claim(size, now=moment, ids=ids)
+        if not claimed:
+            break
+        report.add(send_claimed(claimed, now=now, on_row=on_row))
+    return report
+
+
+def claim(batch: int, *, now: datetime, ids: Sequence[int] | None = None) -> list[tuple[int, int]]:
+    """Take up to ``batch`` due rows for this worker: ``[(id, attempt)]``."""
+    with _session() as session:
+        dialect = session.get_bind(OutboxEmail).dialect.name
+        query = (
+            sa.select(OutboxEmail.id, OutboxEmail.attempts)
+            .where(OutboxEmail.state == OutboxState.PENDING, OutboxEmail.next_attempt_at <= now)
+            .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+            .limit(batch)
+        )
+        if ids is not None:
+            query = query.where(OutboxEmail.id.in_(list(ids)))
+        if dialect in ("postgresql", "mysql", "mariadb"):
+            query = query.with_for_update(skip_locked=True)
+        try:
+            candidates = session.execute(query).all()
+            claimed = []
+            for row_id, attempts in candidates:
+                taken = session.execute(
+                    sa.update(OutboxEmail)
+                    .where(OutboxEmail.id == row_id, OutboxEmail.state == OutboxState.PENDING,
+                           OutboxEmail.attempts == attempts)
+                    .values(attempts=attempts + 1, next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
+                )
+                if taken.rowcount == 1:
+                    claimed.append((row_id, attempts + 1))
+            session.commit()
+        except OperationalError as error:
+            # SQLite lets one writer in at a time: another worker is claiming.
+            session.rollback()
+            log.info("mirette-returns: outbox busy, will try again (%s)", error.orig)
+            return []
+    return claimed
+
+
+def send_claimed(claimed: Sequence[tuple[int, int]], *, now: datetime | None = None,
+                 on_row: Callable[[str], None] | None = None) -> Report:
+    """Send the claimed rows over one SMTP connection and record each outcome."""
+    report = Report()
+    mail = current_app.extensions["mail"]
+    with _session() as session:
+        rows = {row.id: row for row in session.scalars(
+            sa.select(OutboxEmail).where(OutboxEmail.id.in_([row_id for row_id, _ in claimed]))
+        )}
+        session.expunge_all()
+    pending = [(rows[row_id], attempt) for row_id, attempt in claimed if row_id in rows]
+    connection, refused = _open(mail), None
+    if isinstance(connection, Exception):
+        connection, refused = None, connection
+    try:
+        for row, attempt in pending:
+            if connection is None:
+                # The server is down: every row waits for a retry.
+                outcome = _record_failure(row.id, attempt, refused, now=now)
+            else:
+                try:
+                    connection.send(build_message(row))
+                except Exception as error:
+                    outcome = _record_failure(row.id, attempt, error, now=now)
+                    if isinstance(error, smtplib.SMTPServerDisconnected):
+                        _close(connection)
+                        connection = _open(mail)
+                        if isinstance(connection, Exception):
+                            connection, refused = None, connection
+                else:
+                    outcome = _record_sent(row.id, now=now)
+            report.add(outcome)
+            if on_row:
+                on_row("sent" if outcome.sent else "failed" if outcome.failed else "retrying")
+    finally:
+        _close(connection)
+    return report
+
+
+def build_message(row: OutboxEmail):
+    """The Flask-Mail message of an outbox row, with its stable Message-ID."""
+    from flask_mail import Message as MailMessage
+
+    settings = current_state().config
+    sender = settings.get("MAIL_SENDER") or current_app.extensions["mail"].default_sender
+    if not sender:
+        raise LookupError("no sender: set MIRETTE_RETURNS_MAIL_SENDER or MAIL_DEFAULT_SENDER")
+    message = MailMessage(
+        subject=row.subject,
+        recipients=[row.recipient],
+        body=row.body_text,
+        html=row.body_html,
+        sender=sender,
+        extra_headers={"In-Reply-To": row.thread_id, "References": row.thread_id, **AUTO_HEADERS},
+    )
+    message.msgId = row.message_id
+    return message
+
+
+def retry_failed() -> int:
+    """Put every email that failed for good back in the queue; returns how many."""
+    with _session() as session:
+        result = session.execute(
+            sa.update(OutboxEmail).where(OutboxEmail.state == OutboxState.FAILED)
+            .values(state=OutboxState.PENDING, attempts=0, next_attempt_at=utcnow())
+        )
+        session.commit()
+        return result.rowcount
+
+
+def count_due(now: datetime | None = None) -> int:
+    """Emails waiting to be sent now."""
+    with _session() as session:
+        return session.scalar(
+            sa.select(sa.func.count()).select_from(OutboxEmail)
+            .where(OutboxEmail.state == OutboxState.PENDING, OutboxEmail.next_attempt_at <= (now or utcnow()))
+        ) or 0
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Wait after the ``attempt``-th failed attempt."""
+    return timedelta(seconds=min(RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0), RETRY_MAX_SECONDS))
+
+
+def _record_sent(row_id: int, *, now: datetime | None) -> Report:
+    with _session() as session:
+        # Not guarded by the attempt: if another worker took the row after our
+        # claim ran out, it was sent all the same.
+        session.execute(
+            sa.update(OutboxEmail).where(OutboxEmail.id == row_id, OutboxEmail.state == OutboxState.PENDING)
+            .values(state=OutboxState.SENT, sent_at=now or utcnow(), last_error=None)
+        )
+        session.commit()
+    return Report(sent=1)
+
+
+def _record_failure(row_id: int, attempt: int, error: BaseException, *, now: datetime | None) -> Report:
+    moment = now or utcnow()
+    most = int(current_state().config["MAIL_MAX_ATTEMPTS"])
+    give_up = attempt >= most or _is_permanent(error)
+    text = f"{type(error).__name__}: {error}"[:2000]
+    with _session() as session:
+        values: dict[str, Any] = {"last_error": text}
+        if give_up:
+            values["state"] = OutboxState.FAILED
+        else:
+            values["next_attempt_at"] = moment + retry_delay(attempt)
+        session.execute(
+            sa.update(OutboxEmail)
+            .where(OutboxEmail.id == row_id, OutboxEmail.state == OutboxState.PENDING,
+                   OutboxEmail.attempts == attempt)
+            .values(**values)
+        )
+        session.commit()
+    log.warning("mirette-returns: email %s not sent (attempt %s%s): %s", row_id, attempt,
+                ", giving up" if give_up else "", text)
+    return Report(failed=1, errors=[text]) if give_up else Report(retrying=1, errors=[text])
+
+
+def _is_permanent(error: BaseException) -> bool:
+    """A refusal that retrying cannot fix: a 5xx for the recipient, a bad header."""
+    from flask_mail import BadHeaderError
+
+    if isinstance(error, (BadHeaderError, LookupError)):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return False
+
+
+def _open(mail):
+    """An open Flask-Mail connection, or the error that prevented it."""
+    try:
+        return mail.connect().__enter__()
+    except Exception as error:
+        return error
+
+
+def _close(connection) -> None:
+    if connection is None or connection.host is None:
+        return
+    try:
+        connection.host.quit()
+    except Exception:
+        try:
+            connection.host.close()
+        except Exception:
+            pass
+
+
+def _session() -> Session:
+    """A session of its own, apart from the caller's transaction."""
+    state = current_state()
+    return Session(bind=state.session.get_bind(OutboxEmail), expire_on_commit=False)
+
+
+# --------------------------------------------------------------------------- #
+# Sending right after commit
+# --------------------------------------------------------------------------- #
+
+
+def remember_for_commit(session: Session, ids: Sequence[int]) -> None:
+    """Note the rows queued in this transaction, to send them once it commits."""
+    if not current_state().config["SEND_EMAILS_ON_COMMIT"]:
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    waiting = session.info.setdefault(SESSION_KEY, {})
+    waiting.setdefault(app, []).extend(ids)
+
+
+_listening = False
+_listening_lock = threading.Lock()
+
+
+def _listen_for_commits() -> None:
+    global _listening
+    with _listening_lock:
+        if _listening:
+            return
+        # On the Session class, so every session (Flask-SQLAlchemy's, or the
+        # shop's own) is covered; the hook does nothing for a session that
+        # queued no email.
+        sa.event.listen(Session, "after_commit", _after_commit)
+        sa.event.listen(Session, "after_soft_rollback", _after_rollback)
+        _listening = True
+
+
+def _after_commit(session: Session) -> None:
+    waiting = session.info.pop(SESSION_KEY, None)
+    if not waiting:
+        return
+    for app, ids in waiting.items():
+        try:
+            background_sender(app).submit(ids)
+        except Exception:  # never fail the change that just committed
+            log.exception("mirette-returns: could not start sending emails %s", ids)
+
+
+def _after_rollback(session: Session, previous_transaction) -> None:
+    if not session.in_transaction():
+        session.info.pop(SESSION_KEY, None)
+
+
+class BackgroundSender:
+    """One thread per app and process that sends what commits queued."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.jobs: queue.Queue[list[int]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, ids: Sequence[int]) -> None:
+        self.jobs.put(list(ids))
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="mirette-returns-mail", daemon=True)
+                self._thread.start()
+
+    def wait(self) -> None:
+        """Block until every submitted job is done (for tests and shutdown)."""
+        self.jobs.join()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                ids = self.jobs.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self.jobs.empty():
+                        self._thread = None
+                        return
+                continue
+            try:
+                with self.app.app_context():
+                    deliver(ids=ids)
+                    deliver(limit=SWEEP_BATCH)
+            except Exception:
+                log.exception("mirette-returns: sending emails after commit failed; they stay in the outbox")
+            finally:
+                self.jobs.task_done()
+
+
+_senders: dict[int, BackgroundSender] = {}
+_senders_lock = threading.Lock()
+
+
+def background_sender(app: Flask) -> BackgroundSender:
+    """The background sender of ``app`` in this process."""
+    with _senders_lock:
+        sender = _senders.get(id(app))
+        if sender is None or sender.app is not app:
+            sender = _senders[id(app)] = BackgroundSender(app)
+        return sender
+
+
+def wait_for_background(app: Flask) -> None:
+    """Wait until the emails committed so far were tried (tests, shutdown)."""
+    with _senders_lock:
+        sender = _senders.get(id(app))
+    if sender is not None and sender.app is app:
+        sender.wait()

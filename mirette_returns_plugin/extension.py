@@ -82,6 +82,9 @@ class MiretteReturns:
         from .views import create_blueprint
 
         blueprint = create_blueprint()
+        from .mount_checks import check_base_template
+
+        check_base_template(app, blueprint, settings["BASE_TEMPLATE"])
         app.extensions[EXTENSION_KEY] = PluginState(
             adapter=adapter,
             db=db,

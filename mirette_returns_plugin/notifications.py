@@ -1,16 +1,186 @@
-"""Which emails a change causes. Queued in the outbox, same transaction.
+"""Which emails a change causes, queued in the outbox in the same transaction.
 
-(Filled in by the notifications module; the workflow calls these two.)
+The workflow calls :func:`queue_for_history` after every history row and
+:func:`queue_for_message` after every message, inside the transaction of the
+change: the outbox rows commit or roll back with it. :data:`ROUTES` says who
+hears of each step; whoever took the step is always left out.
 """
 
 from __future__ import annotations
 
-from .models import HistoryEntry, Message, Request
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from babel import Locale, UnknownLocaleError
+from flask import current_app
+
+from . import emails
+from .access import Role
+from .emails import Event, Recipient
+from .models import HistoryEntry, Message, OutboxEmail, Request, RequestKind
+from .state import current_state
+
+log = logging.getLogger(__name__)
+
+BUYER, ARTIST, SUPPORT = Role.BUYER, Role.ARTIST, Role.SUPPORT
+
+#: Who is told of each step, by the history row's action. The one who took
+#: the step is left out, so ``accept`` reaches the buyer when the artist
+#: accepts, and the buyer and the artist when support accepts for the artist.
+ROUTES: dict[str, tuple[str, ...]] = {
+    # action                 told
+    "submit":               (ARTIST,),                  # new request / new cancellation request
+    "withdraw":             (ARTIST,),                  # the buyer changed their mind
+    "ship_back":            (ARTIST,),                  # the item is on its way back
+    "accept":               (BUYER, ARTIST),            # with the return instructions
+    "decline":              (BUYER, ARTIST),            # with the reason
+    "receive":              (BUYER, ARTIST),            # "Product received - reimbursement can be initiated"
+    "convert_to_refund":    (BUYER, ARTIST),
+    "ship_replacement":     (BUYER, ARTIST),
+    "refuse_order":         (BUYER, ARTIST),            # the cancellation is answered
+    "initiate_refund":      (BUYER,),                   # a return's refund is initiated
+    "refund_initiated":     (BUYER,),                   # a cancellation's refund is initiated
+    "confirm_refund":       (BUYER,),                   # the second email: refund confirmed
+    "refund_failed":        (SUPPORT,),                 # the shop could not start a refund
+    "escalate":             (SUPPORT, BUYER, ARTIST),
+    "resolve_escalation":   (BUYER, ARTIST),
+    "retry_refund":         (),                         # writes no row: refund_initiated or refund_failed does
+}
+
+#: Who is told of a new message: the other party (both, when support writes).
+MESSAGE_ROUTE: tuple[str, ...] = (BUYER, ARTIST)
 
 
 def queue_for_history(request: Request, entry: HistoryEntry) -> None:
     """Queue the emails a history row causes."""
+    if entry.action not in ROUTES:
+        log.warning("mirette-returns: no email route for the action %r; nobody is told.", entry.action)
+        return
+    _queue(Event(request=request, entry=entry), ROUTES[entry.action])
 
 
 def queue_for_message(request: Request, message: Message) -> None:
-    """Queue the emails a new message causes."""
+    """Queue the emails a new message causes.
+
+    A cancellation's opening message is not announced on its own: it is quoted
+    in the artist's "new cancellation request" email, queued a moment before
+    in the same transaction, so the artist gets one email, not two.
+    """
+    if request.kind == RequestKind.CANCELLATION and _is_opening_message(message):
+        submitted = current_state().session.scalar(
+            sa.select(HistoryEntry).where(HistoryEntry.request_id == request.id, HistoryEntry.action == "submit")
+        )
+        if submitted is not None:
+            _queue(Event(request=request, entry=submitted, message=message), ROUTES["submit"], replace=True)
+            return
+    _queue(Event(request=request, message=message), MESSAGE_ROUTE)
+
+
+def recipients_for(event: Event, roles: Iterable[str]) -> list[Recipient]:
+    """The people ``roles`` stand for on this request, minus whoever acted.
+
+    Each address appears once, even if it holds two roles.
+    """
+    request = event.request
+    default = _default_locale()
+    found: list[Recipient] = []
+    for role in roles:
+        if _is_actor(role, event):
+            continue
+        if role == BUYER:
+            found.append(Recipient(BUYER, request.buyer_email, request.buyer_name,
+                                   _locale(request.buyer_locale, default)))
+        elif role == ARTIST:
+            found.append(Recipient(ARTIST, request.artist_email, request.artist_name,
+                                   _locale(request.artist_locale, default)))
+        elif role == SUPPORT:
+            for address in current_state().adapter.support_emails():
+                found.append(Recipient(SUPPORT, address, None, default))
+    unique: dict[str, Recipient] = {}
+    for recipient in found:
+        address = (recipient.address or "").strip()
+        if address and address.lower() not in unique:
+            unique[address.lower()] = recipient
+    return list(unique.values())
+
+
+def event_key(event: Event, recipient: Recipient) -> str:
+    """Unique per event and recipient: the outbox refuses a second copy."""
+    if recipient.role == SUPPORT:
+        digest = hashlib.sha256(recipient.address.lower().encode()).hexdigest()[:16]
+        return f"{event.key}:support-{digest}"
+    return f"{event.key}:{recipient.role}"
+
+
+def _queue(event: Event, roles: Iterable[str], *, replace: bool = False) -> None:
+    session = current_state().session
+    recipients = recipients_for(event, roles)
+    if not recipients:
+        return
+    keys = {event_key(event, r): r for r in recipients}
+    existing = {row.event_key: row for row in session.scalars(
+        sa.select(OutboxEmail).where(OutboxEmail.event_key.in_(list(keys)))
+    )}
+    domain = emails.mail_domain()
+    queued: list[OutboxEmail] = []
+    for key, recipient in keys.items():
+        rendered = emails.render(event, recipient)
+        row = existing.get(key)
+        if row is not None:
+            if replace and row.state == "pending" and row.attempts == 0:
+                row.subject, row.body_text, row.body_html = rendered.subject, rendered.text, rendered.html
+            continue
+        row = OutboxEmail(
+            request_id=event.request.id,
+            event_key=key,
+            recipient=recipient.address.strip(),
+            locale=recipient.locale,
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+            message_id=emails.message_id(key, secrets.token_hex(6), domain),
+            thread_id=emails.thread_id(event.request.id, domain),
+        )
+        session.add(row)
+        queued.append(row)
+    if queued:
+        session.flush()
+        from . import delivery
+
+        delivery.remember_for_commit(session, [row.id for row in queued])
+
+
+def _is_actor(role: str, event: Event) -> bool:
+    """Nobody is emailed about their own action."""
+    if role == event.actor_role:
+        return True
+    return role == BUYER and event.actor_ref == event.request.buyer_ref
+
+
+def _is_opening_message(message: Message) -> bool:
+    earlier = current_state().session.scalar(
+        sa.select(sa.func.count()).select_from(Message)
+        .where(Message.request_id == message.request_id, Message.id < message.id)
+    )
+    return not earlier
+
+
+def _default_locale() -> str:
+    return _locale(current_app.config.get("BABEL_DEFAULT_LOCALE"), "en")
+
+
+def _locale(given: str | None, default: str) -> str:
+    """``given`` as Babel writes it (``fr_FR``), or ``default`` if Babel does not know it.
+
+    A language the shop stored wrongly must not stop the change that emails.
+    """
+    if not given:
+        return default
+    try:
+        return str(Locale.parse(str(given).strip().replace("-", "_")))
+    except (ValueError, TypeError, UnknownLocaleError):
+        log.warning("mirette-returns: unknown language %r; writing in %s.", given, default)
+        return default

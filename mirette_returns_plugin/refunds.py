@@ -25,19 +25,24 @@ import sqlalchemy as sa
 from . import signals
 from .access import Role
 from .adapter import RefundOrder, RefundResult
-from .errors import AdapterError, Conflict, NotFound
+from .errors import AdapterError, Conflict, NotAllowed, NotFound
 from .i18n import gettext as _
 from .models import Refund, RefundState, Request, RequestKind, utcnow
 from .state import current_state
 
 
-def refund_of(request: Request) -> Refund | None:
-    return current_state().session.scalar(sa.select(Refund).where(Refund.request_id == request.id))
+def refund_of(request: Request, *, lock: bool = False) -> Refund | None:
+    """The refund of ``request``; ``lock`` reads the newest row and locks it."""
+    query = sa.select(Refund).where(Refund.request_id == request.id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return current_state().session.scalar(query)
 
 
-def retry_block_reason(request: Request) -> str | None:
+def retry_block_reason(request: Request, refund: Refund | None = None, *, lock: bool = False) -> str | None:
     """Why a refund cannot be (re)started now, if it cannot."""
-    refund = refund_of(request)
+    if refund is None:
+        refund = refund_of(request, lock=lock)
     if refund is None:
         if request.kind == RequestKind.CANCELLATION:
             return _("There is no refund to retry.")
@@ -59,10 +64,9 @@ def perform_refund_step(state, user, request_id, action, *, version=None, note=N
     if action == "confirm_refund":
         def confirm_by_hand():
             request, _t, role, values = check_step(state, user, request_id, action, version, note=note)
-            return _complete(state, request, refund_of(request), role, user, values.get("note"))
+            return _complete(state, request, refund_of(request, lock=True), role, user, values.get("note"))
 
-        request, refund = _in_transaction(True, confirm_by_hand)
-        signals.refund_confirmed.send(state.app, request=request, refund=refund)
+        request, _refund = _in_transaction(True, confirm_by_hand)
         return request
 
     def prepare():
@@ -70,7 +74,14 @@ def perform_refund_step(state, user, request_id, action, *, version=None, note=N
         if action == "refuse_order":
             _apply_effect(state, request, transition, values.get("note"), None)
             change_status(request, action, transition.leads_to(request), role, user, values.get("note"))
-        refund = refund_of(request)
+        # The guard may have read an older snapshot (MariaDB reads one per
+        # transaction): look again at the locked row, so that two clicks
+        # never both ask the shop.
+        refund = refund_of(request, lock=True)
+        if transition.guard is not None:
+            blocked = retry_block_reason(request, refund)
+            if blocked:
+                raise NotAllowed(blocked)
         if refund is None:
             refund = Refund(
                 request_id=request.id,
@@ -99,33 +110,42 @@ def perform_refund_step(state, user, request_id, action, *, version=None, note=N
 
 
 def _record_answer(state, user, role, request_id, key, result: RefundResult | None, error: str | None):
-    from .workflow import _in_transaction, _record, change_status, lock_request
+    from .workflow import _in_transaction, _record, lock_request
 
     def record():
         request = lock_request(request_id)
-        refund = state.session.scalar(sa.select(Refund).where(Refund.idempotency_key == key))
+        refund = state.session.scalar(
+            sa.select(Refund).where(Refund.idempotency_key == key).with_for_update()
+            .execution_options(populate_existing=True)
+        )
         if refund.state == RefundState.COMPLETED:
-            return request, refund, None  # the shop confirmed from inside its hook
+            return request  # the shop confirmed from inside its hook
         if error is not None:
             refund.state = RefundState.FAILED
             refund.last_error = error
             _record(request, "refund_failed", request.status, request.status, role, user, error)
-            return request, refund, None
-        refund.state = RefundState.INITIATED
+            return request
         refund.shop_reference = (result.reference or None) if result else None
-        _mark_initiated(request, role, user)
+        if refund.state != RefundState.INITIATED:
+            _initiated(request, refund, role, user)
         if result and result.completed:
-            return (*_complete(state, request, refund, Role.SHOP, None, None), True)
-        return request, refund, False
+            _complete(state, request, refund, Role.SHOP, None, None)
+        return request
 
-    request, refund, completed = _in_transaction(True, record)
+    request = _in_transaction(True, record)
     if error is not None:
         raise AdapterError(_("The refund could not be initiated: %(error)s Nothing was paid; you can retry.",
                              error=error))
-    signals.refund_initiated.send(state.app, request=request, refund=refund)
-    if completed:
-        signals.refund_confirmed.send(state.app, request=request, refund=refund)
     return request
+
+
+def _initiated(request: Request, refund: Refund, role: str, user) -> None:
+    """The shop accepted the refund order: record it and tell the listeners."""
+    from .workflow import queue_signal
+
+    refund.state = RefundState.INITIATED
+    _mark_initiated(request, role, user)
+    queue_signal(signals.refund_initiated, request=request, refund=refund)
 
 
 def _mark_initiated(request: Request, role: str, user) -> None:
@@ -138,17 +158,17 @@ def _mark_initiated(request: Request, role: str, user) -> None:
 
 
 def _complete(state, request: Request, refund: Refund | None, role: str, user, note):
-    from .workflow import Status, change_status
+    from .workflow import Status, change_status, queue_signal
 
     if refund is None:
         raise Conflict(_("No refund was initiated for this request."))
     if refund.state != RefundState.COMPLETED:
         if refund.state != RefundState.INITIATED:
-            refund.state = RefundState.INITIATED
-            _mark_initiated(request, role, user)
+            _initiated(request, refund, role, user)
         refund.state = RefundState.COMPLETED
         refund.completed_at = utcnow()
         change_status(request, "confirm_refund", Status.REFUNDED, role, user, note)
+        queue_signal(signals.refund_confirmed, request=request, refund=refund)
     return request, refund
 
 
@@ -166,17 +186,17 @@ def confirm_refund(idempotency_key: str, reference: str | None = None) -> Reques
         if refund is None:
             raise NotFound(_("No refund has this key."))
         request = lock_request(refund.request_id)
-        state.session.refresh(refund)
+        # Under the request's lock, read the newest row: a confirmation that
+        # raced this one may have completed it already.
+        state.session.refresh(refund, with_for_update=True)
         if refund.state == RefundState.COMPLETED:
-            return request, refund, False
+            return request
         if reference:
             refund.shop_reference = reference[:255]
-        return (*_complete(state, request, refund, Role.SHOP, None, None), True)
+        _complete(state, request, refund, Role.SHOP, None, None)
+        return request
 
-    request, refund, changed = _in_transaction(True, confirm)
-    if changed:
-        signals.refund_confirmed.send(state.app, request=request, refund=refund)
-    return request
+    return _in_transaction(True, confirm)
 
 
 def _refund_order(request: Request, refund: Refund) -> RefundOrder:

@@ -6,8 +6,9 @@ may take it, the fields it asks for and its guard. Pages and tests go through
 the service functions below; nothing else writes a status.
 
 Service functions commit on success (``commit=False`` leaves that to the
-caller, to share a transaction with the shop's own writes) and roll back on
-error, so a refused action changes nothing.
+caller, to share a transaction with the shop's own writes, and then sends no
+signal) and roll back on error, so a refused action changes nothing. Signals
+are sent after the commit, so a receiver never sees a change that is undone.
 """
 
 from __future__ import annotations
@@ -172,8 +173,10 @@ TRANSITIONS: tuple[Transition, ...] = (
                Status.REPLACEMENT_SHIPPED, ARTIST_SIDE, N_("Replacement shipped"), (TRACKING,)),
     Transition("initiate_refund", frozenset({RequestKind.RETURN}), frozenset({Status.RECEIVED}),
                Status.REFUND_INITIATED, ARTIST_SIDE, N_("Initiate the refund"), guard=_refund_retryable),
-    Transition("confirm_refund", LINE_KINDS, frozenset({Status.REFUND_INITIATED}), Status.REFUNDED,
-               frozenset({Role.SHOP, Role.SUPPORT}), N_("Confirm the refund was paid")),
+    # Only a return reaches "refund initiated": an exchange is converted first.
+    Transition("confirm_refund", frozenset({RequestKind.RETURN}), frozenset({Status.REFUND_INITIATED}),
+               Status.REFUNDED, frozenset({Role.SHOP, Role.SUPPORT}), N_("Confirm the refund was paid"),
+               (OPTIONAL_NOTE,)),
     # Cancellation of an artist's part, before processing.
     Transition("refuse_order", frozenset({RequestKind.CANCELLATION}), frozenset({Status.REQUESTED}),
                Status.ORDER_REFUSED, ARTIST_SIDE, N_("Refuse the order (refund the buyer)"), (OPTIONAL_NOTE,),
@@ -185,7 +188,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("retry_refund", frozenset({RequestKind.CANCELLATION}), frozenset({Status.ORDER_REFUSED}), None,
                ARTIST_SIDE, N_("Retry the refund"), guard=_refund_retryable),
     Transition("confirm_refund", frozenset({RequestKind.CANCELLATION}), frozenset({Status.ORDER_REFUSED}),
-               Status.REFUNDED, frozenset({Role.SHOP, Role.SUPPORT}), N_("Confirm the refund was paid")),
+               Status.REFUNDED, frozenset({Role.SHOP, Role.SUPPORT}), N_("Confirm the refund was paid"),
+               (OPTIONAL_NOTE,)),
     # Anyone involved may ask the marketplace's team to step in.
     Transition("escalate", ALL_KINDS, frozenset(STATUS_LABELS) - FINAL_STATUSES, None,
                frozenset({Role.BUYER, Role.ARTIST}), N_("Ask the support team to step in"), (OPTIONAL_NOTE,),
@@ -317,11 +321,18 @@ def _as_quantity(value: object) -> int | None:
 def submit_return(user: User | None, order_ref: str, form: ReturnForm, *, commit: bool = True) -> Request:
     """Create a return or exchange request for one line of ``order_ref``."""
     state = current_state()
-    return _in_transaction(commit, lambda: _submit_return(state, user, order_ref, form), after=_created_signal)
+    return _in_transaction(commit, lambda: _submit_return(state, user, order_ref, form))
+
+
+def clean_token(token: object) -> str | None:
+    """A submission token as the form sent it, or ``None`` if it is not one of ours."""
+    text = str(token or "")
+    return text if 8 <= len(text) <= 48 and text.isalnum() else None
 
 
 def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -> Request:
     order = _buyer_order(state, user, order_ref)
+    form.submission_token = clean_token(form.submission_token)
     if form.submission_token:
         existing = _by_token(form.submission_token, user)
         if existing is not None:
@@ -334,13 +345,15 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
     if blocked:
         raise NotAllowed(blocked)
     _check_rate(state, user)
-    _lock_part(order.ref, part.artist_ref)
+    up_to_date = _lock_part(order.ref, part.artist_ref)
     # The second of two racing submits waits on the lock above and then finds
     # the first one's request here.
     if form.submission_token:
-        existing = _by_token(form.submission_token, user)
+        existing = _by_token(form.submission_token, user, newest=not up_to_date)
         if existing is not None:
             return existing
+    if not up_to_date:
+        raise Conflict(_changed_meanwhile())
 
     errors: dict[str, str] = {}
     available = returnable_quantity(line, held_quantities(order.ref, [line.ref]))
@@ -422,7 +435,7 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
     db.flush()
     for upload in form.photos:
         _store_photo(state, request, None, upload, Role.BUYER, user.ref)
-    _record(request, "submit", None, Status.REQUESTED, Role.BUYER, user, form.comment or None)
+    _record(request, "submit", None, Status.REQUESTED, Role.BUYER, user, comment or None)
     return request
 
 
@@ -445,18 +458,16 @@ def request_cancellation(
     return _in_transaction(
         commit,
         lambda: _request_cancellation(state, user, order_ref, artist_refs, message, contact_email, submission_token),
-        after=_created_signal,
     )
 
 
 def _request_cancellation(state, user, order_ref, artist_refs, message, contact_email, token) -> list[Request]:
     order = _buyer_order(state, user, order_ref)
+    token = clean_token(token)
     if token:
-        existing = session().scalars(
-            sa.select(Request).where(Request.submission_token.like(f"{token}%"), Request.buyer_ref == user.ref)
-        ).all()
+        existing = _cancellations_by_token(order, token, user)
         if existing:
-            return list(existing)
+            return existing
     errors: dict[str, str] = {}
     body = (message or "").strip()
     if not body:
@@ -489,8 +500,13 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
 
     created = []
     for index, part in enumerate(parts):
-        _lock_part(order.ref, part.artist_ref)
-        if cancel_block_reason(part) or open_cancellation(order.ref, part.artist_ref) is not None:
+        up_to_date = _lock_part(order.ref, part.artist_ref)
+        if token and index == 0:
+            # A second post of the same form waited on the lock: answer with the first one's requests.
+            existing = _cancellations_by_token(order, token, user, newest=not up_to_date)
+            if existing:
+                return existing
+        if not up_to_date or cancel_block_reason(part) or open_cancellation(order.ref, part.artist_ref) is not None:
             raise Conflict(_("This order changed meanwhile; please look at it again."))
         artist = _artist(state, part.artist_ref)
         preview = preview_cancellation(part, order.currency)
@@ -550,7 +566,6 @@ def perform(
     request, _entry = _in_transaction(
         commit,
         lambda: _perform(state, user, request_id, action, version, note, tracking),
-        after=_changed_signal,
     )
     return request
 
@@ -681,11 +696,10 @@ def post_message(
         message = _add_message(request, roles[0], user, text)
         for upload in photos:
             _store_photo(state, request, message, upload, roles[0], user.ref)
+        queue_signal(signals.message_posted, request=request, message=message)
         return request, message
 
-    request, message = _in_transaction(commit, work)
-    if commit:
-        signals.message_posted.send(state.app, request=request, message=message)
+    _request, message = _in_transaction(commit, work)
     return message
 
 
@@ -713,7 +727,8 @@ def _set_seen(request: Request, column: str, now: datetime) -> None:
 def lock_request(request_id: object) -> Request:
     """Load a request and lock its row until the transaction ends."""
     number = _as_quantity(request_id)
-    if number is None:
+    # Beyond a 32-bit id the database would fail on the value, not answer "none".
+    if number is None or not 0 < number < 2**31:
         raise NotFound(_("This request does not exist."))
     request = session().get(Request, number, with_for_update=True, populate_existing=True)
     if request is None:
@@ -721,32 +736,47 @@ def lock_request(request_id: object) -> Request:
     return request
 
 
-def _lock_part(order_ref: str, artist_ref: str) -> None:
+def _lock_part(order_ref: str, artist_ref: str) -> bool:
     """Serialise every change to one artist's part of an order.
 
-    The row is created on first use without racing (insert-or-ignore), then
-    updated: the UPDATE takes the row lock on PostgreSQL and MariaDB, and the
-    write lock on SQLite, until the transaction ends.
+    One statement creates the row or bumps its counter (an upsert, so that
+    racing first uses neither fail nor deadlock) and holds the row lock on
+    PostgreSQL and MariaDB, and the write lock on SQLite, until the
+    transaction ends. After it, PostgreSQL (read committed) and SQLite read
+    the newest rows.
+
+    MariaDB's repeatable read, though, keeps reading the snapshot the
+    transaction took at its first read, which may predate the lock. So there
+    the counter is read before and after: if someone else bumped it in
+    between, what this transaction reads about the part is out of date and
+    ``False`` is returned; the caller must not decide on it.
     """
     db = session()
     table = PartLock.__table__
+    this_part = (table.c.order_ref == order_ref, table.c.artist_ref == artist_ref)
     dialect = db.get_bind(PartLock).dialect.name
-    values = {"order_ref": order_ref, "artist_ref": artist_ref, "changes": 0}
+    snapshot_reads = dialect in ("mysql", "mariadb")
+    if snapshot_reads:
+        seen = db.execute(sa.select(table.c.changes).where(*this_part)).scalar() or 0
+    values = {"order_ref": order_ref, "artist_ref": artist_ref, "changes": 1}
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        db.execute(insert(table).values(values).on_conflict_do_nothing())
-    elif dialect in ("mysql", "mariadb"):
-        db.execute(table.insert().prefix_with("IGNORE").values(values))
+        db.execute(pg_insert(table).values(values).on_conflict_do_update(
+            index_elements=["order_ref", "artist_ref"], set_={"changes": table.c.changes + 1}))
+    elif snapshot_reads:
+        from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+        db.execute(mysql_insert(table).values(values).on_duplicate_key_update(changes=table.c.changes + 1))
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        db.execute(insert(table).values(values).on_conflict_do_nothing())
-    db.execute(
-        sa.update(table)
-        .where(table.c.order_ref == order_ref, table.c.artist_ref == artist_ref)
-        .values(changes=table.c.changes + 1)
-    )
+        db.execute(sqlite_insert(table).values(values).on_conflict_do_update(
+            index_elements=["order_ref", "artist_ref"], set_={"changes": table.c.changes + 1}))
+    if not snapshot_reads:
+        return True
+    newest = db.execute(sa.select(table.c.changes).where(*this_part).with_for_update()).scalar()
+    return newest == seen + 1
 
 
 def _record(request: Request, action: str, from_status: str | None, to_status: str, role: str,
@@ -768,6 +798,10 @@ def _record(request: Request, action: str, from_status: str | None, to_status: s
     session().add(entry)
     session().flush()
     notifications.queue_for_history(request, entry)
+    if action == "submit":
+        queue_signal(signals.request_created, request=request)
+    else:
+        queue_signal(signals.status_changed, request=request, entry=entry)
     return entry
 
 
@@ -842,10 +876,29 @@ def _order_columns(order: Order, artist) -> dict[str, object]:
     )
 
 
-def _by_token(token: str, user: User) -> Request | None:
-    return session().scalar(
-        sa.select(Request).where(Request.submission_token == token[:64], Request.buyer_ref == user.ref)
-    )
+def _by_token(token: str, user: User, *, newest: bool = False) -> Request | None:
+    """The request a form with this token already created.
+
+    ``newest`` reads past an old snapshot (a locking read): only for a
+    transaction that gives up right after, as its gap lock would hold back
+    other buyers' inserts.
+    """
+    query = sa.select(Request).where(Request.submission_token == token[:64], Request.buyer_ref == user.ref)
+    if newest:
+        query = query.with_for_update(read=True)
+    return session().scalar(query)
+
+
+def _cancellations_by_token(order: Order, token: str, user: User, *, newest: bool = False) -> list[Request]:
+    tokens = [f"{token}:{index}" for index in range(len(order.parts))]
+    query = sa.select(Request).where(Request.submission_token.in_(tokens), Request.buyer_ref == user.ref)
+    if newest:
+        query = query.with_for_update(read=True)
+    return list(session().scalars(query))
+
+
+def _changed_meanwhile() -> str:
+    return _("Someone else changed this at the same moment. Look at the page again and retry.")
 
 
 def _check_rate(state, user: User) -> None:
@@ -881,13 +934,25 @@ def _roles_in_words(roles: frozenset[str]) -> str:
     return _(" or ").join(ordered)
 
 
-def _in_transaction(commit: bool, work: Callable[[], object], *, after: Callable[[object], None] | None = None):
+#: Key in ``Session.info`` of the signals waiting for the commit.
+PENDING_SIGNALS = "mirette_returns_signals"
+
+
+def queue_signal(signal, **arguments) -> None:
+    """Send ``signal`` (with the app as sender) once this transaction commits."""
+    session().info.setdefault(PENDING_SIGNALS, []).append((signal, arguments))
+
+
+def _in_transaction(commit: bool, work: Callable[[], object]):
     """Run ``work``; commit if asked, roll back on any error.
 
+    The signals ``work`` queued are sent after the commit, in order; with
+    ``commit=False`` the caller owns the commit and none is sent.
     A concurrent change that the database refuses (a stale version, a lock
     wait that deadlocked) becomes a :class:`Conflict` with a message.
     """
     db = session()
+    db.info.pop(PENDING_SIGNALS, None)
     try:
         result = work()
         if commit:
@@ -899,27 +964,19 @@ def _in_transaction(commit: bool, work: Callable[[], object], *, after: Callable
         db.rollback()
         if isinstance(error, OperationalError) and not _is_concurrency_error(error):
             raise
-        raise Conflict(_("Someone else changed this at the same moment. Look at the page again and retry.")) \
-            from error
+        raise Conflict(_changed_meanwhile()) from error
     except BaseException:
         db.rollback()
         raise
-    if commit and after is not None:
-        after(result)
+    finally:
+        pending = db.info.pop(PENDING_SIGNALS, [])
+    if commit:
+        app = current_state().app
+        for signal, arguments in pending:
+            signal.send(app, **arguments)
     return result
 
 
 def _is_concurrency_error(error: OperationalError) -> bool:
     text = str(error.orig).lower()
     return any(word in text for word in ("deadlock", "lock wait", "database is locked", "could not serialize"))
-
-
-def _created_signal(result) -> None:
-    state = current_state()
-    for request in result if isinstance(result, list) else [result]:
-        signals.request_created.send(state.app, request=request)
-
-
-def _changed_signal(result) -> None:
-    request, entry = result
-    signals.status_changed.send(current_state().app, request=request, entry=entry)

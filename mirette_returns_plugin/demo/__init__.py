@@ -7,10 +7,13 @@ plugin's public API, exactly as the README tells a shop developer to.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import Babel
+from flask_wtf.csrf import generate_csrf
 
 from .. import MiretteReturns
 from .adapter import DemoShopAdapter
@@ -29,17 +32,84 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ),
         MIRETTE_RETURNS_BASE_TEMPLATE="demo/layout.html",
         MAIL_DEFAULT_SENDER="Mirette <no-reply@mirette.example>",
-        MAIL_SUPPRESS_SEND=False,
         MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT=True,
+        #: Where links in the emails of the seeded story point (the address
+        #: ``flask run`` serves on unless told otherwise).
+        DEMO_BASE_URL=os.environ.get("DEMO_BASE_URL", "http://127.0.0.1:5000"),
+        **mail_settings(os.environ),
     )
     if config:
         app.config.update(config)
     db.init_app(app)
+    # The shop's own Flask-Babel, set up before the plugin so that the plugin
+    # uses it (and its language choice) instead of creating one.
+    from .locale import select_locale
+
+    Babel(app, locale_selector=select_locale)
     returns.init_app(app, adapter=DemoShopAdapter())
+    _install_templating(app)
+    from .security import add_security_headers
+
+    app.after_request(add_security_headers)
+    from .mailbox import mailbox
+    from .payments import payments
     from .views import demo
 
     app.register_blueprint(demo)
+    app.register_blueprint(mailbox)
+    app.register_blueprint(payments)
+    from .cli import demo_reset
+    from .generate import generate_command
+
+    app.cli.add_command(demo_reset)
+    app.cli.add_command(generate_command)
     from .setup import install
 
     install(app)
     return app
+
+
+def mail_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Flask-Mail settings: record emails by default, or use the SMTP server
+    named by ``DEMO_MAIL_SERVER`` (and ``DEMO_MAIL_PORT``, ``DEMO_MAIL_USERNAME``,
+    ``DEMO_MAIL_PASSWORD``, ``DEMO_MAIL_USE_TLS``, ``DEMO_MAIL_USE_SSL``)."""
+    server = environ.get("DEMO_MAIL_SERVER")
+    if not server:
+        # Flask-Mail then records each email instead of sending it: the outbox
+        # rows are marked sent and the demo's Mailbox page shows them.
+        return {"MAIL_SUPPRESS_SEND": True}
+    settings: dict[str, Any] = {"MAIL_SUPPRESS_SEND": False, "MAIL_SERVER": server}
+    if environ.get("DEMO_MAIL_PORT"):
+        settings["MAIL_PORT"] = int(environ["DEMO_MAIL_PORT"])
+    for name in ("USERNAME", "PASSWORD"):
+        if environ.get(f"DEMO_MAIL_{name}"):
+            settings[f"MAIL_{name}"] = environ[f"DEMO_MAIL_{name}"]
+    for name in ("USE_TLS", "USE_SSL"):
+        if environ.get(f"DEMO_MAIL_{name}"):
+            settings[f"MAIL_{name}"] = environ[f"DEMO_MAIL_{name}"].lower() in ("1", "true", "yes", "on")
+    return settings
+
+
+def _install_templating(app: Flask) -> None:
+    from .errors import register_error_pages
+    from .formatting import money, percent, when, when_exactly
+    from .locale import current_language, shop_gettext
+    from .views import current_account, role_label
+
+    app.add_template_filter(money, "shop_money")
+    app.add_template_filter(when, "shop_date")
+    app.add_template_filter(when_exactly, "shop_datetime")
+    app.add_template_filter(percent, "shop_percent")
+    register_error_pages(app)
+    # Flask-WTF's token, under the name its CSRFProtect gives it.
+    app.add_template_global(generate_csrf, "csrf_token")
+    # The plugin's pages put the plugin's own ``_`` in their context, and they
+    # extend the shop's layout: the layout's words use this name so that they
+    # come from the shop's catalogue on every page.
+    app.add_template_global(shop_gettext, "shop_gettext")
+    app.add_template_global(current_language, "shop_language")
+
+    @app.context_processor
+    def shop_context() -> dict[str, Any]:
+        account = current_account()
+        return {"demo_account": account, "demo_role": role_label(account)}

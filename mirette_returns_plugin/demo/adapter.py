@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import session, url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from .. import (
@@ -23,7 +24,7 @@ from .. import (
     Stage,
     User,
 )
-from .models import Account, ArtistProfile, PaymentRefund, Product, Shipment, ShopOrder, ShopOrderLine, db
+from .models import Account, ArtistProfile, PaymentRefund, Shipment, ShopOrder, ShopOrderLine, db
 
 #: The demo's shipment states, as the plugin's stages.
 STAGES = {
@@ -43,14 +44,7 @@ class DemoShopAdapter:
         account = db.session.get(Account, account_id) if account_id else None
         if account is None:
             return None
-        return User(
-            ref=str(account.id),
-            name=account.name,
-            email=account.email,
-            locale=session.get("locale") or account.locale,
-            artist_ref=str(account.artist_id) if account.artist_id else None,
-            is_support=account.is_support,
-        )
+        return user_for(account, locale=session.get("locale"))
 
     def orders_for_buyer(self, buyer_ref: str) -> list[Order]:
         orders = db.session.scalars(
@@ -99,9 +93,9 @@ class DemoShopAdapter:
             .with_for_update()
         )
         if shipment is None:
-            raise AdapterError("This order has no items from this artist.")
+            raise AdapterError(_("This order has no items from this artist."))
         if shipment.state != "paid":
-            raise AdapterError("This part of the order was already processed; it cannot be refused.")
+            raise AdapterError(_("This part of the order was already processed; it cannot be refused."))
         shipment.state = "cancelled"
 
     def initiate_refund(self, refund: RefundOrder) -> RefundResult:
@@ -111,11 +105,14 @@ class DemoShopAdapter:
             sa.select(PaymentRefund).where(PaymentRefund.idempotency_key == refund.idempotency_key)
         )
         if existing is None:
+            artist = db.session.get(ArtistProfile, _int(refund.artist_ref))
             existing = PaymentRefund(
                 idempotency_key=refund.idempotency_key,
                 order_id=_int(refund.order_ref),
                 amount=refund.amount,
                 currency=refund.currency,
+                kind=refund.kind,
+                artist=artist,
                 created_at=datetime.now(timezone.utc),
             )
             db.session.add(existing)
@@ -130,6 +127,18 @@ class DemoShopAdapter:
 
     def artist_url(self, artist_ref: str) -> str | None:
         return url_for("demo.artist", artist_id=_int(artist_ref))
+
+
+def user_for(account: Account, *, locale: str | None = None) -> User:
+    """The plugin's view of a shop account, with every role it holds."""
+    return User(
+        ref=str(account.id),
+        name=account.name,
+        email=account.email,
+        locale=locale or account.locale,
+        artist_ref=str(account.artist_id) if account.artist_id else None,
+        is_support=account.is_support,
+    )
 
 
 def _int(ref: str) -> int:

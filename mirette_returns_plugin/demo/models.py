@@ -82,6 +82,11 @@ class ShopOrder(db.Model):
     buyer: Mapped[Account] = relationship()
     shipments: Mapped[list[Shipment]] = relationship(back_populates="order", order_by="Shipment.id")
 
+    @property
+    def total(self) -> Decimal:
+        """What the buyer paid: every part with its delivery."""
+        return sum((shipment.total for shipment in self.shipments), Decimal("0"))
+
 
 class Shipment(db.Model):
     """One artist's part of an order and how far it went."""
@@ -98,6 +103,14 @@ class Shipment(db.Model):
     artist: Mapped[ArtistProfile] = relationship()
     lines: Mapped[list[ShopOrderLine]] = relationship(back_populates="shipment", order_by="ShopOrderLine.id")
 
+    @property
+    def items_total(self) -> Decimal:
+        return sum((line.total for line in self.lines), Decimal("0"))
+
+    @property
+    def total(self) -> Decimal:
+        return self.items_total + (self.delivery_cost or Decimal("0"))
+
 
 class ShopOrderLine(db.Model):
     __tablename__ = "shop_order_line"
@@ -111,6 +124,10 @@ class ShopOrderLine(db.Model):
     product: Mapped[Product] = relationship()
     variant: Mapped[Variant | None] = relationship()
 
+    @property
+    def total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
 
 class PaymentRefund(db.Model):
     """The demo's stand-in for a payment provider: one row per refund key."""
@@ -123,3 +140,9 @@ class PaymentRefund(db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3))
     paid: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What the plugin refunds: ``return``, ``exchange`` or ``cancellation``.
+    kind: Mapped[str | None] = mapped_column(sa.String(16))
+    artist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shop_artist.id"))
+    order: Mapped[ShopOrder] = relationship()
+    artist: Mapped[ArtistProfile | None] = relationship()

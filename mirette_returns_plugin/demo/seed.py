@@ -22,6 +22,7 @@ PRODUCTS = {
     "Atelier Lune": [
         ("Speckled mug", "mug.svg", "24.00", ["Sand", "Night blue", "Moss"]),
         ("Serving bowl", "bowl.svg", "58.00", ["Small", "Large"]),
+        ("Espresso cup, studio second", "cup.svg", "12.00", []),
     ],
     "Bois & Fil": [
         ("Oak chopping board", "board.svg", "45.00", []),
@@ -31,6 +32,25 @@ PRODUCTS = {
         ("Blown glass vase", "vase.svg", "89.00", ["Clear", "Smoke"]),
         ("Tumbler set", "tumbler.svg", "36.00", []),
     ],
+}
+
+#: Studio seconds and the like: sold as they are, never returned.
+FINAL_SALE = {"Espresso cup, studio second"}
+
+DESCRIPTIONS = {
+    "Speckled mug": "Thrown on the wheel in a small studio near Nantes, glazed in a speckled finish that "
+                    "changes with the light. Holds 300 ml; dishwasher safe.",
+    "Serving bowl": "A generous bowl for salads and shared dishes, with a soft unglazed foot ring. "
+                    "Small: 20 cm across; large: 28 cm.",
+    "Espresso cup, studio second": "A cup with a tiny glaze flaw that does not affect its use. "
+                                   "Sold as a second: it cannot be returned.",
+    "Oak chopping board": "Cut from a single piece of French oak, finished with linseed oil. "
+                          "40 × 25 cm, with a juice groove on one side.",
+    "Woven linen scarf": "Hand-woven on a wooden loom from washed linen, light enough for spring "
+                         "evenings. 180 × 50 cm.",
+    "Blown glass vase": "Mouth-blown, each one slightly different, with a heavy base that keeps tall "
+                        "stems upright. 24 cm high.",
+    "Tumbler set": "Four blown tumblers with a gentle twist, for water or lemonade. 250 ml each.",
 }
 
 BUYERS = [
@@ -52,7 +72,8 @@ def seed(now: datetime | None = None) -> None:
         artists[name] = artist
         for title, image, price, variants in PRODUCTS[name]:
             product = Product(artist=artist, name=title, image=f"products/{image}", price=Decimal(price),
-                              description=f"{title} by {name}.")
+                              description=DESCRIPTIONS.get(title, f"{title} by {name}."),
+                              final_sale=title in FINAL_SALE)
             db.session.add(product)
             for variant in variants:
                 db.session.add(Variant(product=product, name=variant))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 
-from ..models import Base as ReturnsBase
+from .. import migrate
 from .models import Account, db
 from .seed import seed
+from .story import tell_story
 
 
 def install(app: Flask) -> None:
@@ -27,5 +28,18 @@ def reset_database(*, only_if_empty: bool = False) -> None:
     if only_if_empty and sa.inspect(engine).has_table(Account.__tablename__):
         return
     db.create_all()
-    ReturnsBase.metadata.create_all(engine)
+    migrate.upgrade(engine=engine)  # the plugin's tables, as a shop creates them
     seed()
+    # The story goes through the plugin's workflow, which builds links to the
+    # shop's pages: it needs a request, at the address the demo is served on.
+    with current_app.test_request_context("/", base_url=current_app.config.get("DEMO_BASE_URL")):
+        tell_story()
+
+
+def drop_everything() -> None:
+    """Drop every table of the demo's database, whoever created it."""
+    engine = db.engine
+    db.session.remove()
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    tables.drop_all(engine)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
-from .models import Account, ArtistProfile, Product, ShopOrder, db
+from .forms import csrf_problem, safe_next
+from .locale import LANGUAGES
+from .models import Account, ArtistProfile, Product, Shipment, ShopOrder, ShopOrderLine, db
+from .personas import HINTS
 
 HERE = Path(__file__).parent
 
@@ -19,54 +25,129 @@ demo = Blueprint(
 )
 
 
-@demo.route("/")
+@demo.get("/")
 def index():
-    return redirect(url_for("demo.orders"))
+    artists = db.session.scalars(
+        sa.select(ArtistProfile).options(selectinload(ArtistProfile.products)).order_by(ArtistProfile.id)
+    ).all()
+    return render_template("demo/index.html", artists=artists)
 
 
-@demo.route("/orders")
+@demo.get("/orders")
 def orders():
-    account = _account()
+    account = current_account()
     if account is None:
+        flash(_("Choose an account to see its orders."), "info")
         return redirect(url_for("demo.switch"))
     rows = db.session.scalars(
-        db.select(ShopOrder).where(ShopOrder.buyer_id == account.id).order_by(ShopOrder.placed_at.desc())
+        sa.select(ShopOrder)
+        .options(_order_details())
+        .where(ShopOrder.buyer_id == account.id)
+        .order_by(ShopOrder.placed_at.desc())
     ).all()
-    return render_template("demo/orders.html", orders=rows, account=account)
+    return render_template("demo/orders.html", orders=rows)
 
 
-@demo.route("/orders/<int:order_id>")
+@demo.get("/orders/<int:order_id>")
 def order(order_id: int):
-    account = _account()
-    shop_order = db.session.get(ShopOrder, order_id)
-    if shop_order is None or account is None or shop_order.buyer_id != account.id:
+    account = current_account()
+    if account is None:
+        flash(_("Choose an account to see its orders."), "info")
+        return redirect(url_for("demo.switch"))
+    shop_order = db.session.scalar(sa.select(ShopOrder).options(_order_details()).where(ShopOrder.id == order_id))
+    # Someone else's order looks exactly like a missing one.
+    if shop_order is None or shop_order.buyer_id != account.id:
         abort(404)
-    return render_template("demo/order.html", order=shop_order, account=account)
+    return render_template("demo/order.html", order=shop_order)
 
 
-@demo.route("/products/<int:product_id>")
+@demo.get("/products/<int:product_id>")
 def product(product_id: int):
     item = db.session.get(Product, product_id) or abort(404)
-    return render_template("demo/product.html", product=item, account=_account())
+    return render_template("demo/product.html", product=item)
 
 
-@demo.route("/artists/<int:artist_id>")
+@demo.get("/artists/<int:artist_id>")
 def artist(artist_id: int):
     profile = db.session.get(ArtistProfile, artist_id) or abort(404)
-    return render_template("demo/artist.html", artist=profile, account=_account())
+    return render_template("demo/artist.html", artist=profile)
 
 
 @demo.route("/switch", methods=["GET", "POST"])
 def switch():
+    problem = None
+    status = 200
     if request.method == "POST":
-        account = db.session.get(Account, request.form.get("account_id", type=int) or 0)
-        if account is not None:
-            session["account_id"] = account.id
-            return redirect(url_for("demo.index"))
-    accounts = db.session.scalars(db.select(Account).order_by(Account.id)).all()
-    return render_template("demo/switch.html", accounts=accounts, account=_account())
+        problem = csrf_problem()
+        if problem is None:
+            chosen = db.session.get(Account, request.form.get("account_id", type=int) or 0)
+            if chosen is not None:
+                session["account_id"] = chosen.id
+                flash(_("You are now signed in as %(name)s.", name=chosen.name), "success")
+                return redirect(_landing_page(chosen), 303)
+            problem = _("Choose one of the accounts below.")
+        status = 400
+    accounts = db.session.scalars(sa.select(Account).order_by(Account.id)).all()
+    groups = [
+        (_("Buyers"), [a for a in accounts if not a.artist_id and not a.is_support]),
+        (_("Artists"), [a for a in accounts if a.artist_id]),
+        (_("Support team"), [a for a in accounts if a.is_support]),
+    ]
+    return render_template("demo/switch.html", groups=groups, hints=HINTS, problem=problem), status
 
 
-def _account() -> Account | None:
+@demo.post("/sign-out")
+def sign_out():
+    problem = csrf_problem()
+    if problem:
+        return render_template("demo/error.html", message=problem), 400
+    session.pop("account_id", None)
+    flash(_("You are signed out."), "success")
+    return redirect(url_for("demo.index"), 303)
+
+
+@demo.post("/language")
+def language():
+    back = safe_next(request.form.get("next"), url_for("demo.index"))
+    problem = csrf_problem()
+    if problem:
+        return render_template("demo/error.html", message=problem), 400
+    chosen = request.form.get("locale")
+    if chosen not in LANGUAGES:
+        flash(_("This language is not available."), "error")
+        return redirect(back, 303)
+    session["locale"] = chosen
+    return redirect(back, 303)
+
+
+def current_account() -> Account | None:
     account_id = session.get("account_id")
     return db.session.get(Account, account_id) if account_id else None
+
+
+def role_label(account: Account | None) -> str:
+    """How the header names the signed-in person's role."""
+    if account is None:
+        return ""
+    if account.is_support:
+        return _("Support team")
+    if account.artist_id:
+        return _("Artist")
+    return _("Buyer")
+
+
+def _landing_page(account: Account) -> str:
+    """Where each role starts: the support list, the artist's inbox, the buyer's orders."""
+    if account.is_support:
+        return url_for("mirette_returns.support_list")
+    if account.artist_id:
+        return url_for("mirette_returns.artist_inbox")
+    return url_for("demo.orders")
+
+
+def _order_details():
+    return selectinload(ShopOrder.shipments).options(
+        selectinload(Shipment.artist),
+        selectinload(Shipment.lines).options(selectinload(ShopOrderLine.product),
+                                             selectinload(ShopOrderLine.variant)),
+    )

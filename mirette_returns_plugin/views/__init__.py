@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import csrf
+from ..errors import MiretteReturnsError
+from ..i18n import gettext
 from ..templating import STATIC_FOLDER, TEMPLATE_FOLDER
+from . import artist, buyer, common, details, photos, support
+from .entry import order_actions
 
 BLUEPRINT_NAME = "mirette_returns"
 
@@ -18,4 +24,14 @@ def create_blueprint() -> Blueprint:
         static_folder=str(STATIC_FOLDER),
         static_url_path="/static",
     )
+    # Bound the size of a post before anything reads it (the CSRF check does).
+    blueprint.before_request(common.limit_upload_size)
+    blueprint.before_request(csrf.check_request)
+    for pages in (buyer, details, artist, support, photos):
+        pages.register(blueprint)
+    blueprint.register_error_handler(MiretteReturnsError, common.handle_plugin_error)
+    blueprint.register_error_handler(RequestEntityTooLarge, common.handle_too_large)
+    # For the shop's own templates (its order page), app-wide.
+    blueprint.add_app_template_global(order_actions, "mirette_returns_order_actions")
+    blueprint.add_app_template_global(gettext, "mirette_returns_gettext")
     return blueprint

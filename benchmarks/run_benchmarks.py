@@ -1,0 +1,695 @@
+"""Load test of the plugin's busiest pages, side by side with a bare Flask baseline.
+
+For each scale (1,000 and 200,000 requests by default) this script:
+
+1. creates a dedicated PostgreSQL database (``mirette_bench_<scale>``; any
+   existing one of that name is dropped) and fills it with
+   ``flask --app mirette_returns_plugin.demo demo-generate``;
+2. serves the demo shop (``benchmarks/bench_app.py``) and the baseline
+   (``benchmarks/baseline_app.py``) with gunicorn, 2 sync workers each, on
+   127.0.0.1;
+3. signs each role in with a session cookie signed by the app's own session
+   interface, and takes a real CSRF token from a rendered page for posting;
+4. runs every URL once through the Flask test client to count its SQL
+   statements, and once over HTTP to measure its response size;
+5. measures each page with wrk (plugin then baseline, page after page, so
+   both see the same machine load) and prints requests per second, p50, p95,
+   the ratio to the baseline, statements and bytes;
+6. reads the plugin workers' memory (VmRSS) before and after 10,000 more
+   requests.
+
+Then it compares the scales and checks the targets of the issue, writes
+``benchmarks/results.json`` and, with ``--write-readme``, the results section
+of ``benchmarks/README.md``.
+
+Usage (from the repository root)::
+
+    /work/venv/bin/python benchmarks/run_benchmarks.py --write-readme
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+import sqlalchemy as sa  # noqa: E402
+
+#: How much data each scale holds (``demo-generate`` options).
+SCALES: dict[str, dict[str, int]] = {
+    "1k": {"orders": 500, "requests": 1_000, "messages": 5_000, "artists": 20, "busiest": 100},
+    "200k": {"orders": 100_000, "requests": 200_000, "messages": 1_000_000, "artists": 1_000, "busiest": 20_000},
+}
+SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432"
+DATABASE_PREFIX = "mirette_bench_"
+BIN = Path(sys.executable).parent
+MEMORY_REQUESTS = 10_000
+#: How deep the "deep" inbox page is, as a share of the busiest artist's requests.
+DEEP_SHARE = 0.95
+POST_BODY = "Thank you, I will send the parcel back tomorrow morning."
+
+#: Targets of the issue.
+MIN_RATIO = 0.5
+MIN_POLL_RATIO = 0.8
+MAX_DEEP_GAP = 0.2
+MAX_P95_GROWTH = 1.3
+MAX_MEMORY_GROWTH = 0.05
+
+
+@dataclass
+class Page:
+    """One page measured: the plugin's URL and the baseline's."""
+
+    key: str
+    title: str
+    plugin: str
+    baseline: str
+    #: Who is signed in: buyer, artist or support.
+    role: str
+    method: str = "GET"
+    expect: int = 200
+
+
+@dataclass
+class Result:
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    requests: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    statements: int | None = None
+    bytes: int | None = None
+    status: int | None = None
+
+
+@dataclass
+class ScaleRun:
+    scale: str
+    options: dict[str, int]
+    generate_seconds: float | None
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float] | None = None
+    plugin: dict[str, Result] = field(default_factory=dict)
+    baseline: dict[str, Result] = field(default_factory=dict)
+    memory: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- #
+# Database and data
+# --------------------------------------------------------------------------- #
+
+
+def database_url(scale: str) -> str:
+    return f"{SERVER_URL}/{DATABASE_PREFIX}{scale}"
+
+
+def recreate_database(scale: str) -> None:
+    name = f"{DATABASE_PREFIX}{scale}"
+    assert re.fullmatch(r"mirette_bench_[a-z0-9]+", name), name
+    engine = sa.create_engine(f"{SERVER_URL}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+
+
+def generate_command(scale: str, summary: Path) -> list[str]:
+    command = [str(BIN / "flask"), "--app", "mirette_returns_plugin.demo", "demo-generate"]
+    for option, value in SCALES[scale].items():
+        command += [f"--{option}", str(value)]
+    return command + ["--summary", str(summary)]
+
+
+def generate(scale: str, summary: Path) -> float:
+    env = {**os.environ, "DEMO_DATABASE_URL": database_url(scale), "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    subprocess.run(generate_command(scale, summary), env=env, cwd=ROOT, check=True)
+    return time.monotonic() - started
+
+
+# --------------------------------------------------------------------------- #
+# Signing in, URLs
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class Session:
+    cookie: str
+    csrf_token: str = ""
+
+
+def plugin_app(scale: str):
+    from bench_app import bench_config
+
+    from mirette_returns_plugin.demo import create_app
+
+    return create_app(bench_config(database_url(scale)))
+
+
+def forge_cookie(app, account_id: int) -> str:
+    """A session cookie signed in as ``account_id``, as the demo's sign-in page sets it."""
+    value = app.session_interface.get_signing_serializer(app).dumps({"account_id": account_id})
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}"
+
+
+def find_landmarks(app, summary: dict[str, Any]) -> dict[str, Any]:
+    """Account ids, the long thread's version, and the cursor of a deep inbox page."""
+    from mirette_returns_plugin.demo.models import Account, db
+    from mirette_returns_plugin.models import Request
+    from mirette_returns_plugin.views.listing import encode_cursor
+
+    with app.app_context():
+        def account_id(email: str) -> int:
+            return db.session.scalar(sa.select(Account.id).where(Account.email == email))
+
+        artist_ref = summary["busiest_artist_ref"]
+        total = db.session.scalar(sa.select(sa.func.count()).where(Request.artist_ref == artist_ref))
+        page_size = app.config["MIRETTE_RETURNS_PAGE_SIZE"]
+        start = max(page_size, int(total * DEEP_SHARE) // page_size * page_size)
+        before_deep = db.session.scalars(
+            sa.select(Request).where(Request.artist_ref == artist_ref)
+            .order_by(Request.last_activity_at.desc(), Request.id.desc()).offset(start - 1).limit(1)
+        ).one()
+        found = {
+            "buyer_id": account_id(summary["long_thread_buyer_email"]),
+            "artist_id": account_id(summary["busiest_artist_email"]),
+            "support_id": account_id(summary["support_email"]),
+            "artist_requests": total,
+            "deep_page_start": start,
+            "deep_cursor": encode_cursor(before_deep),
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return found
+
+
+def pages_for(summary: dict[str, Any], marks: dict[str, Any], news_path: str) -> list[Page]:
+    long_id, post_id = summary["long_thread_request_id"], summary["post_request_id"]
+    artist = summary["busiest_artist_ref"]
+    deep = "after=" + urllib.parse.quote(marks["deep_cursor"], safe="")
+    return [
+        Page("details", "See details, 50-message thread", f"/returns/requests/{long_id}",
+             f"/baseline/requests/{long_id}", "buyer"),
+        Page("inbox_first", "Busiest artist's inbox, first page", "/returns/artist/inbox",
+             f"/baseline/artist/{artist}/inbox", "artist"),
+        Page("inbox_deep", f"Busiest artist's inbox, deep page (row {marks['deep_page_start']:,})",
+             f"/returns/artist/inbox?{deep}", f"/baseline/artist/{artist}/inbox?{deep}", "artist"),
+        Page("support_status", "Support list, filter status=requested", "/returns/support/requests?status=requested",
+             "/baseline/support/requests?status=requested", "support"),
+        Page("support_escalated", "Support list, filter escalated", "/returns/support/requests?escalated=1",
+             "/baseline/support/requests?escalated=1", "support"),
+        Page("poll", "Poll, nothing new (vs bare 204 endpoint)", news_path, "/baseline/empty", "buyer",
+             expect=204),
+        Page("post", "Post a message", f"/returns/requests/{post_id}/messages",
+             f"/baseline/requests/{post_id}/messages", "buyer", method="POST", expect=303),
+    ]
+
+
+# --------------------------------------------------------------------------- #
+# Servers
+# --------------------------------------------------------------------------- #
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def workers(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(name: str, module: str, scale: str, log_dir: Path) -> Server:
+    port = free_port()
+    command = [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+               "--log-level", "warning", "--timeout", "60", f"{module}:app"]
+    env = {**os.environ, "BENCH_DATABASE_URL": database_url(scale),
+           "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
+    log = open(log_dir / f"{name}-{scale}.log", "w")
+    process = subprocess.Popen(command, env=env, cwd=HERE, stdout=log, stderr=subprocess.STDOUT)
+    server = Server(name, port, process)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} server exited; see {log.name}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+            if len(server.workers()) == 2:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.3)
+    server.stop()
+    raise RuntimeError(f"{name} server did not start; see {log.name}")
+
+
+# --------------------------------------------------------------------------- #
+# Measuring
+# --------------------------------------------------------------------------- #
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def fetch(url: str, cookie: str = "", data: bytes | None = None) -> tuple[int, bytes, str]:
+    """One request over HTTP: status, body, and the session cookie it set (if any)."""
+    request = urllib.request.Request(url, data=data, headers={"Cookie": cookie} if cookie else {})
+    try:
+        response = OPENER.open(request, timeout=60)
+    except urllib.error.HTTPError as error:
+        response = error
+    body = response.read()
+    set_cookie = response.headers.get("Set-Cookie", "")
+    return response.status, body, set_cookie.split(";", 1)[0]
+
+
+def sign_in(app, server: Server, marks: dict[str, Any], long_id: int) -> tuple[dict[str, Session], str]:
+    """A session per role; the buyer's carries a CSRF token, taken from a rendered page."""
+    sessions = {
+        "buyer": Session(forge_cookie(app, marks["buyer_id"])),
+        "artist": Session(forge_cookie(app, marks["artist_id"])),
+        "support": Session(forge_cookie(app, marks["support_id"])),
+    }
+    status, body, set_cookie = fetch(f"{server.base}/returns/requests/{long_id}", sessions["buyer"].cookie)
+    if status != 200:
+        raise RuntimeError(f"the details page answered {status}: {body[:500]!r}")
+    html = body.decode()
+    token = re.search(r'name="csrf_token"\s+value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"\s+name="csrf_token"', html)
+    if set_cookie:
+        sessions["buyer"].cookie = set_cookie
+    sessions["buyer"].csrf_token = token.group(1) if token else ""
+    news = re.search(r'hx-get="([^"]*/news\?[^"]*)"', html)
+    news_path = news.group(1).replace("&amp;", "&") if news else f"/returns/requests/{long_id}/news"
+    return sessions, news_path
+
+
+def post_body(session: Session) -> str:
+    return urllib.parse.urlencode({"body": POST_BODY, "csrf_token": session.csrf_token})
+
+
+def count_statements(app, engine, page: Page, path: str, cookie: str, body: str) -> int:
+    """SQL statements one request runs (the second of two, so caches are warm)."""
+    counted = []
+
+    def listener(*_args):
+        counted.append(1)
+
+    client = app.test_client(use_cookies=False)
+    headers = {"Cookie": cookie} if cookie else {}
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        for _attempt in range(2):
+            counted.clear()
+            if page.method == "POST":
+                client.post(path, data=body, headers=headers, content_type="application/x-www-form-urlencoded")
+            else:
+                client.get(path, headers=headers)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    return len(counted)
+
+
+def wrk(base: str, paths: list[str], cookie: str, body: str, seconds: float, connections: int) -> Result:
+    env = {**os.environ, "BENCH_PATHS": " ".join(paths), "BENCH_COOKIE": cookie, "BENCH_BODY": body}
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
+               "-s", str(HERE / "wrk" / "bench.lua"), base]
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("BENCH_JSON "))
+    data = json.loads(line[len("BENCH_JSON "):])
+    latency = data["latency_us"]
+    return Result(
+        rps=data["requests"] / (data["duration_us"] / 1e6),
+        p50_ms=latency["p50"] / 1000, p95_ms=latency["p95"] / 1000, p99_ms=latency["p99"] / 1000,
+        requests=data["requests"], errors={k: v for k, v in data["errors"].items() if v},
+    )
+
+
+def combine(slices: list[Result]) -> Result:
+    """One result from several slices: total throughput, median of each percentile."""
+    def median(values: list[float]) -> float:
+        ordered = sorted(values)
+        middle = len(ordered) // 2
+        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+    errors: dict[str, int] = {}
+    for part in slices:
+        for name, value in part.errors.items():
+            errors[name] = errors.get(name, 0) + value
+    requests = sum(part.requests for part in slices)
+    seconds = sum(part.requests / part.rps for part in slices if part.rps)
+    return Result(rps=requests / seconds if seconds else 0.0, p50_ms=median([p.p50_ms for p in slices]),
+                  p95_ms=median([p.p95_ms for p in slices]), p99_ms=median([p.p99_ms for p in slices]),
+                  requests=requests, errors=errors)
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def run_scale(scale: str, args: argparse.Namespace, work: Path) -> ScaleRun:
+    summary_path = work / f"{scale}-summary.json"
+    load_before = os.getloadavg()
+    seconds = None
+    if not (args.reuse_data and summary_path.exists()):
+        print(f"\n== {scale}: generating data into {DATABASE_PREFIX}{scale}", flush=True)
+        recreate_database(scale)
+        seconds = generate(scale, summary_path)
+    summary = json.loads(summary_path.read_text())
+    run = ScaleRun(scale, SCALES[scale], seconds, load_before)
+    app = plugin_app(scale)
+    marks = find_landmarks(app, summary)
+    from baseline_app import create_app as create_baseline
+
+    baseline_app = create_baseline(database_url(scale))
+    plugin_server = start_server("plugin", "bench_app", scale, work)
+    baseline_server = start_server("baseline", "baseline_app", scale, work)
+    try:
+        sessions, news_path = sign_in(app, plugin_server, marks, summary["long_thread_request_id"])
+        pages = pages_for(summary, marks, news_path)
+        from mirette_returns_plugin.demo.models import db
+
+        with app.app_context():
+            plugin_engine = db.engine
+        for page in pages:
+            session = sessions[page.role]
+            body = post_body(session) if page.method == "POST" else ""
+            for side, server, path, cookie, engine, flask_app in (
+                ("plugin", plugin_server, page.plugin, session.cookie, plugin_engine, app),
+                ("baseline", baseline_server, page.baseline, "", baseline_app.extensions["baseline_engine"],
+                 baseline_app),
+            ):
+                result = Result()
+                status, content, _cookie = fetch(server.base + path, cookie, body.encode() if body else None)
+                result.status, result.bytes = status, len(content)
+                if status != page.expect:
+                    run.problems.append(f"{side} {page.key}: HTTP {status} (expected {page.expect}): "
+                                        f"{content[:300]!r}")
+                result.statements = count_statements(flask_app, engine, page, path, cookie, body)
+                getattr(run, side)[page.key] = result
+        for page in pages:
+            session = sessions[page.role]
+            body = post_body(session) if page.method == "POST" else ""
+            method = "POST:" if page.method == "POST" else ""
+            sides = (("plugin", plugin_server, f"{method}{page.plugin}", session.cookie),
+                     ("baseline", baseline_server, f"{method}{page.baseline}", ""))
+            for _side, server, path, cookie in sides:
+                wrk(server.base, [path], cookie, body, 2, args.connections)  # warm-up
+            # Short alternating slices, so that a change in the machine's load
+            # falls on both sides alike.
+            slices: dict[str, list[Result]] = {"plugin": [], "baseline": []}
+            for _round in range(args.rounds):
+                for side, server, path, cookie in sides:
+                    slices[side].append(wrk(server.base, [path], cookie, body, args.duration / args.rounds,
+                                            args.connections))
+            for side, _server, _path, _cookie in sides:
+                measured = combine(slices[side])
+                kept = getattr(run, side)[page.key]
+                measured.statements, measured.bytes, measured.status = kept.statements, kept.bytes, kept.status
+                getattr(run, side)[page.key] = measured
+                print(f"{scale:>5} {side:8} {page.key:18} {measured.rps:8.1f} req/s  p50 {measured.p50_ms:7.1f} ms"
+                      f"  p95 {measured.p95_ms:7.1f} ms  {measured.errors or ''}", flush=True)
+        run.memory = measure_memory(plugin_server, pages, sessions, args)
+    finally:
+        plugin_server.stop()
+        baseline_server.stop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        baseline_app.extensions["baseline_engine"].dispose()
+    run.load_after = os.getloadavg()
+    return run
+
+
+def measure_memory(server: Server, pages: list[Page], sessions: dict[str, Session],
+                   args: argparse.Namespace) -> dict[str, Any]:
+    """Worker RSS before and after ``MEMORY_REQUESTS`` more requests, every page in turn."""
+    workers = server.workers()
+    before = {pid: rss_kb(pid) for pid in workers}
+    served = 0
+    rounds = 0
+    while served < MEMORY_REQUESTS and rounds < 50:
+        for page in pages:
+            session = sessions[page.role]
+            path = f"POST:{page.plugin}" if page.method == "POST" else page.plugin
+            body = post_body(session) if page.method == "POST" else ""
+            served += wrk(server.base, [path], session.cookie, body, 2, args.connections).requests
+        rounds += 1
+    after_workers = server.workers()
+    after = {pid: rss_kb(pid) for pid in after_workers}
+    return {
+        "requests": served,
+        "workers_restarted": sorted(workers) != sorted(after_workers),
+        "before_kb": before,
+        "after_kb": after,
+        "growth": max(((after.get(pid, 0) - kb) / kb for pid, kb in before.items() if kb), default=0.0),
+    }
+
+
+# --------------------------------------------------------------------------- #
+# Reporting
+# --------------------------------------------------------------------------- #
+
+TITLES: dict[str, str] = {}
+
+
+def machine() -> dict[str, str]:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    memory = next((line.split(":", 1)[1].strip() for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), "")
+    postgres = ""
+    try:
+        engine = sa.create_engine(f"{SERVER_URL}/postgres")
+        with engine.connect() as connection:
+            postgres = connection.exec_driver_sql("SHOW server_version").scalar()
+        engine.dispose()
+    except sa.exc.OperationalError:
+        pass
+    versions = {}
+    for tool, command in (("wrk", ["wrk", "-v"]), ("gunicorn", [str(BIN / "gunicorn"), "--version"])):
+        found = subprocess.run(command, capture_output=True, text=True)
+        versions[tool] = (found.stdout + found.stderr).strip().splitlines()[0] if (found.stdout + found.stderr) else ""
+    return {
+        "cpus": str(os.cpu_count()),
+        "nproc": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip(),
+        "cpu": model,
+        "memory": memory,
+        "postgresql": postgres,
+        "python": platform.python_version(),
+        **versions,
+    }
+
+
+def ms(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def scale_table(run: ScaleRun) -> list[str]:
+    lines = [
+        f"| Page ({run.scale} requests) | req/s | p50 ms | p95 ms | baseline req/s | baseline p95 ms | "
+        "ratio | SQL statements (baseline) | bytes (baseline) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key, result in run.plugin.items():
+        base = run.baseline[key]
+        ratio = result.rps / base.rps if base.rps else 0
+        errors = f" ⚠ {result.errors}" if result.errors else ""
+        lines.append(
+            f"| {TITLES.get(key, key)}{errors} | {result.rps:,.0f} | {ms(result.p50_ms)} | {ms(result.p95_ms)} | "
+            f"{base.rps:,.0f} | {ms(base.p95_ms)} | {ratio:.2f} | {result.statements} ({base.statements}) | "
+            f"{result.bytes:,} ({base.bytes:,}) |")
+    return lines
+
+
+def growth_table(small: ScaleRun, large: ScaleRun) -> list[str]:
+    lines = [
+        f"| Page | req/s {small.scale} | req/s {large.scale} | p95 ms {small.scale} | p95 ms {large.scale} | "
+        f"p95 {large.scale} / {small.scale} | ratio to baseline {small.scale} → {large.scale} | "
+        f"statements {small.scale} → {large.scale} |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key, a in small.plugin.items():
+        b = large.plugin[key]
+        ra = a.rps / small.baseline[key].rps if small.baseline[key].rps else 0
+        rb = b.rps / large.baseline[key].rps if large.baseline[key].rps else 0
+        lines.append(
+            f"| {TITLES.get(key, key)} | {a.rps:,.0f} | {b.rps:,.0f} | {ms(a.p95_ms)} | {ms(b.p95_ms)} | "
+            f"{b.p95_ms / a.p95_ms if a.p95_ms else 0:.2f} | {ra:.2f} → {rb:.2f} | {a.statements} → {b.statements} |")
+    return lines
+
+
+def targets(runs: list[ScaleRun]) -> list[str]:
+    """Each target of the issue, met or missed and by how much."""
+    lines = ["| Target | Measured | Verdict |", "| --- | --- | --- |"]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    for run in runs:
+        for key, result in run.plugin.items():
+            base = run.baseline[key].rps
+            ratio = result.rps / base if base else 0
+            floor = MIN_POLL_RATIO if key == "poll" else MIN_RATIO
+            what = "bare Flask endpoint" if key == "poll" else "baseline"
+            lines.append(f"| {run.scale}: {TITLES.get(key, key)} ≥ {floor:.0%} of the {what}'s req/s | "
+                         f"{ratio:.0%} | {verdict(ratio >= floor)} |")
+        first, deep = run.plugin.get("inbox_first"), run.plugin.get("inbox_deep")
+        if first and deep and first.rps:
+            gap = deep.rps / first.rps - 1
+            p95_gap = deep.p95_ms / first.p95_ms - 1 if first.p95_ms else 0
+            lines.append(f"| {run.scale}: deep inbox page within 20% of the first | req/s {gap:+.0%}, "
+                         f"p95 {p95_gap:+.0%} | {verdict(abs(gap) <= MAX_DEEP_GAP and abs(p95_gap) <= MAX_DEEP_GAP)} |")
+        if run.memory:
+            growth = run.memory["growth"]
+            before = ", ".join(f"{kb / 1024:.1f}" for kb in run.memory["before_kb"].values())
+            after = ", ".join(f"{kb / 1024:.1f}" for kb in run.memory["after_kb"].values())
+            restarted = " (a worker was restarted!)" if run.memory["workers_restarted"] else ""
+            lines.append(f"| {run.scale}: worker memory flat over {run.memory['requests']:,} requests "
+                         f"(≤ {MAX_MEMORY_GROWTH:.0%}) | RSS MB {before} → {after}, {growth:+.1%}{restarted} | "
+                         f"{verdict(growth <= MAX_MEMORY_GROWTH and not run.memory['workers_restarted'])} |")
+    if len(runs) >= 2:
+        small, large = runs[0], runs[-1]
+        for key, a in small.plugin.items():
+            b = large.plugin[key]
+            growth = b.p95_ms / a.p95_ms if a.p95_ms else 0
+            lines.append(f"| p95 at {large.scale} within 30% of p95 at {small.scale}: {TITLES.get(key, key)} | "
+                         f"{ms(a.p95_ms)} → {ms(b.p95_ms)} ms ({growth - 1:+.0%}) | "
+                         f"{verdict(growth <= MAX_P95_GROWTH)} |")
+    return lines
+
+
+def report(runs: list[ScaleRun], info: dict[str, str], args: argparse.Namespace, started: datetime) -> str:
+    lines = [
+        f"Run of {started:%Y-%m-%d %H:%M} UTC on {info['nproc']} cores ({info['cpu']}, {info['memory']} RAM), "
+        f"PostgreSQL {info['postgresql']}, Python {info['python']}, {info['gunicorn']}, {info['wrk']}. "
+        f"wrk: {args.duration:g} s per URL after a 2 s warm-up, 2 threads, {args.connections} connections, "
+        f"in {args.rounds} slices alternating plugin and baseline (req/s over all slices, p50 and p95 the median "
+        "of the slices'); gunicorn: 2 sync workers per app.",
+        "",
+    ]
+    for run in runs:
+        load = "/".join(f"{x:.2f}" for x in run.load_before)
+        load_after = "/".join(f"{x:.2f}" for x in run.load_after) if run.load_after else "?"
+        generated = f", generated in {run.generate_seconds:.0f} s" if run.generate_seconds else ""
+        options = ", ".join(f"{v:,} {k}" for k, v in run.options.items())
+        lines += [f"**{run.scale}** ({options}{generated}; load average {load} before, {load_after} after)", ""]
+        lines += scale_table(run)
+        lines.append("")
+        for problem in run.problems:
+            lines.append(f"- ⚠ {problem}")
+        if run.problems:
+            lines.append("")
+    if len(runs) >= 2:
+        lines += ["**How cost grows with the data**", ""] + growth_table(runs[0], runs[-1]) + [""]
+    lines += ["**Targets**", ""] + targets(runs) + [""]
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    readme = HERE / "README.md"
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    current = readme.read_text(encoding="utf-8") if readme.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
+    if start not in current:
+        current += f"\n{start}\n{end}\n"
+    head, _sep, rest = current.partition(start)
+    _old, _sep, tail = rest.partition(end)
+    readme.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", default="1k,200k", help="comma-separated, from: " + ", ".join(SCALES))
+    parser.add_argument("--duration", type=float, default=10, help="seconds of wrk per URL [10]")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections [16]")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="slices each page's duration is cut in, alternating plugin and baseline [5]")
+    parser.add_argument("--reuse-data", action="store_true",
+                        help="keep a database generated by an earlier run of this script")
+    parser.add_argument("--write-readme", action="store_true", help="write the results into benchmarks/README.md")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    work = Path(tempfile.gettempdir()) / "mirette-bench"
+    work.mkdir(exist_ok=True)
+    started = datetime.now(timezone.utc)
+    runs = []
+    for scale in args.scales.split(","):
+        if scale not in SCALES:
+            sys.exit(f"unknown scale {scale!r}; choose from {', '.join(SCALES)}")
+        runs.append(run_scale(scale, args, work))
+    info = machine()
+    text = report(runs, info, args, started)
+    print("\n" + text)
+    (HERE / "results.json").write_text(json.dumps({
+        "started": started.isoformat(), "machine": info, "duration": args.duration,
+        "connections": args.connections, "runs": [asdict(run) for run in runs],
+    }, indent=2, default=str) + "\n", encoding="utf-8")
+    if args.write_readme:
+        write_readme(text)
+
+
+TITLES.update({
+    "details": "See details (50-message thread)",
+    "inbox_first": "Busiest artist's inbox, first page",
+    "inbox_deep": "Busiest artist's inbox, deep page",
+    "support_status": "Support list, status filter",
+    "support_escalated": "Support list, escalated filter",
+    "poll": "Poll, nothing new (vs bare 204)",
+    "post": "Post a message",
+})
+
+if __name__ == "__main__":
+    main()

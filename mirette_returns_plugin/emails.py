@@ -1,0 +1,413 @@
+"""What a notification email says: subject, plain text and HTML.
+
+Emails are rendered when they are queued, in the recipient's language, so an
+outbox row holds everything needed to send it and the worker needs neither
+the adapter nor the request. The bodies come from templates under
+``mirette_returns/email/`` that a shop overrides at the same path (see
+``docs/notifications.md`` for their context).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+from flask import current_app, has_request_context, url_for
+from flask import request as flask_request
+from flask_babel import force_locale, format_currency
+from werkzeug.routing import BuildError
+
+from .access import Role
+from .errors import ConfigurationError
+from .i18n import N_, gettext as _, ngettext
+from .models import HistoryEntry, Message, Request, RequestKind
+from .state import current_state
+
+#: Characters of a message, a note or instructions quoted in an email.
+EXCERPT_LENGTH = 300
+
+#: Folder of the email templates (``<name>.txt`` and ``<name>.html``).
+TEMPLATE_DIR = "mirette_returns/email"
+
+#: What happened, in one sentence, per topic (an action, or an action and a
+#: kind). ``%(actor)s`` is who did it.
+HEADLINES: dict[str, str] = {
+    "submit:return": N_("%(buyer)s would like to return %(quantity)s × %(item)s from order %(number)s."),
+    "submit:exchange": N_("%(buyer)s would like to exchange %(quantity)s × %(item)s from order %(number)s."),
+    "submit:cancellation": N_("%(buyer)s asks you to cancel their order %(number)s before you process it. "
+                              "If nothing has been shipped yet, refuse the order: the buyer is then refunded."),
+    "accept": N_("%(actor)s accepted the request and gave the return instructions below."),
+    "decline": N_("%(actor)s declined the request."),
+    "decline:cancellation": N_("%(actor)s declined the cancellation: the order has already been processed. "
+                               "Once it has arrived, a return can be requested instead."),
+    "withdraw": N_("%(actor)s withdrew the request. Nothing more needs to be done."),
+    "ship_back": N_("%(actor)s has sent the item back."),
+    "receive": N_("%(actor)s received the item back in good condition."),
+    "convert_to_refund": N_("%(actor)s will refund this exchange instead of sending another item, so that "
+                            "the item wanted can be ordered again."),
+    "ship_replacement": N_("%(actor)s shipped the replacement item."),
+    "initiate_refund": N_("A refund of %(amount)s has been initiated."),
+    "refund_initiated": N_("A refund of %(amount)s has been initiated."),
+    "refund_failed": N_("The refund of %(amount)s could not be initiated. Nothing was paid; it can be "
+                        "retried from the request's page."),
+    "confirm_refund": N_("The refund of %(amount)s is confirmed."),
+    "refuse_order": N_("%(actor)s refused the order, as asked, so it is cancelled. A refund of %(amount)s "
+                       "is being initiated."),
+    "escalate": N_("%(actor)s asked the support team to step in."),
+    "resolve_escalation": N_("The support team marked its case on this request as resolved."),
+    "message": N_("%(actor)s wrote:"),
+}
+
+#: Subject words per topic; a topic missing here is named by its new status.
+SUBJECTS: dict[str, str] = {
+    "submit:return": N_("New return request"),
+    "submit:exchange": N_("New exchange request"),
+    "submit:cancellation": N_("New cancellation request"),
+    "convert_to_refund": N_("Exchange converted to a refund"),
+    "refund_initiated": N_("Refund initiated"),
+    "refund_failed": N_("Refund could not be initiated"),
+    "escalate": N_("Support team asked to step in"),
+    "resolve_escalation": N_("Support case resolved"),
+    "message:return": N_("New message about your return request"),
+    "message:exchange": N_("New message about your exchange request"),
+    "message:cancellation": N_("New message about your cancellation request"),
+    "message": N_("New message from %(actor)s"),
+}
+
+#: Template per topic; ``update`` for every other step.
+TEMPLATES: dict[str, str] = {
+    "submit": "new_request",
+    "message": "new_message",
+    "refund_failed": "refund_failed",
+}
+
+#: Which of the request's texts an action quotes, and under which heading.
+QUOTES: dict[str, tuple[str, str]] = {
+    "accept": ("instructions", N_("Return instructions")),
+    "decline": ("decline_reason", N_("Reason")),
+}
+
+#: Actions whose email shows the refund amount.
+REFUND_ACTIONS = frozenset({"initiate_refund", "refund_initiated", "refund_failed", "confirm_refund", "refuse_order"})
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who an email goes to, and in which language."""
+
+    role: str
+    address: str
+    name: str | None
+    locale: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to a request: a history row or a message.
+
+    ``message`` may accompany a history row: a cancellation's opening message
+    is quoted in the "new cancellation request" email.
+    """
+
+    request: Request
+    entry: HistoryEntry | None = None
+    message: Message | None = None
+
+    @property
+    def action(self) -> str:
+        return self.entry.action if self.entry is not None else "message"
+
+    @property
+    def key(self) -> str:
+        """``history-<id>`` or ``message-<id>``: the event, once for all recipients."""
+        if self.entry is not None:
+            return f"history-{self.entry.id}"
+        assert self.message is not None
+        return f"message-{self.message.id}"
+
+    @property
+    def actor_role(self) -> str:
+        return self.entry.actor_role if self.entry is not None else self.message.author_role
+
+    @property
+    def actor_ref(self) -> str:
+        return self.entry.actor_ref if self.entry is not None else self.message.author_ref
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One line of the facts table: a label and its value."""
+
+    label: str
+    value: str
+
+
+@dataclass
+class EmailContext:
+    """What the templates get (besides ``_``, ``gettext`` and ``ngettext``)."""
+
+    recipient: Recipient
+    request: Request
+    greeting: str
+    headline: str
+    order_number: str
+    item: str
+    status: str
+    details_url: str
+    details_label: str
+    quote: str | None = None
+    quote_label: str | None = None
+    facts: list[Fact] = field(default_factory=list)
+    amount: str | None = None
+    footer: str = ""
+
+
+def render(event: Event, recipient: Recipient) -> RenderedEmail:
+    """The email ``recipient`` receives about ``event``, in their language."""
+    with force_locale(recipient.locale):
+        context = build_context(event, recipient)
+        name = TEMPLATES.get(event.action, "update")
+        values = {"email": context, "_": _, "gettext": _, "ngettext": ngettext}
+        text = _render_template(f"{TEMPLATE_DIR}/{name}.txt", values)
+        html = _render_template(f"{TEMPLATE_DIR}/{name}.html", values)
+        subject = _subject(event, recipient, context)
+    return RenderedEmail(subject=subject, text=_tidy_text(text), html=html)
+
+
+def _render_template(name: str, values: dict[str, object]) -> str:
+    # Through the app's Jinja environment, so a shop's template at the same
+    # path wins, but without the shop's context processors: they describe
+    # the person viewing a page, who is not the person reading the email.
+    return current_app.jinja_env.get_template(name).render(values)
+
+
+def build_context(event: Event, recipient: Recipient) -> EmailContext:
+    from .workflow import status_label
+
+    request = event.request
+    topic = _topic(event)
+    amount = _money(request) if event.action in REFUND_ACTIONS else None
+    words = {
+        "actor": _actor_name(event),
+        "buyer": request.buyer_name,
+        "artist": request.artist_name,
+        "item": request.product_name or "",
+        "quantity": request.quantity,
+        "number": request.order_number,
+        "amount": amount or "",
+    }
+    headline = _(HEADLINES.get(topic) or HEADLINES.get(event.action, "%(actor)s"), **words)
+    quote, quote_label = _quote(event)
+    return EmailContext(
+        recipient=recipient,
+        request=request,
+        greeting=_("Hello %(name)s,", name=recipient.name) if recipient.name else _("Hello,"),
+        headline=headline,
+        order_number=request.order_number,
+        item=item_label(request, recipient.role),
+        status=status_label(request.status),
+        details_url=details_url(request.id),
+        details_label=_("See details"),
+        quote=quote,
+        quote_label=quote_label,
+        facts=_facts(event, recipient, amount),
+        amount=amount,
+        footer=_("You receive this email because you take part in this request. To answer, write on the "
+                 "request's page."),
+    )
+
+
+def item_label(request: Request, role: str) -> str:
+    """The item a request is about: the product, or the artist's part of the order."""
+    if request.kind == RequestKind.CANCELLATION:
+        if role == Role.BUYER:
+            return _("your order from %(artist)s", artist=request.artist_name)
+        return _("items from %(artist)s", artist=request.artist_name)
+    return request.product_name or ""
+
+
+def excerpt(text: str | None, length: int = EXCERPT_LENGTH) -> str | None:
+    """The first ``length`` characters of ``text``, cut between words."""
+    if not text or not text.strip():
+        return None
+    text = text.strip()
+    if len(text) <= length:
+        return text
+    cut = text[:length]
+    space = cut.rfind(" ")
+    if space > length * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def details_url(request_id: int) -> str:
+    """Absolute link to the request's "See details" page."""
+    state = current_state()
+    endpoint = f"{state.blueprint_name}.request_detail"
+    base = state.config.get("EXTERNAL_BASE_URL")
+    if base:
+        return str(base).rstrip("/") + _path(endpoint, request_id)
+    if not has_request_context() and not current_app.config.get("SERVER_NAME"):
+        raise ConfigurationError(
+            "mirette-returns cannot build the absolute links of its emails outside a web request: set "
+            "MIRETTE_RETURNS_EXTERNAL_BASE_URL (e.g. 'https://shop.example') or SERVER_NAME."
+        )
+    try:
+        return url_for(endpoint, request_id=request_id, _external=True)
+    except BuildError:
+        # The details page is part of the blueprint's contract, so its URL is
+        # known even when a shop replaced the plugin's pages and kept its emails.
+        return _root_url() + _path(endpoint, request_id)
+
+
+def _root_url() -> str:
+    if has_request_context():
+        return flask_request.url_root.rstrip("/")
+    scheme = current_app.config.get("PREFERRED_URL_SCHEME") or "http"
+    root = (current_app.config.get("APPLICATION_ROOT") or "/").rstrip("/")
+    return f"{scheme}://{current_app.config['SERVER_NAME']}{root}"
+
+
+def _path(endpoint: str, request_id: int) -> str:
+    """The path of ``endpoint`` below the application's root."""
+    try:
+        return current_app.url_map.bind("localhost").build(endpoint, {"request_id": request_id})
+    except BuildError:
+        return f"{current_state().config['URL_PREFIX'] or ''}/requests/{request_id}"
+
+
+def mail_domain() -> str:
+    """The domain of the Message-IDs: the sender's, else the shop's host."""
+    state = current_state()
+    sender = state.config.get("MAIL_SENDER") or current_app.config.get("MAIL_DEFAULT_SENDER")
+    if isinstance(sender, (tuple, list)):
+        sender = sender[-1]
+    address = parseaddr(str(sender or ""))[1]
+    if "@" in address:
+        return address.rsplit("@", 1)[1].lower()
+    host = urlsplit(str(state.config.get("EXTERNAL_BASE_URL") or "")).hostname
+    return host or str(current_app.config.get("SERVER_NAME") or "mirette-returns.localhost").split(":")[0]
+
+
+def thread_id(request_id: int, domain: str) -> str:
+    """The Message-ID every email of one request refers to, so they thread."""
+    return f"<mirette-returns-request-{request_id}@{domain}>"
+
+
+def message_id(event_key: str, token: str, domain: str) -> str:
+    """A Message-ID for one email, stable across delivery attempts."""
+    local = re.sub(r"[^A-Za-z0-9.-]+", ".", event_key).strip(".")
+    return f"<mirette-returns.{local}.{token}@{domain}>"
+
+
+def _topic(event: Event) -> str:
+    kind = event.request.kind
+    if event.action in ("submit", "decline") or (event.action == "message"):
+        return f"{event.action}:{kind}"
+    return event.action
+
+
+def _subject(event: Event, recipient: Recipient, context: EmailContext) -> str:
+    from .workflow import status_label
+
+    topic = _topic(event)
+    if event.action == "message" and recipient.role != Role.BUYER:
+        if event.actor_role == Role.SUPPORT:
+            what = _("New message from the support team")
+        else:
+            what = _(SUBJECTS["message"], actor=_actor_name(event))
+    elif topic in SUBJECTS:
+        what = _(SUBJECTS[topic])
+    elif event.action in SUBJECTS:
+        what = _(SUBJECTS[event.action])
+    else:
+        what = status_label(event.entry.to_status if event.entry is not None else event.request.status)
+    prefix = current_state().config.get("MAIL_SUBJECT_PREFIX") or ""
+    subject = _("Order %(number)s – %(item)s: %(what)s", number=context.order_number, item=context.item, what=what)
+    subject = " ".join(f"{prefix} {subject}".split())
+    return subject if len(subject) <= 255 else subject[:254] + "…"
+
+
+def _quote(event: Event) -> tuple[str | None, str | None]:
+    request = event.request
+    if event.message is not None:
+        # The headline already says who wrote it, except in a cancellation's
+        # "new request" email, which quotes the buyer's opening message.
+        label = _("Message") if event.entry is not None else None
+        return excerpt(event.message.body), label
+    action = event.action
+    if action in QUOTES:
+        column, label = QUOTES[action]
+        return excerpt(getattr(request, column)), _(label)
+    if action == "submit":
+        return excerpt(request.comment), _("Comment")
+    if action == "refund_failed":
+        return excerpt(event.entry.note), _("Error")
+    return excerpt(event.entry.note if event.entry else None), _("Note")
+
+
+def _facts(event: Event, recipient: Recipient, amount: str | None) -> list[Fact]:
+    from .workflow import kind_label, status_label
+
+    request = event.request
+    facts = [Fact(_("Order"), request.order_number)]
+    if request.kind == RequestKind.CANCELLATION:
+        facts.append(Fact(_("Artist"), request.artist_name))
+        if recipient.role != Role.BUYER:
+            # The address the buyer gave for this cancellation (help page).
+            facts.append(Fact(_("Buyer"), f"{request.buyer_name} <{request.buyer_email}>"))
+    else:
+        item = request.product_name or ""
+        if request.variant:
+            item = f"{item} ({request.variant})"
+        facts.append(Fact(_("Item"), f"{request.quantity} × {item}"))
+        reason = current_state().reasons.get(request.reason_code)
+        if reason is not None:
+            facts.append(Fact(_("Reason"), reason.display))
+        if request.wanted_label:
+            facts.append(Fact(_("Wanted instead"), request.wanted_label))
+    facts.append(Fact(_("Request"), kind_label(request.kind)))
+    facts.append(Fact(_("Status"), status_label(request.status)))
+    if event.action == "ship_back" and request.return_tracking:
+        facts.append(Fact(_("Tracking number"), request.return_tracking))
+    if event.action == "ship_replacement" and request.replacement_tracking:
+        facts.append(Fact(_("Tracking number"), request.replacement_tracking))
+    if amount:
+        facts.append(Fact(_("Refund"), amount))
+    return facts
+
+
+def _actor_name(event: Event) -> str:
+    role = event.actor_role
+    if role == Role.SHOP:
+        return _("The shop")
+    if role == Role.SUPPORT:
+        return _("The support team")
+    if event.entry is not None:
+        return event.entry.actor_name
+    return event.message.author_name
+
+
+def _money(request: Request) -> str:
+    amount = request.refund_total if request.refund_total is not None else Decimal("0")
+    return format_currency(amount, request.currency)
+
+
+def _tidy_text(text: str) -> str:
+    """No trailing spaces (but the signature's ``-- ``), at most one blank line in a row."""
+    lines = [line if line == "-- " else line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy) + "\n"

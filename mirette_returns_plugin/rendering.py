@@ -1,0 +1,170 @@
+"""Render a page, or some of its named blocks as a fragment for htmx.
+
+A fragment is never a copy of a page's markup: it is a named block of the
+page template rendered on its own, with the same context. Every answer says
+``Vary: HX-Request`` (see :mod:`.htmx`).
+
+Templates get the plugin's own ``_``/``gettext``/``ngettext`` (so the plugin's
+catalogue wins over the shop's), the CSRF token, the ``mr`` helpers and the
+``ui`` macros (``mirette_returns/_ui.html``) in their context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Response, current_app, make_response, render_template, session, url_for
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+
+from . import htmx
+from .csrf import csrf_token, field_name
+from .i18n import gettext, ngettext
+from .state import current_state
+
+#: Template whose macros every page gets as ``ui``.
+UI_TEMPLATE = "mirette_returns/_ui.html"
+
+#: Session key of the one-off notice shown after a redirect.
+NOTICE_KEY = "mirette_returns_notice"
+
+
+class Helpers:
+    """Formatting helpers, as ``mr`` in every template."""
+
+    @staticmethod
+    def money(amount: Decimal | None, currency: str) -> str:
+        return format_currency(amount or Decimal("0"), currency)
+
+    @staticmethod
+    def when(moment: datetime | None) -> str:
+        return format_datetime(moment, "medium") if moment else ""
+
+    @staticmethod
+    def day(moment: datetime | None) -> str:
+        return format_date(moment, "medium") if moment else ""
+
+    @staticmethod
+    def iso(moment: datetime | None) -> str:
+        return moment.isoformat() if moment else ""
+
+    @staticmethod
+    def number(value: Decimal | int) -> str:
+        if isinstance(value, Decimal):
+            value = value.normalize()
+        return format_decimal(value)
+
+    @staticmethod
+    def status_label(status: str) -> str:
+        from .workflow import status_label
+
+        return status_label(status)
+
+    @staticmethod
+    def kind_label(kind: str) -> str:
+        from .workflow import kind_label
+
+        return kind_label(kind)
+
+    @property
+    def locale(self) -> str:
+        locale = get_locale()
+        return str(locale).replace("_", "-") if locale else "en"
+
+    @property
+    def reasons(self):
+        return current_state().reasons
+
+    @property
+    def message_max_length(self) -> int:
+        return int(current_state().config["MESSAGE_MAX_LENGTH"])
+
+    @staticmethod
+    def static(filename: str) -> str:
+        return url_for(f"{current_state().blueprint_name}.static", filename=f"mirette_returns/{filename}")
+
+    @property
+    def include_htmx(self) -> bool:
+        return bool(current_state().config["INCLUDE_HTMX"])
+
+    @property
+    def htmx_config(self) -> str:
+        return htmx.config_json()
+
+    @property
+    def poll_seconds(self) -> int:
+        return int(current_state().config["POLL_SECONDS"])
+
+    @property
+    def max_photos(self) -> int:
+        return int(current_state().config["MAX_PHOTOS"])
+
+
+HELPERS = Helpers()
+
+
+def flash_notice(message: str) -> None:
+    """Show ``message`` once, on the next page of the plugin."""
+    session[NOTICE_KEY] = message
+
+
+def _context(extra: dict[str, Any]) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "_": gettext,
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "csrf_token": csrf_token,
+        "csrf_field_name": field_name(),
+        "base_template": current_state().config["BASE_TEMPLATE"],
+        "mr": HELPERS,
+        "htmx": htmx.details(),
+        "notice": session.pop(NOTICE_KEY, None),
+        "oob_blocks": frozenset(),
+    }
+    context.update(extra)
+    context["ui"] = current_app.jinja_env.get_template(UI_TEMPLATE).make_module(context)
+    return context
+
+
+def render_blocks(template_name: str, blocks: Sequence[str], *, oob: Iterable[str] = (),
+                  status: int = 200, **context: Any) -> Response:
+    """Render only ``blocks`` of ``template_name``, one after the other.
+
+    Blocks named in ``oob`` know it (``oob_blocks``) and mark their root
+    element ``hx-swap-oob`` so htmx swaps them in place by id.
+    """
+    values = _context({**context, "oob_blocks": frozenset(oob)})
+    current_app.update_template_context(values)
+    template = current_app.jinja_env.get_template(template_name)
+    parts = []
+    for name in blocks:
+        render_block = template.blocks[name]
+        parts.append("".join(render_block(template.new_context(values))))
+    return _respond("".join(parts), status)
+
+
+def render_page(template_name: str, *, status: int = 200, **context: Any) -> Response:
+    """Render the whole page (inside the shop's base template)."""
+    return _respond(render_template(template_name, **_context(context)), status)
+
+
+def render(template_name: str, *, fragment: Sequence[str] | None = None, oob: Iterable[str] = (),
+           status: int = 200, **context: Any) -> Response:
+    """The page, or only ``fragment`` blocks when a plain htmx request asks."""
+    if fragment and htmx.wants_fragment():
+        return render_blocks(template_name, fragment, oob=oob, status=status, **context)
+    return render_page(template_name, status=status, **context)
+
+
+def empty(status: int = 204) -> Response:
+    """An answer without a body (htmx 2 and 4 swap nothing on 204)."""
+    response = make_response("", status)
+    return htmx.add_vary(response)
+
+
+def _respond(html: str, status: int) -> Response:
+    response = make_response(html, status)
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    return htmx.add_vary(response)

@@ -1,0 +1,33 @@
+"""The artist's inbox: the requests on their items, newest activity first."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from ..errors import NotAllowed
+from ..i18n import gettext as _
+from ..models import Request
+from ..rendering import render
+from . import listing
+from .common import current_user
+
+TEMPLATE = "mirette_returns/artist_inbox.html"
+
+
+def register(blueprint: Blueprint) -> None:
+    blueprint.add_url_rule("/artist/inbox", "artist_inbox", artist_inbox)
+
+
+def artist_inbox() -> Response:
+    user = current_user()
+    if user is None or not user.artist_ref:
+        raise NotAllowed(_("This page is for artists selling on the marketplace."))
+    filters = listing.Filters.from_args(request.args, with_support_filters=False)
+    page = listing.load_page([Request.artist_ref == user.artist_ref], filters)
+    return render(TEMPLATE, fragment=("results",), page=page, list_endpoint="mirette_returns.artist_inbox",
+                  show_artist=False, unread=_unread)
+
+
+def _unread(row: Request) -> bool:
+    """Something happened since the artist last opened the request."""
+    return row.artist_seen_at is None or row.last_activity_at > row.artist_seen_at

@@ -1,0 +1,132 @@
+"""Helpers every view shares: the signed-in user, forms, uploads, errors."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from flask import Response, redirect, request
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import htmx
+from ..adapter import User
+from ..errors import MiretteReturnsError, NotAllowed, NotFound, ValidationError
+from ..i18n import gettext as _
+from ..photos import PreparedPhoto
+from ..rendering import render
+from ..state import current_state
+
+T = TypeVar("T")
+
+ERROR_TEMPLATE = "mirette_returns/error.html"
+
+
+@dataclass
+class FormState:
+    """What a form shows: the values typed, the messages, its one-time token."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    #: Sent back with the form so that a second post of the same form
+    #: (double click, retry) finds the first request instead of a new one.
+    token: str = field(default_factory=lambda: secrets.token_hex(16))
+
+    def get(self, name: str, default: Any = "") -> Any:
+        value = self.values.get(name)
+        return default if value is None else value
+
+
+def current_user() -> User | None:
+    return current_state().adapter.current_user()
+
+
+def text(name: str) -> str:
+    """A text field of the posted form, stripped."""
+    return (request.form.get(name) or "").strip()
+
+
+def see_other(url: str) -> Response:
+    """Post/redirect/get: answer a plain form post with a 303 to ``url``."""
+    return htmx.add_vary(redirect(url, code=303))
+
+
+def require_user() -> User:
+    user = current_user()
+    if user is None:
+        raise NotAllowed(_("Sign in to see this page."))
+    return user
+
+
+def uploaded_files(name: str = "photos") -> list[FileStorage]:
+    """The files posted in ``name``, without the empty part of a file input left blank."""
+    return [item for item in request.files.getlist(name) if item and item.filename]
+
+
+def prepare_photos(name: str = "photos") -> tuple[list[PreparedPhoto], str | None]:
+    """Check and re-encode the posted photos.
+
+    Returns the clean photos and the first problem found (or ``None``). The
+    count is checked before any image is opened, so a post of many files costs
+    nothing.
+    """
+    state = current_state()
+    files = uploaded_files(name)
+    most = state.config["MAX_PHOTOS"]
+    if len(files) > most:
+        return [], _("Attach at most %(most)s photos.", most=most)
+    prepared = []
+    for upload in files:
+        try:
+            prepared.append(state.photos.prepare(upload.stream, upload.filename or ""))
+        except ValidationError as error:
+            return [], error.errors.get("photos", error.message)
+    return prepared, None
+
+
+def dry_run_errors(attempt: Callable[[], object]) -> dict[str, str]:
+    """The messages ``attempt`` (a workflow call with ``commit=False``) would
+    give, with every change it made rolled back."""
+    db = current_state().session
+    try:
+        attempt()
+    except ValidationError as error:
+        return dict(error.errors)
+    except MiretteReturnsError as error:
+        return {"__all__": error.message}
+    finally:
+        db.rollback()
+    return {}
+
+
+def error_response(error: MiretteReturnsError) -> Response:
+    """A refused request as a page with its message, never a bare error."""
+    return render(ERROR_TEMPLATE, fragment=("error",), status=error.status_code, error=error,
+                  message=error.message)
+
+
+def handle_plugin_error(error: MiretteReturnsError) -> Response:
+    return error_response(error)
+
+
+def handle_too_large(error: RequestEntityTooLarge) -> Response:
+    state = current_state()
+    most = round(state.config["MAX_PHOTO_BYTES"] / 1024 / 1024, 1)
+    refused = MiretteReturnsError(_("What you sent is too large. Attach at most %(count)s photos of "
+                                    "%(most)s MB each.", count=state.config["MAX_PHOTOS"], most=most))
+    refused.status_code = 413
+    return error_response(refused)
+
+
+def limit_upload_size() -> None:
+    """``before_request``: bound a post's size when the shop sets no limit."""
+    if request.method == "POST" and request.max_content_length is None:
+        config = current_state().config
+        # Photos, plus room for the text fields and the multipart framing.
+        request.max_content_length = config["MAX_PHOTOS"] * config["MAX_PHOTO_BYTES"] + 1024 * 1024
+
+
+def not_found() -> NotFound:
+    return NotFound(_("This page does not exist, or you may not see it."))

@@ -1,0 +1,286 @@
+"""The "See details" page of one request, the same URL for buyer, artist and support.
+
+It shows the status, the timeline (history and messages), the photos, the
+refund, a reply box and one small form per step the transition table allows
+the viewer now. Each piece is a named block, so htmx can refresh it alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, request, url_for
+
+from .. import refunds, workflow
+from ..access import Role, roles_on
+from ..adapter import OrderLine, ReturnPolicy, ReturnShippingPayer, User
+from ..errors import MiretteReturnsError, ValidationError
+from ..htmx import wants_fragment
+from ..i18n import gettext as _
+from ..models import HistoryEntry, Message, Photo, Refund, Request, RequestKind
+from ..rendering import empty, flash_notice, render, render_blocks
+from ..state import current_state
+from . import timeline
+from .common import FormState, current_user, dry_run_errors, not_found, prepare_photos, see_other, text
+
+TEMPLATE = "mirette_returns/request_detail.html"
+
+#: Blocks refreshed around the one a form targets, after any change.
+LIVE_BLOCKS = ("summary", "timeline", "poller")
+
+
+def register(blueprint: Blueprint) -> None:
+    rule = blueprint.add_url_rule
+    rule("/requests/<int:request_id>", "request_detail", request_detail)
+    rule("/requests/<int:request_id>/messages", "post_message", post_message, methods=["POST"])
+    rule("/requests/<int:request_id>/actions/<action>", "perform_action", perform_action, methods=["POST"])
+    rule("/requests/<int:request_id>/news", "request_news", request_news)
+
+
+@dataclass
+class ActionForm:
+    """One step the viewer may take now, with its form."""
+
+    transition: workflow.Transition
+    role: str
+    form: FormState
+
+    @property
+    def action(self) -> str:
+        return self.transition.action
+
+
+@dataclass
+class DetailPage:
+    request: Request
+    user: User
+    roles: tuple[str, ...]
+    timeline: list[timeline.TimelineItem]
+    photos: list[timeline.PhotoView]
+    refund: Refund | None
+    actions: list[ActionForm]
+    policy: ReturnPolicy
+    reason_label: str | None
+    artist_url: str | None
+    product_url: str | None
+    order_url: str | None
+    #: A cancellation's items, as the shop knows them now.
+    part_lines: list[OrderLine] = field(default_factory=list)
+    reply: FormState = field(default_factory=FormState)
+    #: A refused or stale step, shown above the forms.
+    action_error: str | None = None
+
+    @property
+    def is_buyer(self) -> bool:
+        return Role.BUYER in self.roles
+
+    @property
+    def is_artist(self) -> bool:
+        return Role.ARTIST in self.roles
+
+    @property
+    def is_support(self) -> bool:
+        return Role.SUPPORT in self.roles
+
+    @property
+    def status_label(self) -> str:
+        return workflow.status_label(self.request.status)
+
+    @property
+    def kind_label(self) -> str:
+        return workflow.kind_label(self.request.kind)
+
+    @property
+    def is_cancellation(self) -> bool:
+        return self.request.kind == RequestKind.CANCELLATION
+
+    @property
+    def action_names(self) -> str:
+        return ",".join(form.action for form in self.actions)
+
+    def news_url(self) -> str:
+        return url_for(".request_news", request_id=self.request.id, after=self.request.version,
+                       actions=self.action_names)
+
+    def action_form(self, action: str) -> ActionForm | None:
+        return next((form for form in self.actions if form.action == action), None)
+
+
+def _visible_request(user: User | None, request_id: int) -> tuple[Request, tuple[str, ...]]:
+    found = current_state().session.get(Request, request_id, populate_existing=True)
+    roles = roles_on(user, found) if found is not None else ()
+    if not roles:
+        raise not_found()
+    return found, roles
+
+
+def load(user: User | None, request_id: int) -> DetailPage:
+    """Everything the page shows, in a fixed number of queries."""
+    state = current_state()
+    db = state.session
+    req, roles = _visible_request(user, request_id)
+    history = db.scalars(sa.select(HistoryEntry).where(HistoryEntry.request_id == req.id)
+                         .order_by(HistoryEntry.id)).all()
+    messages = db.scalars(sa.select(Message).where(Message.request_id == req.id).order_by(Message.id)).all()
+    photos = db.scalars(sa.select(Photo).where(Photo.request_id == req.id).order_by(Photo.id)).all()
+    edge = state.config["THUMBNAIL_EDGE"]
+    adapter = state.adapter
+    page = DetailPage(
+        request=req,
+        user=user,
+        roles=roles,
+        timeline=timeline.build(history, messages, photos, edge),
+        photos=timeline.photo_views(photos, edge),
+        refund=refunds.refund_of(req),
+        actions=[ActionForm(transition, role, FormState(values={"version": req.version}))
+                 for transition, role in workflow.available_actions(user, req)],
+        policy=frozen_policy(req),
+        reason_label=state.reasons.label(req.reason_code) if req.reason_code else None,
+        artist_url=adapter.artist_url(req.artist_ref),
+        product_url=adapter.product_url(req.product_ref) if req.product_ref else None,
+        order_url=adapter.order_url(req.order_ref) if Role.BUYER in roles else None,
+    )
+    if page.is_cancellation:
+        order = adapter.get_order(req.order_ref)
+        part = order.part(req.artist_ref) if order else None
+        page.part_lines = list(part.lines) if part else []
+    return page
+
+
+def frozen_policy(req: Request) -> ReturnPolicy:
+    """The artist's policy as it was when the request was sent."""
+    try:
+        payer = ReturnShippingPayer(req.policy_return_shipping_paid_by)
+    except ValueError:
+        payer = ReturnShippingPayer.BUYER
+    return ReturnPolicy(
+        window_days=req.policy_window_days,
+        refunds_delivery_costs=bool(req.policy_refunds_delivery),
+        return_shipping_paid_by=payer,
+        restocking_fee_percent=req.policy_restocking_fee_percent,
+        text=req.policy_text or "",
+        url=req.policy_url,
+    )
+
+
+def _seen(page: DetailPage) -> None:
+    """After rendering: the viewer has read the request up to now."""
+    workflow.mark_seen(page.user, page.request)
+
+
+def request_detail(request_id: int) -> Response:
+    page = load(current_user(), request_id)
+    response = render(TEMPLATE, page=page)
+    _seen(page)
+    return response
+
+
+def _live(page: DetailPage, primary: str, *, status: int = 200) -> Response:
+    """``primary`` block for the element htmx targets, plus the live blocks out of band."""
+    blocks = [primary, *(name for name in LIVE_BLOCKS if name != primary)]
+    oob = [name for name in blocks if name != primary]
+    if primary != "actions":
+        blocks.append("actions")
+        oob.append("actions")
+    return render_blocks(TEMPLATE, blocks, oob=oob, status=status, page=page)
+
+
+def post_message(request_id: int) -> Response:
+    """The reply box: a message, photos, or both."""
+    user = current_user()
+    _visible_request(user, request_id)
+    body = request.form.get("body", "")
+    photos, photo_error = prepare_photos()
+    status = 422
+    if photo_error:
+        errors = dry_run_errors(lambda: workflow.post_message(user, request_id, body, commit=False))
+        errors["photos"] = photo_error
+    else:
+        try:
+            workflow.post_message(user, request_id, body, photos=photos)
+        except ValidationError as error:
+            errors = dict(error.errors)
+        except MiretteReturnsError as error:
+            errors, status = {"__all__": error.message}, error.status_code
+        else:
+            if not wants_fragment():
+                flash_notice(_("Your message was sent."))
+                return see_other(url_for(".request_detail", request_id=request_id, _anchor="mr-timeline"))
+            page = load(user, request_id)
+            response = _live(page, "reply")
+            _seen(page)
+            return response
+    page = load(user, request_id)
+    page.reply = FormState(values={"body": body}, errors=errors)
+    if wants_fragment():
+        return render_blocks(TEMPLATE, ["reply"], status=status, page=page)
+    return render(TEMPLATE, status=status, page=page)
+
+
+def perform_action(request_id: int, action: str) -> Response:
+    """One step of the transition table, if the viewer may take it now."""
+    user = current_user()
+    req, _roles = _visible_request(user, request_id)
+    values = {"note": request.form.get("note", ""), "tracking": request.form.get("tracking", ""),
+              "version": text("version")}
+    available = {t.action: t for t, _role in workflow.available_actions(user, req)}
+    errors: dict[str, str] = {}
+    status = 422
+    top_error = None
+    if action in available and available[action].destructive and not request.form.get("confirm"):
+        errors["confirm"] = _("Tick the box to confirm.")
+    else:
+        try:
+            workflow.perform(user, request_id, action, version=values["version"] or None,
+                             note=values["note"], tracking=values["tracking"])
+        except ValidationError as error:
+            errors = dict(error.errors)
+        except MiretteReturnsError as error:
+            top_error, status = error.message, error.status_code
+        else:
+            label = workflow.status_label(current_state().session.get(Request, request_id).status)
+            message = _("Done. The request is now “%(status)s”.", status=label)
+            if not wants_fragment():
+                flash_notice(message)
+                return see_other(url_for(".request_detail", request_id=request_id))
+            page = load(user, request_id)
+            page.action_error = None
+            response = _live(page, "actions")
+            _seen(page)
+            return response
+    page = load(user, request_id)
+    page.action_error = top_error
+    form = page.action_form(action)
+    if form is not None:
+        # Keep what was typed; a stale page gets the new version with it.
+        form.form.values.update(note=values["note"], tracking=values["tracking"])
+        form.form.errors = errors
+    elif errors and top_error is None:
+        page.action_error = next(iter(errors.values()))
+    if wants_fragment():
+        return _live(page, "actions", status=status)
+    return render(TEMPLATE, status=status, page=page)
+
+
+def request_news(request_id: int) -> Response:
+    """The poll: one indexed query; 204 when nothing changed since ``after``."""
+    user = current_user()
+    row = current_state().session.execute(
+        sa.select(Request.version, Request.buyer_ref, Request.artist_ref).where(Request.id == request_id)
+    ).one_or_none()
+    if row is None or not roles_on(user, row):  # type: ignore[arg-type]
+        raise not_found()
+    if request.args.get("after") == str(row.version):
+        return empty(204)
+    if not wants_fragment():
+        return see_other(url_for(".request_detail", request_id=request_id))
+    page = load(user, request_id)
+    blocks = ["poller", "summary", "timeline"]
+    # The action forms are replaced only when the steps on offer changed, so
+    # that a note being typed is not wiped by a new message.
+    if request.args.get("actions", "") != page.action_names:
+        blocks.append("actions")
+    response = render_blocks(TEMPLATE, blocks, oob=blocks[1:], page=page)
+    _seen(page)
+    return response

@@ -1,0 +1,113 @@
+"""Lists of requests (artist inbox, support list): filters and keyset pages.
+
+Pages are cut on ``(last_activity_at, id)`` descending, which an index
+covers: page 50 costs what page 1 costs, and nothing counts the whole table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import request
+from werkzeug.datastructures import MultiDict
+
+from .. import workflow
+from ..models import Request, RequestKind
+from ..state import current_state
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = ""
+    kind: str = ""
+    artist: str = ""
+    escalated: bool = False
+
+    @classmethod
+    def from_args(cls, args: MultiDict[str, str], *, with_support_filters: bool) -> Filters:
+        status = args.get("status", "")
+        kind = args.get("kind", "")
+        return cls(
+            status=status if status in workflow.STATUS_LABELS else "",
+            kind=kind if kind in RequestKind.ALL else "",
+            artist=(args.get("artist", "")[:64] if with_support_filters else ""),
+            escalated=with_support_filters and args.get("escalated") == "1",
+        )
+
+    def args(self) -> dict[str, str]:
+        """The filters as query arguments (for the page links)."""
+        found = {"status": self.status, "kind": self.kind, "artist": self.artist,
+                 "escalated": "1" if self.escalated else ""}
+        return {key: value for key, value in found.items() if value}
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        found = []
+        if self.status:
+            found.append(Request.status == self.status)
+        if self.kind:
+            found.append(Request.kind == self.kind)
+        if self.artist:
+            found.append(Request.artist_ref == self.artist)
+        if self.escalated:
+            found.append(Request.escalated.is_(True))
+        return found
+
+
+@dataclass
+class ListPage:
+    rows: list[Request]
+    filters: Filters
+    #: Cursor of the next (older) page, if there is one.
+    next_cursor: str | None
+    #: Whether this is the first (newest) page.
+    is_first: bool
+    #: Statuses and kinds offered in the filters.
+    statuses: list[tuple[str, str]] = field(default_factory=list)
+    kinds: list[tuple[str, str]] = field(default_factory=list)
+    artists: list[tuple[str, str]] = field(default_factory=list)
+
+
+def encode_cursor(row: Request) -> str:
+    return f"{row.last_activity_at.isoformat()}~{row.id}"
+
+
+def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
+    if not value or "~" not in value:
+        return None
+    moment, _sep, number = value.rpartition("~")
+    try:
+        when = datetime.fromisoformat(moment)
+        ident = int(number)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    return when, ident
+
+
+def load_page(scope: list[sa.ColumnElement[bool]], filters: Filters) -> ListPage:
+    """One page of requests matching ``scope`` and ``filters``, newest activity first."""
+    state = current_state()
+    size = max(1, int(state.config["PAGE_SIZE"]))
+    cursor = decode_cursor(request.args.get("after"))
+    query = sa.select(Request).where(*scope, *filters.conditions())
+    if cursor is not None:
+        when, ident = cursor
+        query = query.where(sa.or_(
+            Request.last_activity_at < when,
+            sa.and_(Request.last_activity_at == when, Request.id < ident),
+        ))
+    query = query.order_by(Request.last_activity_at.desc(), Request.id.desc()).limit(size + 1)
+    rows = list(state.session.scalars(query))
+    more = len(rows) > size
+    rows = rows[:size]
+    return ListPage(
+        rows=rows,
+        filters=filters,
+        next_cursor=encode_cursor(rows[-1]) if more and rows else None,
+        is_first=cursor is None,
+        statuses=[(code, workflow.status_label(code)) for code in workflow.STATUS_LABELS],
+        kinds=[(code, workflow.kind_label(code)) for code in RequestKind.ALL],
+    )

@@ -1,0 +1,41 @@
+"""Serving photos: only to the buyer, the artist of the item and support."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, request
+
+from ..access import roles_on
+from ..models import Photo, Request
+from ..state import current_state
+from .common import current_user, not_found
+
+
+def register(blueprint: Blueprint) -> None:
+    blueprint.add_url_rule("/photos/<int:photo_id>", "photo", photo)
+
+
+def photo(photo_id: int) -> Response:
+    """The photo (``?size=thumb``: its thumbnail), or 404 for anyone else."""
+    state = current_state()
+    user = current_user()
+    row = state.session.execute(
+        sa.select(Photo.storage_key, Photo.thumbnail_key, Photo.content_type, Request.buyer_ref,
+                  Request.artist_ref)
+        .join(Request, Photo.request_id == Request.id)
+        .where(Photo.id == photo_id)
+    ).one_or_none()
+    # Unknown and forbidden look the same, so nobody learns which photos exist.
+    if row is None or not roles_on(user, row):  # type: ignore[arg-type]
+        raise not_found()
+    key = row.thumbnail_key if request.args.get("size") == "thumb" else row.storage_key
+    data = state.photos.storage.open(key)
+    if data is None:
+        raise not_found()
+    response = Response(data, mimetype=row.content_type)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.vary.add("Cookie")
+    return response

@@ -1,0 +1,339 @@
+"""Driving requests through the workflow, for the workflow, refund and signal tests.
+
+The paths are computed from :data:`mirette_returns_plugin.workflow.TRANSITIONS`
+itself: a row added to the table is driven and tested without touching the
+tests. Every step goes through the public service functions, as a page would.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from PIL import Image
+
+from mirette_returns_plugin import workflow
+from mirette_returns_plugin.access import Role
+from mirette_returns_plugin.adapter import RefundOrder, RefundResult, User
+from mirette_returns_plugin.demo.adapter import DemoShopAdapter
+from mirette_returns_plugin.demo.models import PaymentRefund, Shipment, ShopOrder, db
+from mirette_returns_plugin.errors import AdapterError
+from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Photo, Refund, Request, RequestKind
+from mirette_returns_plugin.photos import PreparedPhoto
+from mirette_returns_plugin.state import current_state
+from mirette_returns_plugin.workflow import ReturnForm, Transition
+from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, VERRE, artist_ref, line_ref, order_ref, user
+
+#: Line requests are made on Camille's delivered mugs (Atelier Lune, 4 bought).
+LINE_ORDER, LINE_PRODUCT = "MIR-1004", "Speckled mug"
+#: Cancellations are asked on Atelier Lune's pending part of MIR-1002.
+CANCEL_ORDER = "MIR-1002"
+
+#: The people who may try a step, by the part they play on those requests.
+#: Verre Soufflé sells in both orders too, so "another artist" is a real
+#: neighbour, not a stranger.
+PEOPLE: dict[str, str | None] = {
+    "buyer": CAMILLE,
+    "artist": LUNE,
+    "another artist": VERRE,
+    "another buyer": ALEX,
+    "support": SUPPORT,
+    "anonymous": None,
+}
+#: The role each of them holds on the request (``None``: no role at all).
+ROLE_OF: dict[str, str | None] = {
+    "buyer": Role.BUYER,
+    "artist": Role.ARTIST,
+    "another artist": None,
+    "another buyer": None,
+    "support": Role.SUPPORT,
+    "anonymous": None,
+}
+#: Who takes a step when the role is what matters.
+PERSON_FOR_ROLE = {Role.BUYER: CAMILLE, Role.ARTIST: LUNE, Role.SUPPORT: SUPPORT}
+#: When a step is open to several roles, the path uses the first of these.
+DRIVING_ROLES = (Role.ARTIST, Role.BUYER, Role.SUPPORT)
+
+NOTE = "Please use the prepaid label in the parcel."
+TRACKING = "LP123456789FR"
+
+
+def as_user(email: str | None) -> User | None:
+    return user(email) if email else None
+
+
+def take(email: str | None, request_id: int, action: str, **fields) -> Request:
+    """``email`` takes ``action``, filling in every field a step may ask for."""
+    values = {"note": NOTE, "tracking": TRACKING}
+    values.update(fields)
+    return workflow.perform(as_user(email), request_id, action, **values)
+
+
+def submit_line(
+    kind: str = RequestKind.RETURN,
+    *,
+    quantity: object = 1,
+    reason: str | None = "changed_mind",
+    buyer: str = CAMILLE,
+    order: str = LINE_ORDER,
+    product: str = LINE_PRODUCT,
+    **form,
+) -> Request:
+    """Submit a return or an exchange of one line, as the buyer would."""
+    order_id, line = order_ref(order), line_ref(order, product)
+    if kind == RequestKind.EXCHANGE and "wanted_ref" not in form and "wanted_text" not in form:
+        options = current_state().adapter.exchange_options(order_id, line)
+        if options:
+            form["wanted_ref"] = options[0].ref
+        else:
+            form["wanted_text"] = "The same, in another colour"
+    return workflow.submit_return(
+        user(buyer), order_id,
+        ReturnForm(line_ref=line, quantity=quantity, kind=kind, reason_code=reason, **form),
+    )
+
+
+def submit_cancellation(artist: str = LUNE, *, order: str = CANCEL_ORDER,
+                        message: str = "I ordered twice by mistake, sorry.") -> Request:
+    [request] = workflow.request_cancellation(user(CAMILLE), order_ref(order), [artist_ref(artist)],
+                                              message=message)
+    return request
+
+
+def submit(kind: str) -> Request:
+    return submit_cancellation() if kind == RequestKind.CANCELLATION else submit_line(kind)
+
+
+# --------------------------------------------------------------------------- #
+# Paths through the table
+# --------------------------------------------------------------------------- #
+
+Node = tuple[str, str]  # (kind, status): a conversion changes the kind
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    role: str
+
+    def __str__(self) -> str:
+        return f"{self.action} ({self.role})"
+
+
+def moves(kind: str, status: str) -> Iterator[tuple[Transition, Node, str]]:
+    """Steps that change the status or the kind, with the node they lead to."""
+    for transition in workflow.TRANSITIONS:
+        if kind not in transition.kinds or status not in transition.sources:
+            continue
+        next_kind = RequestKind.RETURN if transition.action == "convert_to_refund" else kind
+        node = (next_kind, transition.target or status)
+        if node == (kind, status):
+            continue
+        role = next((r for r in DRIVING_ROLES if r in transition.roles), None)
+        if role is not None:
+            yield transition, node, role
+
+
+def shortest_paths(start_kind: str) -> dict[Node, tuple[Step, ...]]:
+    """The shortest legal path from a new request to every node it can reach."""
+    start = (start_kind, workflow.Status.REQUESTED)
+    paths: dict[Node, tuple[Step, ...]] = {start: ()}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for transition, after, role in moves(*node):
+            if after not in paths:
+                paths[after] = paths[node] + (Step(transition.action, role),)
+                queue.append(after)
+    return paths
+
+
+PATHS = {kind: shortest_paths(kind) for kind in RequestKind.ALL}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row of the table, for one kind, from one source status."""
+
+    transition: Transition
+    kind: str
+    source: str
+    #: The kind the request is submitted as (an exchange converted to a
+    #: refund is a return from then on).
+    start_kind: str
+    path: tuple[Step, ...] = field(default=())
+
+    @property
+    def action(self) -> str:
+        return self.transition.action
+
+    def __str__(self) -> str:
+        start = "" if self.start_kind == self.kind else f"-converted-{self.start_kind}"
+        return f"{self.action}-{self.kind}{start}-from-{self.source}"
+
+
+def cases() -> list[Case]:
+    """Every (transition, kind, source status) a request can really be in."""
+    found = []
+    for transition in workflow.TRANSITIONS:
+        for kind in sorted(transition.kinds):
+            for source in sorted(transition.sources):
+                start = next((s for s in (kind, *RequestKind.ALL) if (kind, source) in PATHS[s]), None)
+                if start is not None:
+                    found.append(Case(transition, kind, source, start, PATHS[start][(kind, source)]))
+    return found
+
+
+#: A step's guard must pass before the role is what is tested: these set the
+#: request up so that it does.
+ESCALATE_FIRST = {"resolve_escalation"}
+REFUND_FAILS_ON_THE_WAY = {"retry_refund"}
+
+
+def drive(case: Case) -> int:
+    """A fresh request in ``case.source``, ready for ``case.action``."""
+    request_id = submit(case.start_kind).id
+    if case.action in ESCALATE_FIRST:
+        take(CAMILLE, request_id, "escalate")
+    for number, step in enumerate(case.path):
+        last = number == len(case.path) - 1
+        if last and case.action in REFUND_FAILS_ON_THE_WAY and step.action in workflow.REFUND_ACTIONS:
+            with shop_refunds(FailingPaymentShop()):
+                try:
+                    take(PERSON_FOR_ROLE[step.role], request_id, step.action)
+                except AdapterError:
+                    pass
+                else:
+                    raise AssertionError("the failing payment provider did not fail")
+        else:
+            take(PERSON_FOR_ROLE[step.role], request_id, step.action)
+    return request_id
+
+
+# --------------------------------------------------------------------------- #
+# The shop's side
+# --------------------------------------------------------------------------- #
+
+
+class FailingPaymentShop(DemoShopAdapter):
+    """The demo shop whose payment provider is down.
+
+    This is the one place where a stand-in replaces something outside the
+    plugin: a real payment provider cannot be made to fail on demand. The
+    database, the adapter's other methods and the plugin are all real.
+    """
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error or AdapterError("The payment provider is not answering.")
+        self.calls: list[RefundOrder] = []
+
+    def initiate_refund(self, refund: RefundOrder) -> RefundResult:
+        self.calls.append(refund)
+        raise self.error
+
+
+class RecordingShop(DemoShopAdapter):
+    """The demo shop, remembering every refund order it was given."""
+
+    def __init__(self) -> None:
+        self.calls: list[RefundOrder] = []
+
+    def initiate_refund(self, refund: RefundOrder) -> RefundResult:
+        self.calls.append(refund)
+        return super().initiate_refund(refund)
+
+
+@contextmanager
+def shop_refunds(adapter: DemoShopAdapter) -> Iterator[DemoShopAdapter]:
+    """Mount ``adapter`` instead of the demo's own for the duration."""
+    state = current_state()
+    original = state.adapter
+    state.adapter = adapter
+    try:
+        yield adapter
+    finally:
+        state.adapter = original
+
+
+def photo(name: str = "damage.jpg", size: tuple[int, int] = (64, 48)) -> PreparedPhoto:
+    """A real photo, checked and re-encoded by the plugin."""
+    image = Image.new("RGB", size, (180, 40, 30))
+    data = io.BytesIO()
+    image.save(data, "JPEG")
+    data.seek(0)
+    return current_state().photos.prepare(data, name)
+
+
+# --------------------------------------------------------------------------- #
+# What the database holds
+# --------------------------------------------------------------------------- #
+
+
+def snapshot(request_id: int) -> dict[str, object]:
+    """Everything a step may change about a request, read afresh from the database."""
+    db.session.rollback()
+    row = db.session.execute(
+        sa.select(
+            Request.status, Request.kind, Request.version, Request.escalated, Request.instructions,
+            Request.decline_reason, Request.return_tracking, Request.replacement_tracking,
+            Request.converted_from_exchange, Request.closed_at, Request.order_ref,
+        ).where(Request.id == request_id)
+    ).one()._asdict()
+    count = _count_for(request_id)
+    row["history"] = count(HistoryEntry)
+    row["messages"] = count(Message)
+    row["photos"] = count(Photo)
+    row["outbox"] = count(OutboxEmail)
+    row["refunds"] = [
+        tuple(r) for r in db.session.execute(
+            sa.select(Refund.idempotency_key, Refund.state, Refund.attempts, Refund.last_error)
+            .where(Refund.request_id == request_id)
+        )
+    ]
+    order_id = int(row["order_ref"])
+    row["shipments"] = list(db.session.scalars(
+        sa.select(Shipment.state).where(Shipment.order_id == order_id).order_by(Shipment.id)))
+    row["shop_refunds"] = db.session.scalar(
+        sa.select(sa.func.count()).select_from(PaymentRefund).where(PaymentRefund.order_id == order_id))
+    db.session.rollback()
+    return row
+
+
+def _count_for(request_id: int):
+    def count(model) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(model.request_id == request_id))
+
+    return count
+
+
+def history(request_id: int) -> list[HistoryEntry]:
+    db.session.rollback()
+    return list(db.session.scalars(
+        sa.select(HistoryEntry).where(HistoryEntry.request_id == request_id).order_by(HistoryEntry.id)))
+
+
+def fresh(request_id: int) -> Request:
+    db.session.rollback()
+    return db.session.get(Request, request_id, populate_existing=True)
+
+
+def refund_row(request_id: int) -> Refund | None:
+    db.session.rollback()
+    return db.session.scalar(sa.select(Refund).where(Refund.request_id == request_id))
+
+
+def requests_on(order: str) -> list[Request]:
+    db.session.rollback()
+    return list(db.session.scalars(
+        sa.select(Request).where(Request.order_ref == order_ref(order)).order_by(Request.id)))
+
+
+def shipment_state(order: str, artist_email: str) -> str:
+    db.session.rollback()
+    return db.session.scalar(
+        sa.select(Shipment.state).join(ShopOrder).where(
+            ShopOrder.number == order, Shipment.artist_id == int(artist_ref(artist_email))))

@@ -1,0 +1,80 @@
+"""The support team's list of every request, and what support may do on one."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from mirette_returns_plugin import workflow
+from mirette_returns_plugin.demo.models import db
+from mirette_returns_plugin.models import HistoryEntry, Message
+from tests.pagekit import HTMX, parse, submit
+from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, VERRE, artist_ref, line_ref, order_ref, user
+
+
+def make_requests(app) -> dict[str, int]:
+    with app.test_request_context():
+        mug = workflow.submit_return(user(CAMILLE), order_ref("MIR-1004"), workflow.ReturnForm(
+            line_ref=line_ref("MIR-1004", "Speckled mug"), quantity=1, kind="return", reason_code="other"))
+        board = workflow.submit_return(user(ALEX), order_ref("MIR-2002"), workflow.ReturnForm(
+            line_ref=line_ref("MIR-2002", "Oak chopping board"), quantity=1, kind="return", reason_code="other"))
+        workflow.perform(user(ALEX), board.id, "escalate", note="The artist does not answer.")
+        [vase] = workflow.request_cancellation(user(ALEX), order_ref("MIR-2001"), None, message="Cancel please")
+        return {"mug": mug.id, "board": board.id, "vase": vase.id}
+
+
+def ids_on(page) -> set[int]:
+    return {int(row.get("id")[7:]) for row in page.find_all("tr", class_="mr-row")}
+
+
+def test_support_sees_every_request_with_filters(app, client_as):
+    ids = make_requests(app)
+    support = client_as(SUPPORT)
+    page = parse(support.get("/returns/support/requests"))
+    assert ids_on(page) == set(ids.values())
+    artists = [o.text for o in page.find("select", name="artist").find_all("option")]
+    assert artists == ["Any artist", "Atelier Lune", "Bois & Fil", "Verre Soufflé"]
+    with app.app_context():
+        bois, verre = artist_ref(BOIS), artist_ref(VERRE)
+    assert ids_on(parse(support.get(f"/returns/support/requests?artist={bois}"))) == {ids["board"]}
+    assert ids_on(parse(support.get("/returns/support/requests?escalated=1"))) == {ids["board"]}
+    assert ids_on(parse(support.get(f"/returns/support/requests?artist={verre}&kind=cancellation"))) == {
+        ids["vase"]}
+    assert ids_on(parse(support.get("/returns/support/requests?status=declined"))) == set()
+    fragment = support.get("/returns/support/requests?escalated=1", headers=HTMX)
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert ids_on(parse(fragment)) == {ids["board"]}
+
+
+def test_support_reads_writes_and_steps_in(app, client_as):
+    ids = make_requests(app)
+    support = client_as(SUPPORT)
+    page = parse(support.get(f"/returns/requests/{ids['board']}"))
+    assert "The artist does not answer." in page.by_id("mr-timeline").text
+    assert "Write in this thread as the support team" in page.by_id("mr-reply").text
+    steps = {form.get("id") for form in page.by_id("mr-actions").find_all("form")}
+    assert {"mr-action-accept", "mr-action-decline", "mr-action-resolve_escalation"} <= steps
+    assert "mr-action-withdraw" not in steps and "mr-action-escalate" not in steps
+    response = submit(support, page.by_id("mr-action-accept"), headers=HTMX, note="Send it to the artist.")
+    assert response.status_code == 200
+    fragment = parse(response)
+    assert "Accepted" in fragment.find("section", id="mr-summary").text
+    with app.app_context():
+        entry = db.session.scalar(sa.select(HistoryEntry).where(
+            HistoryEntry.request_id == ids["board"], HistoryEntry.action == "accept"))
+        assert entry.actor_role == "support"
+    submit(support, parse(support.get(f"/returns/requests/{ids['board']}")).by_id("mr-reply"),
+           body="I asked Bois & Fil to answer you.", files=[])
+    with app.app_context():
+        message = db.session.scalar(sa.select(Message).where(Message.request_id == ids["board"]))
+        assert message.author_role == "support"
+    assert "(Support team)" in parse(client_as(ALEX).get(f"/returns/requests/{ids['board']}")).by_id(
+        "mr-timeline").text
+
+
+def test_list_is_only_for_support(app, client_as):
+    make_requests(app)
+    for email in (CAMILLE, LUNE, None):
+        response = client_as(email).get("/returns/support/requests")
+        assert response.status_code == 403
+        assert "support team" in parse(response).text
+        assert parse(response).find("table") is None
