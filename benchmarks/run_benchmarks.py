@@ -635,6 +635,20 @@ def report(runs: list[ScaleRun], info: dict[str, str], args: argparse.Namespace,
     if len(runs) >= 2:
         lines += ["**How cost grows with the data**", ""] + growth_table(runs[0], runs[-1]) + [""]
     lines += ["**Targets**", ""] + targets(runs) + [""]
+    lines += ["**Commands** (from the repository root; the script runs all of them)", "", "```sh",
+              f"{Path(sys.executable)} benchmarks/run_benchmarks.py --scales {','.join(r.scale for r in runs)} "
+              f"--duration {args.duration:g} --rounds {args.rounds} --connections {args.connections}"
+              f"{' --write-readme' if args.write_readme else ''}",
+              "# which, for each scale, runs:"]
+    for run in runs:
+        summary = Path(tempfile.gettempdir()) / "mirette-bench" / f"{run.scale}-summary.json"
+        lines.append(f"DEMO_DATABASE_URL={database_url(run.scale)} {' '.join(generate_command(run.scale, summary))}")
+    lines += [
+        "cd benchmarks && BENCH_DATABASE_URL=<database> gunicorn --workers 2 --bind 127.0.0.1:<port> "
+        "--no-control-socket bench_app:app       # and baseline_app:app",
+        "BENCH_PATHS=<path> BENCH_COOKIE='session=<signed>' [BENCH_BODY=<form>] "
+        f"wrk -t 2 -c {args.connections} -d <seconds>s --timeout 10s -s benchmarks/wrk/bench.lua http://127.0.0.1:<port>",
+        "```", ""]
     return "\n".join(lines)
 
 

@@ -50,7 +50,8 @@ class ReturnPolicy:
     refunds_delivery_costs: bool = False
     #: Who pays the return shipping.
     return_shipping_paid_by: ReturnShippingPayer = ReturnShippingPayer.BUYER
-    #: Percentage kept from the items' value on a return (0 to 100).
+    #: Percentage kept from the items' value on a return (0 to 100); never
+    #: kept when the reason is the artist's fault (damaged, wrong, non-compliant).
     restocking_fee_percent: Decimal = Decimal("0")
     #: The artist's own words, shown wherever the buyer decides.
     text: str = ""

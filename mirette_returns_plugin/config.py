@@ -78,6 +78,18 @@ MESSAGES_PER_MINUTE = 12
 #: ``None`` means the built-in catalogue (see ``reasons.DEFAULT_REASONS``).
 REASONS = None
 
+#: The shop's own folders of ``mirette_returns`` catalogues
+#: (``<folder>/<language>/LC_MESSAGES/mirette_returns.po`` or ``.mo``), a list
+#: or one string separated by ``;``; relative ones are under the app's root.
+#: They are searched before the plugin's own, so a shop rewords a string or
+#: adds a language without forking (see docs/languages.md).
+TRANSLATIONS_DIRS: tuple[str, ...] = ()
+
+#: Languages a visitor's browser may pick, besides English, French and those
+#: of ``TRANSLATIONS_DIRS`` (used when the shop's Flask-Babel has no locale
+#: selector of its own).
+LOCALES: tuple[str, ...] = ()
+
 #: The keys, their ``MIRETTE_RETURNS_`` name and default, in one place.
 DEFAULTS: dict[str, object] = {
     f"MIRETTE_RETURNS_{name}": value

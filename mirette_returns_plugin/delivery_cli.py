@@ -7,11 +7,13 @@ import time
 from datetime import datetime, timezone
 
 import click
+from flask.cli import with_appcontext
 
 from . import delivery
 
 
 @click.command("send-emails")
+@with_appcontext
 @click.option("--loop", is_flag=True, help="Keep running: look for new emails every --interval seconds.")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
               help="Seconds between two looks at the outbox, with --loop.")

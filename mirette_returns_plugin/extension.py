@@ -130,11 +130,8 @@ def check_adapter(adapter: object) -> None:
 
 
 def _ensure_babel(app: Flask) -> None:
-    """Use the shop's Flask-Babel when it has one; otherwise set one up."""
-    if "babel" in app.extensions:
-        return
-    from flask_babel import Babel
+    """Use the shop's Flask-Babel (and its locale selector) when it has one;
+    otherwise set one up choosing the language as :mod:`.locales` says."""
+    from .locales import install
 
-    from .locales import select_locale
-
-    Babel(app, locale_selector=select_locale)
+    install(app)

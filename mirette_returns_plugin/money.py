@@ -24,15 +24,21 @@ class RefundPreview:
         return self.items - self.restocking_fee + self.delivery
 
 
-def preview_return(policy: ReturnPolicy, part: OrderPart, line: OrderLine, quantity: int) -> RefundPreview:
+def preview_return(policy: ReturnPolicy, part: OrderPart, line: OrderLine, quantity: int, *,
+                   seller_fault: bool = False) -> RefundPreview:
     """Refund for ``quantity`` units of ``line`` under ``policy``.
+
+    No restocking fee is kept when the reason is the artist's fault
+    (``seller_fault``: a wrong, damaged or non-compliant item).
 
     The delivery costs, when the policy refunds them, are shared by unit over
     the whole part and rounded down, so requests on the same part never add
     up to more than the buyer paid.
     """
     items = (line.unit_price * quantity).quantize(CENT, ROUND_HALF_UP)
-    fee = (items * policy.restocking_fee_percent / 100).quantize(CENT, ROUND_HALF_UP)
+    fee = Decimal("0.00")
+    if not seller_fault:
+        fee = (items * policy.restocking_fee_percent / 100).quantize(CENT, ROUND_HALF_UP)
     delivery = Decimal("0.00")
     if policy.refunds_delivery_costs and part.delivery_cost:
         units = sum(each.quantity for each in part.lines) or 1

@@ -17,6 +17,9 @@ class Reason:
     label: str
     #: Whether a request with this reason needs at least one photo.
     photo_required: bool = False
+    #: The artist is at fault (wrong, damaged, non-compliant item): no
+    #: restocking fee is kept from the refund.
+    seller_fault: bool = False
 
     @property
     def display(self) -> str:
@@ -25,9 +28,9 @@ class Reason:
 
 #: The reasons of the help page first (each needs a photo), then the usual ones.
 DEFAULT_REASONS: tuple[Reason, ...] = (
-    Reason("wrong_product", N_("Wrong product received"), True),
-    Reason("damaged", N_("Damaged product"), True),
-    Reason("non_compliant", N_("Non-compliant"), True),
+    Reason("wrong_product", N_("Wrong product received"), True, seller_fault=True),
+    Reason("damaged", N_("Damaged product"), True, seller_fault=True),
+    Reason("non_compliant", N_("Non-compliant"), True, seller_fault=True),
     Reason("wrong_size", N_("Wrong size or fit")),
     Reason("changed_mind", N_("Changed my mind")),
     Reason("late_delivery", N_("Arrived too late")),

@@ -65,7 +65,6 @@ from .sqla_mapping import (
     ShopMapping,
     SingleSeller,
     UserMap,
-    column_names,
     constant,
     refused_value,
     validate,
@@ -117,11 +116,9 @@ class SQLAlchemyShopAdapter:
         key = to_key(buyer_column, buyer_ref)
         if key is None:
             return []
-        query = sa.select(order.model).where(buyer_column == key)
-        if isinstance(order.placed_at, str) and order.placed_at in column_names(order.model):
-            query = query.order_by(getattr(order.model, order.placed_at).desc())
-        orders = self.build_orders(self.session.scalars(query).all())
-        return sorted(orders, key=lambda o: o.placed_at, reverse=True)
+        rows = self.session.scalars(sa.select(order.model).where(buyer_column == key)).all()
+        # Sorted here: ``placed_at`` may be a function rather than a column.
+        return sorted(self.build_orders(rows), key=lambda o: o.placed_at, reverse=True)
 
     def get_order(self, order_ref: str) -> Order | None:
         row = self.find_order_row(order_ref)
@@ -500,7 +497,9 @@ def to_key(column: Any, ref: object) -> Any | None:
         return ref
     try:
         if python_type is int:
-            return int(ref) if _INTEGER.fullmatch(ref) else None
+            number = int(ref) if _INTEGER.fullmatch(ref) else None
+            # Out of the column's range the database would fail, not find nothing.
+            return number if number is not None and abs(number) < _integer_limit(column) else None
         if python_type is uuid.UUID:
             return uuid.UUID(ref)
         if python_type is str:
@@ -508,6 +507,15 @@ def to_key(column: Any, ref: object) -> Any | None:
         return python_type(ref)
     except (TypeError, ValueError, ArithmeticError):
         return None
+
+
+def _integer_limit(column: Any) -> int:
+    column_type = column.type
+    if isinstance(column_type, sa.SmallInteger):
+        return 2**15
+    if isinstance(column_type, sa.BigInteger):
+        return 2**63
+    return 2**31
 
 
 def _text(value: Any) -> str:

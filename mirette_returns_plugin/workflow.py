@@ -397,7 +397,7 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
         raise ValidationError(errors)
 
     artist = _artist(state, part.artist_ref)
-    preview = preview_return(artist.policy, part, line, quantity)
+    preview = preview_return(artist.policy, part, line, quantity, seller_fault=reason.seller_fault)
     now = utcnow()
     request = Request(
         kind=form.kind,

@@ -167,6 +167,21 @@ def submit(client: FlaskClient, form: Node, *, headers: dict[str, str] | None = 
                        content_type="multipart/form-data")
 
 
+@contextmanager
+def another_app(config: dict) -> Iterator:
+    """A second demo app on the test's database, closed after use."""
+    from mirette_returns_plugin.demo import create_app
+    from mirette_returns_plugin.demo.models import db
+
+    other = create_app(config)
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 # --------------------------------------------------------------------------- #
 # Images made here, so no binary fixture is needed
 # --------------------------------------------------------------------------- #

@@ -7,10 +7,9 @@ import sqlalchemy as sa
 from flask_wtf.csrf import CSRFProtect
 
 from mirette_returns_plugin import workflow
-from mirette_returns_plugin.demo import create_app
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, Request
-from tests.pagekit import HTMX, parse, submit, text_of
+from tests.pagekit import HTMX, another_app, parse, submit, text_of
 from tests.shop import CAMILLE, line_ref, login, order_ref, user
 
 
@@ -58,8 +57,12 @@ def test_post_without_or_with_a_wrong_token_is_refused(app, client_as):
 
 
 def test_a_shop_with_csrfprotect_keeps_working(app_config, app):
-    shop = create_app(app_config)
-    CSRFProtect(shop)
+    with another_app(app_config) as shop:
+        CSRFProtect(shop)
+        protected_by_the_shop(shop)
+
+
+def protected_by_the_shop(shop):
     request_id = a_request(shop)
     client = login(shop.test_client(), CAMILLE)
     refused = client.post(f"/returns/requests/{request_id}/messages", data={"body": "no token"})

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from mirette_returns_plugin import workflow
-from mirette_returns_plugin.demo import create_app
-from tests.pagekit import BOOSTED, HISTORY_RESTORE, HTMX, parse
+from tests.pagekit import BOOSTED, HISTORY_RESTORE, HTMX, another_app, parse
 from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, line_ref, login, order_ref, user
 
 HX_ATTRIBUTES = ("hx-get", "hx-post", "hx-target", "hx-swap", "hx-trigger", "hx-sync", "hx-include",
@@ -93,6 +92,12 @@ def test_forms_post_for_real_with_a_token_and_htmx_on_the_element(app, client_as
         for node in page.iter():
             if any(name in node.attrs for name in ("hx-target", "hx-swap", "hx-trigger", "hx-include")):
                 assert "hx-get" in node.attrs or "hx-post" in node.attrs, (url, node.tag, node.attrs)
+        # htmx 2 would let an element inside a form inherit the form's
+        # hx-sync, and drop the form's submit while that element's request runs.
+        for form in page.find_all("form"):
+            for node in form.iter():
+                if "hx-get" in node.attrs or "hx-post" in node.attrs:
+                    assert node.get("hx-sync", "").startswith("this:"), (url, node.tag, node.attrs)
 
 
 def test_422_fragment_for_htmx_and_full_page_without(app, client_as):
@@ -109,8 +114,12 @@ def test_422_fragment_for_htmx_and_full_page_without(app, client_as):
 
 
 def test_a_shop_that_loads_its_own_htmx(app_config, app):
-    other = create_app({**app_config, "MIRETTE_RETURNS_INCLUDE_HTMX": False,
-                        "MIRETTE_RETURNS_BASE_TEMPLATE": "mirette_returns/base.html"})
+    with another_app({**app_config, "MIRETTE_RETURNS_INCLUDE_HTMX": False,
+                      "MIRETTE_RETURNS_BASE_TEMPLATE": "mirette_returns/base.html"}) as other:
+        shop_with_own_htmx(other)
+
+
+def shop_with_own_htmx(other):
     client = login(other.test_client(), CAMILLE)
     with other.app_context():
         order = order_ref("MIR-1004")

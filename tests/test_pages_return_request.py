@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 
 import sqlalchemy as sa
 
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Photo, Request
-from tests.pagekit import HTMX, jpeg_with_metadata, parse, plain_jpeg, submit, text_of
+from tests.pagekit import HTMX, form_values, jpeg_with_metadata, parse, plain_jpeg, submit, text_of
 from tests.shop import CAMILLE, LUNE, VERRE, artist_ref, line_ref, order_ref
 
 
@@ -268,3 +269,25 @@ def test_return_request_button_macro_and_global(app, client_as):
     assert f'href="/returns/orders/{refs_by_number["MIR-1004"]}"' in rendered["MIR-1004"]
     assert rendered["MIR-1005"] == "[]"  # window over, no request
     assert rendered["MIR-2001"] == "[]"  # Alex's order
+
+
+def test_a_post_larger_than_the_photo_limits_is_refused_with_a_page(app, client_as):
+    from mirette_returns_plugin.state import EXTENSION_KEY
+
+    order, mug = refs(app)
+    client = client_as(CAMILLE)
+    form = parse(client.get(f"/returns/orders/{order}/lines/{mug}/return", headers=HTMX)).one("form")
+    config = app.extensions[EXTENSION_KEY].config
+    config["MAX_PHOTOS"], config["MAX_PHOTO_BYTES"] = 1, 1000
+    # Encoded in memory: the test client would spool a body this large to a file.
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    values = MultiDict({**form_values(form), "quantity": "1", "reason_code": "damaged"})
+    values.add("photos", FileStorage(io.BytesIO(b"\xff" * (1024 * 1024 + 5000)), "huge.jpg"))
+    boundary, body = encode_multipart(values)
+    response = client.post(form.get("action"), data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 413
+    assert "What you sent is too large" in text_of(response)
+    assert requests_in_db(app) == []

@@ -387,6 +387,16 @@ def test_refund_preview_follows_the_policy(ctx, order, product, quantity, items,
     assert stored.currency == "EUR"
 
 
+@pytest.mark.parametrize("reason,fee", [("damaged", "0.00"), ("wrong_product", "0.00"), ("non_compliant", "0.00"),
+                                        ("changed_mind", "4.50"), ("wrong_size", "4.50")])
+def test_no_restocking_fee_when_the_artist_is_at_fault(ctx, reason, fee):
+    # Bois & Fil keep 10 % "on returns that are not faulty".
+    photos = [flows.photo()] if current_state().reasons.get(reason).photo_required else []
+    request = flows.submit_line(order="MIR-1003", product="Oak chopping board", reason=reason, photos=photos)
+    stored = flows.fresh(request.id)
+    assert (stored.refund_restocking_fee, stored.refund_total) == (Decimal(fee), Decimal("45.00") - Decimal(fee))
+
+
 def test_delivery_shares_never_add_up_to_more_than_was_paid(ctx):
     mugs = flows.submit_line(product="Speckled mug", quantity=4)
     bowl = flows.submit_line(product="Serving bowl", quantity=1)

@@ -142,10 +142,16 @@ def user_for(account: Account, *, locale: str | None = None) -> User:
 
 
 def _int(ref: str) -> int:
+    """The demo's integer id for a ref; -1 (found nowhere) for anything else.
+
+    Refs come from URLs: a number too large for the column must find
+    nothing rather than make the database refuse the query.
+    """
     try:
-        return int(ref)
+        number = int(str(ref))
     except (TypeError, ValueError):
         return -1
+    return number if 0 < number < 2**31 else -1
 
 
 def _order_query():

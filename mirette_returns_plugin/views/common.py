@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Response, redirect, request
 from werkzeug.datastructures import FileStorage
@@ -13,13 +13,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import htmx
 from ..adapter import User
-from ..errors import MiretteReturnsError, NotAllowed, NotFound, ValidationError
+from ..errors import MiretteReturnsError, NotFound, ValidationError
 from ..i18n import gettext as _
 from ..photos import PreparedPhoto
 from ..rendering import render
 from ..state import current_state
-
-T = TypeVar("T")
 
 ERROR_TEMPLATE = "mirette_returns/error.html"
 
@@ -51,13 +49,6 @@ def text(name: str) -> str:
 def see_other(url: str) -> Response:
     """Post/redirect/get: answer a plain form post with a 303 to ``url``."""
     return htmx.add_vary(redirect(url, code=303))
-
-
-def require_user() -> User:
-    user = current_user()
-    if user is None:
-        raise NotAllowed(_("Sign in to see this page."))
-    return user
 
 
 def uploaded_files(name: str = "photos") -> list[FileStorage]:
