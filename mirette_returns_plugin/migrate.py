@@ -26,7 +26,7 @@ import io
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import sqlalchemy as sa
 from alembic import command
@@ -102,7 +102,7 @@ def context_options() -> dict[str, Any]:
     }
 
 
-def alembic_config(*, stdout: io.TextIOBase | None = None) -> Config:
+def alembic_config(*, stdout: TextIO | None = None) -> Config:
     """An Alembic config for the plugin's history, without any ini file."""
     config = Config(stdout=stdout) if stdout is not None else Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
@@ -153,6 +153,9 @@ def downgrade(revision: str = "-1", *, engine: sa.Engine | None = None, sql: boo
 
     ``"base"`` drops every table of the plugin, its version table included.
     """
+    if sql and ":" not in revision:
+        # Printing the SQL needs a starting point: the database's revision.
+        revision = f"{current(engine=engine) or 'base'}:{revision}"
     return _run(command.downgrade, revision, engine=engine, sql=sql)
 
 

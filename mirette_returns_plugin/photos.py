@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from flask_babel import format_decimal
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from .errors import ValidationError
 from .i18n import gettext as _
@@ -106,7 +109,7 @@ class PhotoStore:
         data = stream.read(self.max_bytes + 1)
         if len(data) > self.max_bytes:
             raise _invalid(_("%(name)s is larger than %(most)s MB.", name=name,
-                             most=round(self.max_bytes / 1024 / 1024, 1)))
+                             most=format_decimal(round(self.max_bytes / 1024 / 1024, 1))))
         if not data:
             raise _invalid(_("%(name)s is empty.", name=name))
         try:
@@ -165,3 +168,28 @@ def _encode(image: Image.Image, image_format: str) -> bytes:
     options = {"quality": 88} if image_format in ("JPEG", "WEBP") else {"optimize": True}
     image.save(out, format=image_format, **options)
     return out.getvalue()
+
+
+# Files are written while the transaction that records them is still open;
+# if it rolls back (a conflict, a refused step, an error further on), the
+# files would be orphans. The session remembers them until it commits.
+_NEW_FILES = "mirette_returns_new_photo_files"
+
+
+def discard_on_rollback(session: Session, storage: PhotoStorage, keys: tuple[str, ...]) -> None:
+    """Delete ``keys`` from ``storage`` if ``session``'s transaction rolls back."""
+    session.info.setdefault(_NEW_FILES, []).append((storage, keys))
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_new_files(session: Session) -> None:
+    session.info.pop(_NEW_FILES, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _delete_new_files(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is not None:
+        return  # a savepoint: the outer transaction may still commit them
+    for storage, keys in session.info.pop(_NEW_FILES, []):
+        for key in keys:
+            storage.delete(key)

@@ -25,10 +25,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import notifications, signals
 from .access import Role, roles_on
-from .adapter import Order, OrderLine, OrderPart, Stage, User
+from .adapter import Artist, Order, OrderLine, OrderPart, Stage, User
 from .errors import AdapterError, Conflict, MiretteReturnsError, NotAllowed, NotFound, ValidationError
 from .i18n import N_, gettext as _, ngettext
 from .models import HistoryEntry, Message, PartLock, Photo, Request, RequestKind, utcnow
+from .photos import discard_on_rollback
 from .money import preview_cancellation, preview_return
 from .state import current_state
 
@@ -248,23 +249,30 @@ def returnable_quantity(line: OrderLine, held: dict[str, int]) -> int:
     return max(line.quantity - held.get(line.ref, 0), 0)
 
 
-def return_block_reason(order: Order, part: OrderPart, line: OrderLine | None = None) -> str | None:
-    """Why a return or exchange cannot be asked on this part now, if it cannot."""
+def return_block_reason(order: Order, part: OrderPart, line: OrderLine | None = None, *,
+                        artist: Artist | None = None) -> str | None:
+    """Why a return or exchange cannot be asked on this part now, if it cannot.
+
+    ``artist`` (the part's artist) saves asking the shop again when the
+    caller already has it.
+    """
     if part.stage == Stage.PENDING:
         return _("The artist has not processed this part of the order yet: you can still ask to cancel it.")
     if part.stage == Stage.CANCELLED:
         return _("This part of the order was cancelled.")
     if line is not None and not line.returnable:
         return _("This item is a final sale: it cannot be returned or exchanged.")
-    artist = current_state().adapter.get_artist(part.artist_ref)
+    if artist is None:
+        artist = current_state().adapter.get_artist(part.artist_ref)
     window = artist.policy.window_days if artist else None
     if window is not None and part.delivered_at is not None:
         deadline = part.delivered_at + timedelta(days=window)
         if utcnow() > deadline:
             from flask_babel import format_date
 
-            return _("The return period of %(days)s days ended on %(date)s.", days=window,
-                     date=format_date(deadline))
+            return ngettext("The return period of %(num)s day ended on %(date)s.",
+                            "The return period of %(num)s days ended on %(date)s.", window,
+                            date=format_date(deadline))
     return None
 
 
@@ -341,7 +349,8 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
     if found is None:
         raise NotFound(_("This item is not part of the order."))
     part, line = found
-    blocked = return_block_reason(order, part, line)
+    artist = _artist(state, part.artist_ref)
+    blocked = return_block_reason(order, part, line, artist=artist)
     if blocked:
         raise NotAllowed(blocked)
     _check_rate(state, user)
@@ -396,7 +405,6 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
     if errors:
         raise ValidationError(errors)
 
-    artist = _artist(state, part.artist_ref)
     preview = preview_return(artist.policy, part, line, quantity, seller_fault=reason.seller_fault)
     now = utcnow()
     request = Request(
@@ -795,6 +803,7 @@ def _record(request: Request, action: str, from_status: str | None, to_status: s
         created_at=now,
     )
     request.last_activity_at = now
+    _mark_actor_seen(request, role, now)
     session().add(entry)
     session().flush()
     notifications.queue_for_history(request, entry)
@@ -816,18 +825,24 @@ def _add_message(request: Request, role: str, user: User, body: str) -> Message:
         created_at=now,
     )
     request.last_activity_at = now
-    if role == Role.BUYER:
-        request.buyer_seen_at = now
-    elif role == Role.ARTIST:
-        request.artist_seen_at = now
+    _mark_actor_seen(request, role, now)
     session().add(message)
     session().flush()
     notifications.queue_for_message(request, message)
     return message
 
 
+def _mark_actor_seen(request: Request, role: str, now: datetime) -> None:
+    """Whoever acts has seen everything up to their own step: it is not unread for them."""
+    if role == Role.BUYER:
+        request.buyer_seen_at = now
+    elif role == Role.ARTIST:
+        request.artist_seen_at = now
+
+
 def _store_photo(state, request: Request, message: Message | None, upload, role: str, ref: str) -> Photo:
     stored = state.photos.store(upload)
+    discard_on_rollback(session(), state.photos.storage, (stored.key, stored.thumbnail_key))
     photo = Photo(
         request_id=request.id,
         message_id=message.id if message else None,

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mirette_returns_plugin.demo import create_app
-from mirette_returns_plugin.demo.models import db
+from mirette_returns_plugin.demo.models import Account, db
 from mirette_returns_plugin.demo.seed import seed
 from mirette_returns_plugin.models import Base as ReturnsBase
 from tests.shop import login
@@ -104,14 +104,22 @@ def app_config(database_url: str, tmp_path) -> dict:
 
 
 @pytest.fixture
-def app(_schema, app_config: dict) -> Iterator[Flask]:
-    """A new demo-shop app, its database emptied and seeded."""
+def app(_schema, app_config: dict, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """A new demo-shop app, its database emptied and seeded.
+
+    The seeded people read English, the language of the code's words, unless
+    the test is marked ``seeded_languages``: then Camille and Atelier Lune read
+    French, as in the demo (the tests of the languages themselves).
+    """
     app = create_app(app_config)
     with app.app_context():
         with db.engine.begin() as connection:
             for table in all_tables():
                 connection.execute(table.delete())
         seed()
+        if request.node.get_closest_marker("seeded_languages") is None:
+            db.session.execute(sa.update(Account).values(locale="en"))
+            db.session.commit()
     yield app
     with app.app_context():
         db.session.remove()

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from PIL import Image, PngImagePlugin
@@ -23,6 +24,24 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 HTMX = {"HX-Request": "true"}
 BOOSTED = {"HX-Request": "true", "HX-Boosted": "true"}
 HISTORY_RESTORE = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+
+
+def in_english(client: FlaskClient) -> FlaskClient:
+    """Show the pages in English, whatever the account's language (the tests
+    read English words and amounts; the French catalogue has its own tests)."""
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    return client
+
+
+@pytest.fixture
+def client_as(client_as):
+    """The shared ``client_as``, its pages in English."""
+
+    def make(email: str | None) -> FlaskClient:
+        return in_english(client_as(email))
+
+    return make
 
 
 @dataclass

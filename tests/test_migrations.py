@@ -190,6 +190,11 @@ def test_the_db_commands_upgrade_check_and_downgrade(engine: sa.Engine, database
         assert result.exit_code == 0
         assert f"up to date: revision {head}" in result.output
 
+        result = runner.invoke(args=["mirette-returns", "db", "downgrade", "base", "--sql"])
+        assert result.exit_code == 0, result.output
+        assert f"DROP TABLE {TABLE_PREFIX}request" in result.output
+        assert table_names(engine) == PLUGIN_TABLES | {migrate.VERSION_TABLE}
+
         result = runner.invoke(args=["mirette-returns", "db", "downgrade", "base"])
         assert result.exit_code == 0, result.output
         assert "no revision" in result.output

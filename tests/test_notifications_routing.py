@@ -289,6 +289,7 @@ def test_an_event_is_never_queued_twice():
     assert queued_emails() == [("submit", A, LUNE)]
 
 
+@pytest.mark.seeded_languages
 def test_each_recipient_is_written_to_in_their_language():
     # Camille and Atelier Lune chose French, Alex and Bois & Fil English;
     # support has no language of its own: the shop's default.

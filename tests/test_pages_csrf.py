@@ -9,7 +9,8 @@ from flask_wtf.csrf import CSRFProtect
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, Request
-from tests.pagekit import HTMX, another_app, parse, submit, text_of
+from tests.pagekit import HTMX, another_app, in_english, parse, submit, text_of
+from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
 from tests.shop import CAMILLE, line_ref, login, order_ref, user
 
 
@@ -64,7 +65,7 @@ def test_a_shop_with_csrfprotect_keeps_working(app_config, app):
 
 def protected_by_the_shop(shop):
     request_id = a_request(shop)
-    client = login(shop.test_client(), CAMILLE)
+    client = in_english(login(shop.test_client(), CAMILLE))
     refused = client.post(f"/returns/requests/{request_id}/messages", data={"body": "no token"})
     assert refused.status_code == 400
     assert messages(shop) == 0

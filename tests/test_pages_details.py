@@ -12,6 +12,7 @@ from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.errors import AdapterError
 from mirette_returns_plugin.models import Message, Photo, Refund, Request
 from tests.pagekit import HTMX, parse, plain_jpeg, png_with_text, submit, text_of
+from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
 from tests.shop import CAMILLE, LUNE, line_ref, order_ref, user
 
 

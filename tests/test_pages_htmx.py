@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from mirette_returns_plugin import workflow
-from tests.pagekit import BOOSTED, HISTORY_RESTORE, HTMX, another_app, parse
+from tests.pagekit import BOOSTED, HISTORY_RESTORE, HTMX, another_app, in_english, parse
+from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
 from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, line_ref, login, order_ref, user
 
 HX_ATTRIBUTES = ("hx-get", "hx-post", "hx-target", "hx-swap", "hx-trigger", "hx-sync", "hx-include",
@@ -120,7 +121,7 @@ def test_a_shop_that_loads_its_own_htmx(app_config, app):
 
 
 def shop_with_own_htmx(other):
-    client = login(other.test_client(), CAMILLE)
+    client = in_english(login(other.test_client(), CAMILLE))
     with other.app_context():
         order = order_ref("MIR-1004")
     page = parse(client.get(f"/returns/orders/{order}"))

@@ -11,6 +11,7 @@ from PIL import Image
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Photo
 from tests.pagekit import HTMX, jpeg_with_metadata, parse, png_with_text, submit, webp_image
+from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
 from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, VERRE, line_ref, order_ref
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Photo, Request
 from tests.pagekit import HTMX, form_values, jpeg_with_metadata, parse, plain_jpeg, submit, text_of
+from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
 from tests.shop import CAMILLE, LUNE, VERRE, artist_ref, line_ref, order_ref
 
 
@@ -82,7 +83,7 @@ def test_form_opens_in_place_for_htmx_and_as_a_page_without(app, client_as):
     # The policy and the refund for the largest quantity are shown before submitting.
     assert "14 days after delivery" in form.find(class_="mr-policy").text
     preview = form.by_id(f"mr-return-{mug}-preview").text
-    assert "96,00" in preview and "Total refund" in preview
+    assert "€96.00" in preview and "Total refund" in preview
     assert form.find("button", type="submit").text == "Submit a request"
     # Exchange options come from the adapter (the other colours).
     wanted = [o.text for o in form.find("select", name="wanted_ref").find_all("option")]
@@ -102,7 +103,7 @@ def test_preview_follows_the_quantity(app, client_as):
     section = parse(fragment).one("section")
     assert section.get("id") == f"mr-return-{mug}-preview"
     # One mug of 24 €, and a fifth of the 6.90 € delivery (5 units in the part).
-    assert "24,00" in section.text and "1,38" in section.text and "25,38" in section.text
+    assert "€24.00" in section.text and "€1.38" in section.text and "€25.38" in section.text
     too_many = parse(client.get(f"/returns/orders/{order}/lines/{mug}/preview?quantity=9", headers=HTMX))
     assert "Choose a quantity from 1 to 4" in too_many.text
 
@@ -264,6 +265,7 @@ def test_return_request_button_macro_and_global(app, client_as):
             from flask import session
 
             session["account_id"] = account_id
+            session["locale"] = "en"
             rendered[number] = render_template_string(template, ref=ref)
     assert "Return Request" in rendered["MIR-1001"]  # pending: can be cancelled
     assert f'href="/returns/orders/{refs_by_number["MIR-1004"]}"' in rendered["MIR-1004"]

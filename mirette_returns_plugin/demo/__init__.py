@@ -31,11 +31,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "DEMO_DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'demo-shop.sqlite3'}"
         ),
         MIRETTE_RETURNS_BASE_TEMPLATE="demo/layout.html",
+        # The session cookie is out of reach of scripts and is not sent
+        # with another site's forms.
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
         MAIL_DEFAULT_SENDER="Mirette <no-reply@mirette.example>",
         MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT=True,
         #: Where links in the emails of the seeded story point (the address
         #: ``flask run`` serves on unless told otherwise).
         DEMO_BASE_URL=os.environ.get("DEMO_BASE_URL", "http://127.0.0.1:5000"),
+        #: Address of an htmx script the layout loads itself, as a shop that
+        #: already runs htmx 2 would (then set MIRETTE_RETURNS_INCLUDE_HTMX to
+        #: False); ``None``: the plugin's own htmx only.
+        DEMO_HOST_HTMX=None,
         **mail_settings(os.environ),
     )
     if config:
@@ -58,6 +66,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(demo)
     app.register_blueprint(mailbox)
     app.register_blueprint(payments)
+    from ..limits import abort_on_out_of_range_ids
+
+    # An id in a URL beyond any row is a 404, not a database error.
+    app.url_value_preprocessor(abort_on_out_of_range_ids)
     from .cli import demo_reset
     from .generate import generate_command
 

@@ -19,7 +19,7 @@ HINTS = {
         "confirm the item came back, initiate the refund."
     ),
     "boisetfil@artists.example": _l(
-        "30 days, 10% restocking fee, buyer pays return shipping. Receive the scarf sent back for an exchange "
+        "30 days, restocking fee of 10%, buyer pays return shipping. Receive the scarf sent back for an exchange "
         "and ship the new colour, or refund instead."
     ),
     "verre@artists.example": _l(

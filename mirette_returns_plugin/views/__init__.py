@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import csrf
+from .. import csrf, limits
 from ..errors import MiretteReturnsError
 from ..i18n import gettext
 from ..templating import STATIC_FOLDER, TEMPLATE_FOLDER
@@ -27,6 +27,9 @@ def create_blueprint() -> Blueprint:
     # Bound the size of a post before anything reads it (the CSRF check does).
     blueprint.before_request(common.limit_upload_size)
     blueprint.before_request(csrf.check_request)
+    # Ids and text no database column can hold: a clear answer, not a crash.
+    blueprint.url_value_preprocessor(limits.refuse_out_of_range_ids)
+    blueprint.before_request(limits.refuse_unstorable_text)
     for pages in (buyer, details, artist, support, photos):
         pages.register(blueprint)
     blueprint.register_error_handler(MiretteReturnsError, common.handle_plugin_error)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, redirect, request
+from flask_babel import format_decimal
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -104,7 +105,7 @@ def handle_plugin_error(error: MiretteReturnsError) -> Response:
 
 def handle_too_large(error: RequestEntityTooLarge) -> Response:
     state = current_state()
-    most = round(state.config["MAX_PHOTO_BYTES"] / 1024 / 1024, 1)
+    most = format_decimal(round(state.config["MAX_PHOTO_BYTES"] / 1024 / 1024, 1))
     refused = MiretteReturnsError(_("What you sent is too large. Attach at most %(count)s photos of "
                                     "%(most)s MB each.", count=state.config["MAX_PHOTOS"], most=most))
     refused.status_code = 413

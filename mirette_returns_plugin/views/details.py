@@ -278,9 +278,13 @@ def request_news(request_id: int) -> Response:
     page = load(user, request_id)
     blocks = ["poller", "summary", "timeline"]
     # The action forms are replaced only when the steps on offer changed, so
-    # that a note being typed is not wiped by a new message.
+    # that a note being typed is not wiped by a new message; otherwise only
+    # their version fields are, so that a step taken after the page showed
+    # the news is not refused as stale.
     if request.args.get("actions", "") != page.action_names:
         blocks.append("actions")
+    else:
+        blocks.append("action_versions")
     response = render_blocks(TEMPLATE, blocks, oob=blocks[1:], page=page)
     _seen(page)
     return response

@@ -95,10 +95,13 @@ def load_page(scope: list[sa.ColumnElement[bool]], filters: Filters) -> ListPage
     query = sa.select(Request).where(*scope, *filters.conditions())
     if cursor is not None:
         when, ident = cursor
-        query = query.where(sa.or_(
-            Request.last_activity_at < when,
-            sa.and_(Request.last_activity_at == when, Request.id < ident),
-        ))
+        # The first condition bounds the index range (a plain OR would make
+        # the database walk every newer row of the index: 19,000 of them on the
+        # busiest artist's page 760); the second drops the cursor's own ties.
+        query = query.where(
+            Request.last_activity_at <= when,
+            sa.or_(Request.last_activity_at < when, Request.id < ident),
+        )
     query = query.order_by(Request.last_activity_at.desc(), Request.id.desc()).limit(size + 1)
     rows = list(state.session.scalars(query))
     more = len(rows) > size

@@ -136,12 +136,12 @@ def build(user: User | None, order_ref: str) -> OrderPage:
     parts = []
     for part in order.parts:
         artist = adapter.get_artist(part.artist_ref)
-        part_block = workflow.return_block_reason(order, part)
+        part_block = workflow.return_block_reason(order, part, artist=artist)
         lines = []
         for line in part.lines:
             line_block = part_block
             if line_block is None and not line.returnable:
-                line_block = workflow.return_block_reason(order, part, line)
+                line_block = workflow.return_block_reason(order, part, line, artist=artist)
             lines.append(LineView(
                 part_artist_ref=part.artist_ref,
                 line=line,

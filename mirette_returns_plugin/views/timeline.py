@@ -41,6 +41,20 @@ ROLE_LABELS = {
 }
 
 
+#: A photo's description, per role of who sent it: whole sentences, so that
+#: each language can write them its own way.
+PHOTO_ALTS = {
+    Role.BUYER: N_("Photo %(number)s, sent by the buyer"),
+    Role.ARTIST: N_("Photo %(number)s, sent by the artist"),
+    Role.SUPPORT: N_("Photo %(number)s, sent by the support team"),
+    Role.SHOP: N_("Photo %(number)s, sent by the shop"),
+}
+
+
+def photo_alt(number: int, role: str) -> str:
+    return _(PHOTO_ALTS.get(role, PHOTO_ALTS[Role.BUYER]), number=number)
+
+
 def role_label(role: str) -> str:
     return _(ROLE_LABELS.get(role, role))
 
@@ -75,8 +89,7 @@ def photo_views(photos: Iterable[Photo], thumbnail_edge: int) -> list[PhotoView]
             height=photo.height,
             thumb_width=max(1, round(photo.width * scale)),
             thumb_height=max(1, round(photo.height * scale)),
-            alt=_("Photo %(number)s, sent by the %(role)s", number=number,
-                  role=role_label(photo.uploaded_by_role).lower()),
+            alt=photo_alt(number, photo.uploaded_by_role),
         ))
     return views
 

@@ -1,0 +1,66 @@
+"""Bounds on what a visitor may send, checked before any view runs.
+
+Hostile input must get a clear answer, never a database error: an id in the
+URL beyond what an integer column holds (PostgreSQL and SQLite fail on the
+value instead of finding nothing), or a NUL character in a text field
+(PostgreSQL refuses to store it). The size of a post is bounded in
+``views.common.limit_upload_size``, before the body is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import abort, request
+
+from .errors import MiretteReturnsError
+from .i18n import gettext as _
+
+#: Largest id of an integer primary key on every supported database
+#: (a signed 32-bit ``INTEGER``).
+MAX_ID = 2**31 - 1
+
+
+class UnstorableText(MiretteReturnsError):
+    """A field holds a character no database column can keep."""
+
+    status_code = 400
+
+
+def ids_out_of_range(values: dict[str, Any] | None) -> bool:
+    """Whether an integer taken from the URL is beyond any row's id."""
+    return any(isinstance(value, int) and value > MAX_ID for value in (values or {}).values())
+
+
+def refuse_out_of_range_ids(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """``url_value_preprocessor`` of the plugin's blueprint: such an id is
+    answered like any unknown one (the same 404 page)."""
+    if ids_out_of_range(values):
+        from .views.common import not_found
+
+        raise not_found()
+
+
+def abort_on_out_of_range_ids(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """The same, for a shop's own blueprints (its usual 404 page)."""
+    if ids_out_of_range(values):
+        abort(404)
+
+
+def _texts() -> Iterable[str]:
+    for values in (request.args, request.form):
+        for name, value in values.items(multi=True):
+            yield name
+            yield value
+    for name, upload in request.files.items(multi=True):
+        yield name
+        yield upload.filename or ""
+
+
+def refuse_unstorable_text() -> None:
+    """``before_request``: refuse a NUL character anywhere in the query or the
+    form, with a message, before anything is checked or saved."""
+    if any("\x00" in text for text in _texts()):
+        raise UnstorableText(_("What you sent contains an invisible control character (NUL) that cannot be "
+                               "saved. Remove it, or type the text again, and retry."))

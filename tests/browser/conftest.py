@@ -1,0 +1,132 @@
+"""Fixtures of the browser tests: one Chromium per run, one demo shop and new
+browser contexts per test.
+
+Every test here is marked ``browser``; ``pytest --no-browser`` deselects them
+(and says so). Chromium is Debian's (``/usr/bin/chromium``, or the path in
+``MIRETTE_CHROMIUM``), driven by Playwright through pytest-playwright, whose
+``new_context`` keeps traces and screenshots of a failing test when asked
+(``--tracing retain-on-failure``, ``--screenshot only-on-failure``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Page, expect
+
+from .server import HTMX_VERSIONS, LiveShop, seed_template, serve
+
+CHROMIUM = os.environ.get("MIRETTE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+#: Desktop size of every page unless a test asks for another.
+DESKTOP = {"width": 1280, "height": 900}
+
+# An expectation waits up to this long for the page to get there (the details
+# page polls every second; the machine may be busy). It is a ceiling, not a
+# measure: nothing here asserts how fast anything is.
+expect.set_options(timeout=15_000)
+
+#: axe-core counts per page, printed at the end of the run (see test_a11y).
+AXE_SUMMARY: list[dict[str, Any]] = []
+AXE_REPORTS = Path("test-results") / "axe"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    if not Path(CHROMIUM).exists():
+        raise pytest.UsageError(
+            f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium) or set "
+            "MIRETTE_CHROMIUM; pass --no-browser to leave the browser tests out."
+        )
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeded demo database every shop of the run starts from."""
+    return seed_template(tmp_path_factory.mktemp("seeded-shop"))
+
+
+@pytest.fixture
+def shop(request: pytest.FixtureRequest, seeded_database: Path, tmp_path: Path) -> Iterator[LiveShop]:
+    """A fresh demo shop on 127.0.0.1. Parametrize it indirectly with
+    ``"htmx4"`` (the plugin's own, the default) or ``"htmx2"`` (loaded by the
+    shop's layout instead)."""
+    htmx = getattr(request, "param", "htmx4")
+    assert htmx in HTMX_VERSIONS, htmx
+    with serve(seeded_database, tmp_path / "shop", htmx=htmx) as live:
+        yield live
+
+
+class PageProblems:
+    """Script errors, CSP refusals and dialogs seen on a test's pages."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+
+    def watch(self, page: Page) -> None:
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: script error: {error}"))
+        page.on("console", lambda message: self._console(page, message))
+        page.on("dialog", self._dialog)
+
+    def _console(self, page: Page, message: ConsoleMessage) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.errors.append(f"{page.url}: {message.text} {message.location}")
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+
+@pytest.fixture
+def page_problems() -> PageProblems:
+    return PageProblems()
+
+
+@pytest.fixture
+def open_page(new_context: Callable[..., Any], shop: LiveShop, page_problems: PageProblems
+              ) -> Iterator[Callable[..., Page]]:
+    """``open_page(**context_options)``: a page in a new browser context (its
+    own cookies: one person), on the shop. Fails the test if any page of it
+    throws a script error, breaks the Content-Security-Policy or opens a dialog."""
+
+    def open_(**options: Any) -> Page:
+        options.setdefault("viewport", DESKTOP)
+        context = new_context(base_url=shop.url, **options)
+        page = context.new_page()
+        page_problems.watch(page)
+        return page
+
+    yield open_
+    assert not page_problems.errors, "\n".join(page_problems.errors)
+    assert not page_problems.dialogs, f"a dialog opened: {page_problems.dialogs}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The axe-core counts, page by page, at the end of the output."""
+    if not AXE_SUMMARY:
+        return
+    terminalreporter.section("axe-core accessibility report")
+    for row in AXE_SUMMARY:
+        impacts = ", ".join(f"{impact} {count}" for impact, count in row["impacts"].items()) or "none"
+        terminalreporter.write_line(
+            f"{row['language']:>2} {row['page']:<28} violations {row['violations']:>2} ({impacts}); "
+            f"passes {row['passes']}, incomplete {row['incomplete']}  -> {row['report']}"
+        )
+    AXE_REPORTS.mkdir(parents=True, exist_ok=True)
+    (AXE_REPORTS / "summary.json").write_text(json.dumps(AXE_SUMMARY, indent=2), encoding="utf-8")

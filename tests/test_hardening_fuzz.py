@@ -1,0 +1,489 @@
+"""Hostile input on every form and query of the plugin and the demo shop.
+
+Hypothesis drives each endpoint with random and hostile values: huge
+strings, control characters, wrong types, negative and huge numbers,
+unknown ids, duplicated fields, wrong content types and broken multipart
+bodies. Whatever arrives:
+
+- the answer is never a server error (the app propagates exceptions in
+  tests, so one would fail the example with its traceback);
+- a refused post changes nothing in the database;
+- what a successful post saved is exactly what was sent, within the rules
+  (a quantity that was bought, a reason of the catalogue, a text within its
+  length, no control character that the database cannot keep).
+
+The budget is fixed (``max_examples`` per endpoint, ``derandomize=True``, no
+example database), so a run takes about a minute on SQLite and repeats
+itself exactly. The number of cases run per endpoint is printed at the end.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from hypothesis import HealthCheck, given, settings, strategies as st
+from werkzeug.datastructures import MultiDict
+
+from mirette_returns_plugin import workflow
+from mirette_returns_plugin.demo.models import db
+from mirette_returns_plugin.models import HistoryEntry, Message, Photo, Request
+from mirette_returns_plugin.state import current_state
+from tests.hardening import BASE_CONFIG, World, build_world, jpeg, snapshot
+from tests.pagekit import HTMX, another_app, text_of
+from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, artist_ref, login, user
+
+#: Examples per endpoint: about a minute for the whole module on SQLite.
+BUDGET = {
+    "submit_return": 140,
+    "request_cancellation": 90,
+    "post_message": 110,
+    "perform_action": 120,
+    "refund_preview": 50,
+    "lists": 70,
+    "request_news": 40,
+    "photo": 30,
+    "demo_switch": 40,
+    "demo_language": 60,
+}
+CASES: Counter[str] = Counter()
+
+
+def fuzz(name: str):
+    return settings(
+        max_examples=BUDGET[name],
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                               HealthCheck.data_too_large, HealthCheck.large_base_example],
+    )
+
+
+@pytest.fixture(scope="module")
+def shop(_schema, database_url, tmp_path_factory, request) -> Iterator[Flask]:
+    config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+              "MIRETTE_RETURNS_PHOTO_DIR": str(tmp_path_factory.mktemp("photos"))}
+    with another_app(config) as app:
+        yield app
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"  {name:<22} {count:>5} cases" for name, count in sorted(CASES.items())]
+    summary = "\n".join(["", "Fuzzing: cases run per endpoint", *lines,
+                         f"  {'total':<22} {sum(CASES.values()):>5} cases"])
+    if reporter is not None:
+        reporter.write_line(summary)
+    else:  # pragma: no cover - without the terminal (xdist workers)
+        print(summary)
+
+
+# --------------------------------------------------------------------------- #
+# Hostile values
+# --------------------------------------------------------------------------- #
+
+HOSTILE_TEXTS = [
+    "", " ", "\t", "\r\n", "\x00", "a\x00b", "\x1b[31mred", "\x7f", "\u202egnp.exe", "\ufeff", "\u200b",
+    "A" * 100_000, "é" * 5001, "😀" * 2600, "x" * 5000, " " * 6000,
+    "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "{{ 7*7 }}", "{% raw %}", "%s%n%x",
+    "' OR 1=1 --", "'; DROP TABLE mirette_returns_request; --", "../../etc/passwd", "file:///etc/passwd",
+    "null", "None", "true", "[]", "{}", "NaN", "inf", "-inf",
+    "-1", "0", "1", "2", "3", "4", "5", " 1 ", "+1", "1.0", "1e3", "0x10", "1_000", "١", "²", "𝟙", "１",
+    "2147483647", "2147483648", "9223372036854775808", "-9223372036854775809", "9" * 60,
+]
+SAFE_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200)
+TEXT = st.one_of(st.sampled_from(HOSTILE_TEXTS), SAFE_TEXT)
+NUMBER = st.one_of(st.integers(-(2**70), 2**70).map(str), st.integers(-3, 8).map(str), TEXT)
+ID = st.one_of(st.integers(0, 40), st.sampled_from([2**31 - 1, 2**31, 2**63, 2**70, 10**30]))
+ENCODINGS = st.sampled_from(["urlencoded", "multipart", "json", "text", "broken_multipart", "empty"])
+
+
+def fields(names: dict[str, st.SearchStrategy]) -> st.SearchStrategy[list[tuple[str, str]]]:
+    """Some of ``names`` with values (sometimes twice, sometimes with stray fields)."""
+    one = st.tuples(*(st.tuples(st.just(name), st.one_of(values, TEXT)) for name, values in names.items()))
+    stray = st.lists(st.tuples(st.one_of(st.sampled_from(list(names)), SAFE_TEXT), TEXT), max_size=3)
+    keep = st.lists(st.booleans(), min_size=len(names), max_size=len(names))
+    return st.builds(
+        lambda pairs, kept, extra: [pair for pair, k in zip(pairs, kept) if k] + extra, one, keep, stray)
+
+
+def uploads() -> st.SearchStrategy[list[tuple[bytes, str]]]:
+    content = st.one_of(st.binary(max_size=512), st.just(jpeg()), st.just(b"GIF89a" + b"\x00" * 20),
+                        st.just(jpeg()[:40]))
+    return st.lists(st.tuples(content, st.one_of(st.just("photo.jpg"), SAFE_TEXT)), max_size=7)
+
+
+def post(client, url: str, pairs: list[tuple[str, str]], encoding: str, *, files=(), htmx: bool = False):
+    """Post ``pairs`` the way ``encoding`` says, as a broken client might."""
+    headers = dict(HTMX) if htmx else {}
+    if encoding == "urlencoded":
+        return client.post(url, data=MultiDict(pairs), headers=headers)
+    if encoding == "multipart":
+        data = MultiDict(pairs)
+        for content, name in files:
+            data.add("photos", (io.BytesIO(content), name))
+        return client.post(url, data=data, headers=headers, content_type="multipart/form-data")
+    if encoding == "json":
+        return client.post(url, data=json.dumps(dict(pairs)), headers=headers, content_type="application/json")
+    if encoding == "text":
+        return client.post(url, data="\n".join(f"{k}={v}" for k, v in pairs).encode("utf-8", "replace"),
+                           headers=headers, content_type="text/plain")
+    if encoding == "broken_multipart":
+        body = b"--frontier\r\nContent-Disposition: form-data; name=\"quantity\"\r\n\r\n1\r\n--front"
+        return client.post(url, data=body, headers=headers, content_type="multipart/form-data; boundary=frontier")
+    return client.post(url, headers=headers)
+
+
+def sent(pairs: list[tuple[str, str]], encoding: str) -> dict[str, str]:
+    """What the app reads from the form: the first value of each name."""
+    if encoding not in ("urlencoded", "multipart"):
+        return {}
+    values: dict[str, str] = {}
+    for name, value in pairs:
+        values.setdefault(name, value)
+    return values
+
+
+def refused_cleanly(app: Flask, response, before) -> None:
+    assert response.status_code < 500
+    assert 400 <= response.status_code < 500, response.status_code
+    assert text_of(response) or response.status_code == 404, "a refusal says why"
+    assert snapshot(app) == before, "a refused post changed something"
+
+
+def is_clean_text(value: str | None, most: int) -> bool:
+    return value is None or ("\x00" not in value and len(value) <= most and value == value.strip())
+
+
+def client_for(app: Flask, email: str | None):
+    client = app.test_client()
+    return login(client, email) if email else client
+
+
+def fresh_world(app: Flask, holder: dict) -> World:
+    if "world" not in holder:
+        holder["world"] = build_world(app)
+    return holder["world"]
+
+
+# --------------------------------------------------------------------------- #
+# The buyer's forms
+# --------------------------------------------------------------------------- #
+
+RETURN_FIELDS = {
+    "quantity": NUMBER,
+    "kind": st.sampled_from(["return", "exchange", "cancellation", "RETURN", ""]),
+    "reason_code": st.sampled_from(["changed_mind", "damaged", "wrong_size", "other", "nope", ""]),
+    "comment": TEXT,
+    "wanted_ref": TEXT,
+    "wanted_text": TEXT,
+    "submission_token": st.one_of(st.text("abcdef0123456789", min_size=8, max_size=48), TEXT),
+}
+
+
+def test_submit_return(shop):
+    app, holder = shop, {}
+
+    @fuzz("submit_return")
+    @given(pairs=fields(RETURN_FIELDS), encoding=ENCODINGS, files=uploads(), htmx=st.booleans(),
+           line=st.one_of(st.none(), TEXT.filter(lambda t: "/" not in t and t.strip() == t and t)))
+    def attempt(pairs, encoding, files, htmx, line):
+        CASES["submit_return"] += 1
+        world = fresh_world(app, holder)
+        url = f"/returns/orders/{world.order}/lines/{line or world.line}/return"
+        before = snapshot(app)
+        response = post(client_for(app, CAMILLE), url, pairs, encoding, files=files, htmx=htmx)
+        if response.status_code in (200, 303) and snapshot(app) != before:
+            check_saved_return(app, world, sent(pairs, encoding))
+        else:
+            refused_cleanly(app, response, before)
+
+    attempt()
+
+
+def check_saved_return(app: Flask, world: World, form: dict[str, str]) -> None:
+    with app.test_request_context():
+        created = db.session.scalars(sa.select(Request).order_by(Request.id.desc())).first()
+        assert created.line_ref == world.line and created.kind in ("return", "exchange")
+        assert created.quantity == int(form["quantity"].strip()) and 1 <= created.quantity <= 4
+        assert created.reason_code == form["reason_code"].strip()
+        comment = (form.get("comment") or "").strip()
+        assert (created.comment or "") == comment and is_clean_text(created.comment, 5000)
+        assert is_clean_text(created.wanted_label, 255)
+        photos = db.session.scalar(sa.select(sa.func.count()).select_from(Photo).where(Photo.request_id == created.id))
+        assert photos <= 5
+        history = db.session.scalars(sa.select(HistoryEntry).where(HistoryEntry.request_id == created.id)).all()
+        assert [(h.action, h.actor_role) for h in history] == [("submit", "buyer")]
+        # Free the units again, so that later examples may succeed too.
+        workflow.perform(user(CAMILLE), created.id, "withdraw")
+        db.session.remove()
+
+
+CANCEL_FIELDS = {
+    "scope": st.sampled_from(["all", "ALL", "", "one"]),
+    "artist_ref": st.one_of(st.sampled_from(["1", "2", "3", "999999"]), TEXT),
+    "message": TEXT,
+    "contact_email": st.one_of(st.just("camille@buyers.example"), st.emails(), TEXT),
+    "submission_token": st.one_of(st.text("abcdef0123456789", min_size=8, max_size=48), TEXT),
+}
+
+
+def test_request_cancellation(shop):
+    app, holder = shop, {}
+
+    @fuzz("request_cancellation")
+    @given(pairs=fields(CANCEL_FIELDS), encoding=ENCODINGS, htmx=st.booleans(),
+           order=st.one_of(st.none(), st.sampled_from(["999999", "abc", "-1", "0"])))
+    def attempt(pairs, encoding, htmx, order):
+        CASES["request_cancellation"] += 1
+        world = fresh_world(app, holder)
+        before = snapshot(app)
+        with app.app_context():
+            known = set(db.session.scalars(sa.select(Request.id)))
+        response = post(client_for(app, CAMILLE), f"/returns/orders/{order or world.pending_order}/cancel", pairs,
+                        encoding, htmx=htmx)
+        if response.status_code in (200, 303) and snapshot(app) != before:
+            check_saved_cancellations(app, world, sent(pairs, encoding), known)
+        else:
+            refused_cleanly(app, response, before)
+
+    attempt()
+
+
+def check_saved_cancellations(app: Flask, world: World, form: dict[str, str], known: set[int]) -> None:
+    with app.test_request_context():
+        created = db.session.scalars(sa.select(Request).where(Request.id.not_in(known))).all()
+        assert created and all(r.kind == "cancellation" and r.order_ref == world.pending_order for r in created)
+        message = form["message"].strip()
+        for request in created:
+            bodies = db.session.scalars(sa.select(Message.body).where(Message.request_id == request.id)).all()
+            assert bodies == [message] and is_clean_text(message, 5000)
+            assert "@" in request.buyer_email and len(request.buyer_email) <= 254
+            workflow.perform(user(CAMILLE), request.id, "withdraw")
+        db.session.remove()
+
+
+# --------------------------------------------------------------------------- #
+# The details page: messages and steps
+# --------------------------------------------------------------------------- #
+
+
+def test_post_message(shop):
+    app, holder = shop, {}
+
+    @fuzz("post_message")
+    @given(pairs=fields({"body": TEXT}), encoding=ENCODINGS, files=uploads(), htmx=st.booleans(),
+           request_id=st.one_of(st.none(), ID), who=st.sampled_from([CAMILLE, LUNE, SUPPORT, ALEX, None]))
+    def attempt(pairs, encoding, files, htmx, request_id, who):
+        CASES["post_message"] += 1
+        world = fresh_world(app, holder)
+        target = request_id if request_id is not None else world.ret
+        before = snapshot(app)
+        with app.app_context():
+            last = db.session.scalar(sa.select(sa.func.max(Message.id))) or 0
+        response = post(client_for(app, who), f"/returns/requests/{target}/messages", pairs, encoding,
+                        files=files, htmx=htmx)
+        if response.status_code in (200, 303) and snapshot(app) != before:
+            assert who in (CAMILLE, LUNE, SUPPORT) and target in (world.ret, world.cancel)
+            with app.app_context():
+                [message] = db.session.scalars(sa.select(Message).where(Message.id > last)).all()
+                body = sent(pairs, encoding).get("body", "").strip()
+                assert message.body == body and is_clean_text(message.body, 5000)
+                photos = db.session.scalars(sa.select(Photo).where(Photo.message_id == message.id)).all()
+                assert len(photos) <= 5 and all(p.width > 0 and p.content_type.startswith("image/") for p in photos)
+                assert body or photos
+                db.session.remove()
+        else:
+            refused_cleanly(app, response, before)
+
+    attempt()
+
+
+ACTION_NAMES = sorted({t.action for t in workflow.TRANSITIONS})
+
+
+def test_perform_action(shop):
+    app, holder = shop, {}
+
+    @fuzz("perform_action")
+    @given(action=st.one_of(st.sampled_from(ACTION_NAMES), TEXT.filter(lambda t: t and "/" not in t and t == t.strip())),
+           pairs=fields({"version": st.one_of(st.sampled_from(["__current__", "1", "2"]), NUMBER),
+                         "note": TEXT, "tracking": TEXT, "confirm": st.sampled_from(["1", "on", ""])}),
+           encoding=ENCODINGS, htmx=st.booleans(), who=st.sampled_from([LUNE, CAMILLE, SUPPORT, BOIS]),
+           request_id=st.one_of(st.none(), ID))
+    def attempt(action, pairs, encoding, htmx, who, request_id):
+        CASES["perform_action"] += 1
+        world = fresh_world(app, holder)
+        target = request_id if request_id is not None else world.ret
+        with app.app_context():
+            current = db.session.get(Request, world.ret).version
+            db.session.remove()
+        pairs = [(k, str(current) if v == "__current__" else v) for k, v in pairs]
+        before = snapshot(app)
+        with app.app_context():
+            last = db.session.scalar(sa.select(sa.func.max(HistoryEntry.id))) or 0
+        response = post(client_for(app, who), f"/returns/requests/{target}/actions/{action}", pairs, encoding,
+                        htmx=htmx)
+        if response.status_code in (200, 303) and snapshot(app) != before:
+            form = sent(pairs, encoding)
+            with app.app_context():
+                steps = db.session.scalars(sa.select(HistoryEntry).where(HistoryEntry.id > last)).all()
+                assert steps and steps[0].action == action and steps[0].request_id == world.ret
+                transition = workflow.find_transition("return", action)
+                assert transition is not None and steps[0].actor_role in transition.roles
+                note = (form.get("note") or "").strip()
+                if any(f.name == "note" for f in transition.fields):
+                    assert (steps[0].note or "") == note and is_clean_text(steps[0].note, 5000)
+                tracking = db.session.get(Request, world.ret).return_tracking
+                assert is_clean_text(tracking, 255)
+                db.session.remove()
+            holder.pop("world")  # the next example starts from a request not yet answered
+        else:
+            refused_cleanly(app, response, before)
+
+    attempt()
+
+
+# --------------------------------------------------------------------------- #
+# Queries: previews, lists, the poll, photos
+# --------------------------------------------------------------------------- #
+
+CURSOR = st.builds(
+    lambda moment, offset, ident: f"{moment.replace(tzinfo=timezone(offset)).isoformat()}~{ident}",
+    st.datetimes(), st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23)),
+    st.one_of(st.integers(-5, 50), st.integers(-(2**70), 2**70)),
+)
+
+
+def query_of(pairs: list[tuple[str, str]]) -> MultiDict:
+    return MultiDict(pairs)
+
+
+def unchanged_get(app: Flask, client, url: str, pairs, htmx: bool):
+    before = snapshot(app)
+    response = client.get(url, query_string=query_of(pairs), headers=HTMX if htmx else {})
+    assert response.status_code < 500
+    assert snapshot(app) == before, "a GET changed something"
+    return response
+
+
+def test_refund_preview(shop):
+    app, holder = shop, {}
+
+    @fuzz("refund_preview")
+    @given(pairs=fields({"quantity": NUMBER}), htmx=st.booleans())
+    def attempt(pairs, htmx):
+        CASES["refund_preview"] += 1
+        world = fresh_world(app, holder)
+        unchanged_get(app, client_for(app, CAMILLE), f"/returns/orders/{world.order}/lines/{world.line}/preview",
+                      pairs, htmx)
+
+    attempt()
+
+
+def test_lists(shop):
+    app, holder = shop, {}
+
+    @fuzz("lists")
+    @given(pairs=fields({"status": st.sampled_from(["requested", "accepted", "", "x"]),
+                         "kind": st.sampled_from(["return", "exchange", "cancellation", ""]),
+                         "artist": st.sampled_from(["1", "2", ""]), "escalated": st.sampled_from(["1", "0", ""]),
+                         "after": CURSOR}),
+           htmx=st.booleans(), who=st.sampled_from([(LUNE, "/returns/artist/inbox"),
+                                                     (SUPPORT, "/returns/support/requests")]))
+    def attempt(pairs, htmx, who):
+        CASES["lists"] += 1
+        fresh_world(app, holder)
+        email, url = who
+        response = unchanged_get(app, client_for(app, email), url, pairs, htmx)
+        assert response.status_code == 200
+
+    attempt()
+
+
+def test_request_news(shop):
+    app, holder = shop, {}
+
+    @fuzz("request_news")
+    @given(pairs=fields({"after": NUMBER, "actions": TEXT}), htmx=st.booleans(), request_id=st.one_of(st.none(), ID),
+           who=st.sampled_from([CAMILLE, LUNE, ALEX, None]))
+    def attempt(pairs, htmx, request_id, who):
+        CASES["request_news"] += 1
+        world = fresh_world(app, holder)
+        target = request_id if request_id is not None else world.ret
+        unchanged_get(app, client_for(app, who), f"/returns/requests/{target}/news", pairs, htmx)
+
+    attempt()
+
+
+def test_photo(shop):
+    app, holder = shop, {}
+
+    @fuzz("photo")
+    @given(pairs=fields({"size": st.sampled_from(["thumb", "full", ""])}), photo_id=st.one_of(st.none(), ID),
+           who=st.sampled_from([CAMILLE, LUNE, ALEX, None]))
+    def attempt(pairs, photo_id, who):
+        CASES["photo"] += 1
+        world = fresh_world(app, holder)
+        target = photo_id if photo_id is not None else world.photo
+        response = unchanged_get(app, client_for(app, who), f"/returns/photos/{target}", pairs, False)
+        if response.status_code == 200:
+            assert who in (CAMILLE, LUNE) and response.mimetype.startswith("image/")
+
+    attempt()
+
+
+# --------------------------------------------------------------------------- #
+# The demo shop's own forms
+# --------------------------------------------------------------------------- #
+
+
+def test_demo_switch(shop):
+    app, holder = shop, {}
+
+    @fuzz("demo_switch")
+    @given(pairs=fields({"account_id": st.one_of(ID.map(str), NUMBER)}), encoding=ENCODINGS)
+    def attempt(pairs, encoding):
+        CASES["demo_switch"] += 1
+        fresh_world(app, holder)
+        client = app.test_client()
+        before = snapshot(app)
+        response = post(client, "/switch", pairs, encoding)
+        assert response.status_code in (303, 400), response.status_code
+        assert snapshot(app) == before
+        with client.session_transaction() as session:
+            signed_in = session.get("account_id")
+        assert (signed_in is not None) == (response.status_code == 303)
+
+    attempt()
+
+
+NEXT = st.one_of(
+    st.sampled_from(["/orders", "/", "//evil.example", "///evil.example", "/\\evil.example", "\\\\evil.example",
+                     "https://evil.example", "http:evil.example", "javascript:alert(1)", "/\t/evil.example",
+                     "/\n/evil.example", " //evil.example", "\x00//evil.example", "/%2F%2Fevil.example",
+                     "data:text/html,hi", "evil.example", "//", "/returns/artist/inbox?x=1#y"]),
+    TEXT,
+)
+
+
+def test_demo_language(shop):
+    app, holder = shop, {}
+
+    @fuzz("demo_language")
+    @given(pairs=fields({"locale": st.sampled_from(["en", "fr", "de", ""]), "next": NEXT}), encoding=ENCODINGS)
+    def attempt(pairs, encoding):
+        CASES["demo_language"] += 1
+        fresh_world(app, holder)
+        response = post(app.test_client(), "/language", pairs, encoding)
+        assert response.status_code in (303, 400), response.status_code
+        if response.status_code == 303:
+            location = response.headers["Location"]
+            assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+            assert not any(c in location for c in "\t\r\n\x00\\"), location
+
+    attempt()
