@@ -61,3 +61,13 @@ test-postgresql: $(VENV)/.test-installed ## Run the tests on PostgreSQL only
 test-mariadb: $(VENV)/.test-installed ## Run the tests on MariaDB only
 	@echo "== tests on MariaDB"
 	MIRETTE_TEST_DATABASE=mariadb $(PYTEST) $(SERVER_ONLY) $(PYTEST_ARGS)
+
+# --- Languages ---------------------------------------------------------------
+# pybabel's extract, update and compile, for the plugin's catalogue and the
+# demo shop's (see docs/languages.md). Rewrites a file only when its strings
+# changed; lists what is left to translate.
+
+.PHONY: translations
+
+translations: $(VENV)/.installed ## Extract the strings into the .pot files, update the .po files, compile the .mo files
+	$(VENV_BIN)/python scripts/translations.py

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from ..limits import MAX_ID
 from .forms import csrf_problem, safe_next
 from .locale import LANGUAGES
 from .models import Account, ArtistProfile, Product, Shipment, ShopOrder, ShopOrderLine, db
@@ -80,7 +81,9 @@ def switch():
     if request.method == "POST":
         problem = csrf_problem()
         if problem is None:
-            chosen = db.session.get(Account, request.form.get("account_id", type=int) or 0)
+            chosen_id = request.form.get("account_id", type=int) or 0
+            # An id beyond any row is no account (the database would fail on it).
+            chosen = db.session.get(Account, chosen_id) if 0 < chosen_id <= MAX_ID else None
             if chosen is not None:
                 session["account_id"] = chosen.id
                 flash(_("You are now signed in as %(name)s.", name=chosen.name), "success")

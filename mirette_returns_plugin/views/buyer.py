@@ -68,7 +68,8 @@ def refund_preview(order_ref: str, line_ref: str) -> Response:
     if not wants_fragment():
         return see_other(url_for(".return_form", order_ref=order_ref, line_ref=line_ref))
     quantity = order_page.as_quantity(request.args.get("quantity"))
-    form = order_page.return_form(page, part, line, values={"quantity": quantity})
+    form = order_page.return_form(page, part, line, values={
+        "quantity": quantity, "reason_code": request.args.get("reason_code", "")})
     return render(TEMPLATE, fragment=("refund_preview",), page=page, part=part, line=line, form=form)
 
 

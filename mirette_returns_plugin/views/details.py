@@ -70,6 +70,8 @@ class DetailPage:
     reply: FormState = field(default_factory=FormState)
     #: A refused or stale step, shown above the forms.
     action_error: str | None = None
+    #: What the step just taken did, shown (and read out) above the forms.
+    action_notice: str | None = None
 
     @property
     def is_buyer(self) -> bool:
@@ -246,6 +248,7 @@ def perform_action(request_id: int, action: str) -> Response:
                 return see_other(url_for(".request_detail", request_id=request_id))
             page = load(user, request_id)
             page.action_error = None
+            page.action_notice = message
             response = _live(page, "actions")
             _seen(page)
             return response

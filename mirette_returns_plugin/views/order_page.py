@@ -165,11 +165,14 @@ def build(user: User | None, order_ref: str) -> OrderPage:
     return OrderPage(order=order, parts=parts, order_url=adapter.order_url(order.ref))
 
 
-def preview(part: PartView, line: LineView, quantity: int) -> RefundPreview | None:
-    """The refund ``quantity`` units of ``line`` would bring, under the artist's policy."""
+def preview(part: PartView, line: LineView, quantity: int, reason_code: str | None = None) -> RefundPreview | None:
+    """The refund ``quantity`` units of ``line`` would bring, under the artist's
+    policy and for the reason chosen so far."""
     if part.policy is None or quantity < 1 or quantity > line.returnable:
         return None
-    return preview_return(part.policy, part.part, line.line, quantity)
+    reason = current_state().reasons.get(reason_code)
+    return preview_return(part.policy, part.part, line.line, quantity,
+                          seller_fault=bool(reason and reason.seller_fault))
 
 
 @dataclass
@@ -195,7 +198,8 @@ def return_form(page: OrderPage, part: PartView, line: LineView, *, values: dict
     form = ReturnFormState(
         values=values,
         errors=errors or {},
-        preview=preview(part, line, quantity if quantity is not None else line.returnable),
+        preview=preview(part, line, quantity if quantity is not None else line.returnable,
+                        values.get("reason_code")),
         options=current_state().adapter.exchange_options(page.order.ref, line.ref),
     )
     if token:
