@@ -35,6 +35,34 @@ pytest_plugins = ["tests.fixtures_mail"] if os.path.exists(
 ) else []
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-browser", action="store_true", default=False,
+        help="leave out the end-to-end tests in Chromium (marked 'browser'); the run says how many",
+    )
+
+
+#: How many browser tests ``--no-browser`` left out, for the closing line.
+_BROWSER_LEFT_OUT = pytest.StashKey[int]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--no-browser"):
+        return
+    left_out = [item for item in items if item.get_closest_marker("browser")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("browser")]
+    config.stash[_BROWSER_LEFT_OUT] = len(left_out)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    if _BROWSER_LEFT_OUT in config.stash:
+        terminalreporter.write_line(
+            f"--no-browser: {config.stash[_BROWSER_LEFT_OUT]} browser tests deselected, not run "
+            "(run without --no-browser to include them)", yellow=True, bold=True)
+
+
 def database_kind() -> str:
     return os.environ.get("MIRETTE_TEST_DATABASE", "sqlite").lower()
 

@@ -29,7 +29,7 @@ from mirette_returns_plugin.demo.seed import seed
 from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Photo, Refund, Request
 from mirette_returns_plugin.state import current_state
 from tests.conftest import all_tables
-from tests.shop import CAMILLE, artist_ref, line_ref, order_ref, user
+from tests.shop import CAMILLE, artist_ref, line_ref, login, order_ref, user
 
 #: Written by Camille to Atelier Lune only.
 SECRET_MESSAGE = "Parcel locker code 4921, please keep it between us"
@@ -123,6 +123,16 @@ def snapshot(app: Flask) -> tuple:
         stages = tuple(db.session.scalars(sa.select(Shipment.state).order_by(Shipment.id)))
         db.session.remove()
         return counts, requests, messages, stages
+
+
+def visitor(app: Flask, email: str | None):
+    """A test client signed in as ``email`` (or a visitor), reading pages in English."""
+    client = app.test_client()
+    if email:
+        login(client, email)
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    return client
 
 
 def account_id(app: Flask, email: str) -> int:

@@ -20,9 +20,9 @@ from flask import Flask, url_for
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import PaymentRefund, db
 from mirette_returns_plugin.models import Message, Request
-from tests.hardening import BASE_CONFIG, World, account_id, build_world, snapshot
+from tests.hardening import BASE_CONFIG, World, account_id, build_world, snapshot, visitor
 from tests.pagekit import HTMX, another_app, parse, text_of
-from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, artist_ref, login, user
+from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, artist_ref, user
 
 PLUGIN_REFUSAL = "This form has expired or did not come from this site"
 DEMO_REFUSAL = "This form has expired"
@@ -153,14 +153,6 @@ POSTS = [
 
 def test_every_post_route_is_covered(shop):
     assert post_routes(shop) == POSTS, "a POST route was added or removed: list it in POSTS and posts()"
-
-
-def visitor(app: Flask, email: str | None):
-    """A test client signed in as ``email``, reading pages in English."""
-    client = login(app.test_client(), email) if email else app.test_client()
-    with client.session_transaction() as session:
-        session["locale"] = "en"
-    return client
 
 
 def token_of(client) -> str:

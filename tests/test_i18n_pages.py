@@ -323,7 +323,8 @@ def test_every_email_in_french(app: Flask) -> None:
         take(LUNE, failing.id, "accept", note="Renvoyez-le.")
         take(LUNE, failing.id, "receive", note="")
         with shop_refunds(FailingPaymentShop(AdapterError("Le prestataire de paiement ne répond pas."))):
-            take(LUNE, failing.id, "initiate_refund")
+            with pytest.raises(AdapterError):
+                take(LUNE, failing.id, "initiate_refund")
 
         refused = submit_cancellation(message="J'ai commandé deux fois par erreur.")
         take(LUNE, refused.id, "refuse_order", note="")
@@ -413,7 +414,9 @@ def walk(client: FlaskClient, start: str) -> dict[str, str]:
             queue.append(urlsplit(response.location).path or "/")
             seen[url] = ""
             continue
-        assert response.status_code == 200, (url, response.status_code)
+        # A link to what this person may not see (an email's "See details"
+        # for someone else) leads to an error page: in French too.
+        assert response.status_code in (200, 403, 404), (url, response.status_code)
         html = response.get_data(as_text=True)
         seen[url] = html
         if not response.content_type.startswith("text/html"):

@@ -7,13 +7,14 @@ covers: page 50 costs what page 1 costs, and nothing counts the whole table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from flask import request
 from werkzeug.datastructures import MultiDict
 
 from .. import workflow
+from ..limits import MAX_ID
 from ..models import Request, RequestKind
 from ..state import current_state
 
@@ -82,7 +83,12 @@ def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
         ident = int(number)
     except ValueError:
         return None
-    if when.tzinfo is None:
+    if when.tzinfo is None or not 0 < ident <= MAX_ID:
+        return None
+    try:
+        # A hand-made cursor may sit at the very edge of the calendar.
+        when.astimezone(timezone.utc)
+    except OverflowError:
         return None
     return when, ident
 

@@ -11,7 +11,6 @@ Every test here is marked ``browser``; ``pytest --no-browser`` deselects them
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,18 +18,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
-from .server import HTMX_VERSIONS, LiveShop, seed_template, serve
-
-CHROMIUM = os.environ.get("MIRETTE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from . import axe
+from .server import CHROMIUM, CHROMIUM_ARGS, HTMX_VERSIONS, LiveShop, seed_template, serve
 
 #: Desktop size of every page unless a test asks for another.
 DESKTOP = {"width": 1280, "height": 900}
@@ -39,10 +28,6 @@ DESKTOP = {"width": 1280, "height": 900}
 # page polls every second; the machine may be busy). It is a ceiling, not a
 # measure: nothing here asserts how fast anything is.
 expect.set_options(timeout=15_000)
-
-#: axe-core counts per page, printed at the end of the run (see test_a11y).
-AXE_SUMMARY: list[dict[str, Any]] = []
-AXE_REPORTS = Path("test-results") / "axe"
 
 
 @pytest.fixture(scope="session")
@@ -119,14 +104,16 @@ def open_page(new_context: Callable[..., Any], shop: LiveShop, page_problems: Pa
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The axe-core counts, page by page, at the end of the output."""
-    if not AXE_SUMMARY:
+    if not axe.SUMMARY:
         return
-    terminalreporter.section("axe-core accessibility report")
-    for row in AXE_SUMMARY:
+    terminalreporter.section(f"axe-core {axe.AXE_VERSION}: violations per page")
+    for row in axe.SUMMARY:
         impacts = ", ".join(f"{impact} {count}" for impact, count in row["impacts"].items()) or "none"
         terminalreporter.write_line(
-            f"{row['language']:>2} {row['page']:<28} violations {row['violations']:>2} ({impacts}); "
-            f"passes {row['passes']}, incomplete {row['incomplete']}  -> {row['report']}"
+            f"{row['language']} {row['page']:<24} {row['violations']:>2} violations ({impacts}), "
+            f"{row['passes']} rules passed, {row['incomplete']} to review by hand"
         )
-    AXE_REPORTS.mkdir(parents=True, exist_ok=True)
-    (AXE_REPORTS / "summary.json").write_text(json.dumps(AXE_SUMMARY, indent=2), encoding="utf-8")
+    axe.REPORTS.mkdir(parents=True, exist_ok=True)
+    summary = axe.REPORTS / "summary.json"
+    summary.write_text(json.dumps(axe.SUMMARY, indent=2), encoding="utf-8")
+    terminalreporter.write_line(f"reports: {axe.REPORTS}/<language>-<page>.json, counts in {summary}")

@@ -8,6 +8,7 @@ browser tests and ``scripts/screenshots.py`` both use it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,18 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from mirette_returns_plugin.demo import create_app
 from mirette_returns_plugin.demo.models import db
+
+#: Debian's Chromium, or the one named by ``MIRETTE_CHROMIUM``.
+CHROMIUM = os.environ.get("MIRETTE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 #: Files a test page may load from the shop's own origin (axe-core, htmx 2),
 #: so that the shop's strict Content-Security-Policy stays on.
