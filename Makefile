@@ -36,9 +36,10 @@ demo-reset: $(VENV)/.installed ## Empty the demo's database and seed it again
 
 PYTEST_ARGS ?=
 PYTEST := $(VENV_BIN)/python -m pytest
-# The slow tests build and install a wheel: the same on every database, so the
+# The slow tests build and install a wheel, and the browser tests serve the
+# demo on a SQLite file of their own: the same on every database, so the
 # server runs leave them to the SQLite run.
-SERVER_ONLY := -m "not slow"
+SERVER_ONLY := -m "not slow and not browser"
 
 .PHONY: test test-sqlite test-postgresql test-mariadb
 

@@ -101,6 +101,9 @@ class Result:
     statements: int | None = None
     bytes: int | None = None
     status: int | None = None
+    #: In-process cost of one request (see ``measure_in_process``).
+    cpu_ms: float | None = None
+    wall_ms: float | None = None
 
 
 @dataclass
@@ -110,6 +113,8 @@ class ScaleRun:
     generate_seconds: float | None
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float] | None = None
+    #: 1-minute load average at the start of each measuring round.
+    round_loads: list[float] = field(default_factory=list)
     plugin: dict[str, Result] = field(default_factory=dict)
     baseline: dict[str, Result] = field(default_factory=dict)
     memory: dict[str, Any] = field(default_factory=dict)
@@ -337,8 +342,21 @@ def post_body(session: Session) -> str:
     return urllib.parse.urlencode({"body": POST_BODY, "csrf_token": session.csrf_token})
 
 
-def count_statements(app, engine, page: Page, path: str, cookie: str, body: str) -> int:
-    """SQL statements one request runs (the second of two, so caches are warm)."""
+@dataclass
+class Cost:
+    """What one request costs in-process (Flask test client, no HTTP, no concurrency)."""
+
+    statements: int
+    cpu_ms: float
+    wall_ms: float
+
+
+def measure_in_process(app, engine, page: Page, path: str, cookie: str, body: str, repeat: int = 20) -> Cost:
+    """SQL statements of one request (after a warm-up one), then CPU and wall time over ``repeat``.
+
+    CPU time is the process's own (the database server's is not in it): it
+    moves much less with the machine's load than wall time does.
+    """
     counted = []
 
     def listener(*_args):
@@ -346,17 +364,24 @@ def count_statements(app, engine, page: Page, path: str, cookie: str, body: str)
 
     client = app.test_client(use_cookies=False)
     headers = {"Cookie": cookie} if cookie else {}
+
+    def once():
+        if page.method == "POST":
+            client.post(path, data=body, headers=headers, content_type="application/x-www-form-urlencoded")
+        else:
+            client.get(path, headers=headers)
+
+    once()
     sa.event.listen(engine, "before_cursor_execute", listener)
     try:
-        for _attempt in range(2):
-            counted.clear()
-            if page.method == "POST":
-                client.post(path, data=body, headers=headers, content_type="application/x-www-form-urlencoded")
-            else:
-                client.get(path, headers=headers)
+        once()
     finally:
         sa.event.remove(engine, "before_cursor_execute", listener)
-    return len(counted)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _attempt in range(repeat):
+        once()
+    return Cost(len(counted), (time.process_time() - cpu) * 1000 / repeat,
+                (time.perf_counter() - wall) * 1000 / repeat)
 
 
 def wrk(base: str, paths: list[str], cookie: str, body: str, seconds: float, connections: int) -> Result:
@@ -399,16 +424,36 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def run_scale(scale: str, args: argparse.Namespace, work: Path) -> ScaleRun:
+@dataclass
+class Target:
+    """One scale, ready to measure: its servers, sessions and pages."""
+
+    run: ScaleRun
+    app: Any
+    baseline_app: Any
+    plugin_server: Server
+    baseline_server: Server
+    sessions: dict[str, Session]
+    pages: list[Page]
+
+    def sides(self, page: Page):
+        session = self.sessions[page.role]
+        body = post_body(session) if page.method == "POST" else ""
+        method = "POST:" if page.method == "POST" else ""
+        return body, (("plugin", self.plugin_server, f"{method}{page.plugin}", session.cookie),
+                      ("baseline", self.baseline_server, f"{method}{page.baseline}", ""))
+
+
+def prepare_scale(scale: str, args: argparse.Namespace, work: Path) -> Target:
+    """Data, servers, sessions, and the in-process figures of every page."""
     summary_path = work / f"{scale}-summary.json"
-    load_before = os.getloadavg()
     seconds = None
     if not (args.reuse_data and summary_path.exists()):
         print(f"\n== {scale}: generating data into {DATABASE_PREFIX}{scale}", flush=True)
         recreate_database(scale)
         seconds = generate(scale, summary_path)
     summary = json.loads(summary_path.read_text())
-    run = ScaleRun(scale, SCALES[scale], seconds, load_before)
+    run = ScaleRun(scale, SCALES[scale], seconds, os.getloadavg())
     app = plugin_app(scale)
     marks = find_landmarks(app, summary)
     from baseline_app import create_app as create_baseline
@@ -416,61 +461,81 @@ def run_scale(scale: str, args: argparse.Namespace, work: Path) -> ScaleRun:
     baseline_app = create_baseline(database_url(scale))
     plugin_server = start_server("plugin", "bench_app", scale, work)
     baseline_server = start_server("baseline", "baseline_app", scale, work)
+    target = Target(run, app, baseline_app, plugin_server, baseline_server, {}, [])
     try:
-        sessions, news_path = sign_in(app, plugin_server, marks, summary["long_thread_request_id"])
-        pages = pages_for(summary, marks, news_path)
+        target.sessions, news_path = sign_in(app, plugin_server, marks, summary["long_thread_request_id"])
+        target.pages = pages_for(summary, marks, news_path)
         from mirette_returns_plugin.demo.models import db
 
         with app.app_context():
             plugin_engine = db.engine
-        for page in pages:
-            session = sessions[page.role]
-            body = post_body(session) if page.method == "POST" else ""
-            for side, server, path, cookie, engine, flask_app in (
-                ("plugin", plugin_server, page.plugin, session.cookie, plugin_engine, app),
-                ("baseline", baseline_server, page.baseline, "", baseline_app.extensions["baseline_engine"],
-                 baseline_app),
-            ):
+        engines = {"plugin": (app, plugin_engine),
+                   "baseline": (baseline_app, baseline_app.extensions["baseline_engine"])}
+        for page in target.pages:
+            body, sides = target.sides(page)
+            for side, server, path, cookie in sides:
+                path = path.removeprefix("POST:")
                 result = Result()
                 status, content, _cookie = fetch(server.base + path, cookie, body.encode() if body else None)
                 result.status, result.bytes = status, len(content)
                 if status != page.expect:
                     run.problems.append(f"{side} {page.key}: HTTP {status} (expected {page.expect}): "
                                         f"{content[:300]!r}")
-                result.statements = count_statements(flask_app, engine, page, path, cookie, body)
+                cost = measure_in_process(*engines[side], page, path, cookie, body)
+                result.statements, result.cpu_ms, result.wall_ms = cost.statements, cost.cpu_ms, cost.wall_ms
                 getattr(run, side)[page.key] = result
-        for page in pages:
-            session = sessions[page.role]
-            body = post_body(session) if page.method == "POST" else ""
-            method = "POST:" if page.method == "POST" else ""
-            sides = (("plugin", plugin_server, f"{method}{page.plugin}", session.cookie),
-                     ("baseline", baseline_server, f"{method}{page.baseline}", ""))
+    except BaseException:
+        stop(target)
+        raise
+    return target
+
+
+def measure_pages(targets: list[Target], args: argparse.Namespace) -> None:
+    """wrk on every page of every scale, plugin and baseline, in alternating slices.
+
+    One slice of each (scale, page, side) per round: a change in the
+    machine's load during the run falls on all of them alike.
+    """
+    for target in targets:
+        for page in target.pages:
+            body, sides = target.sides(page)
             for _side, server, path, cookie in sides:
                 wrk(server.base, [path], cookie, body, 2, args.connections)  # warm-up
-            # Short alternating slices, so that a change in the machine's load
-            # falls on both sides alike.
-            slices: dict[str, list[Result]] = {"plugin": [], "baseline": []}
-            for _round in range(args.rounds):
+    slices: dict[tuple[str, str, str], list[Result]] = {}
+    for number in range(args.rounds):
+        load = os.getloadavg()[0]
+        print(f"round {number + 1}/{args.rounds}, load average {load:.2f}", flush=True)
+        for target in targets:
+            target.run.round_loads.append(load)
+        for page_index in range(max(len(t.pages) for t in targets)):
+            for target in targets:
+                page = target.pages[page_index]
+                body, sides = target.sides(page)
                 for side, server, path, cookie in sides:
-                    slices[side].append(wrk(server.base, [path], cookie, body, args.duration / args.rounds,
-                                            args.connections))
-            for side, _server, _path, _cookie in sides:
-                measured = combine(slices[side])
-                kept = getattr(run, side)[page.key]
-                measured.statements, measured.bytes, measured.status = kept.statements, kept.bytes, kept.status
-                getattr(run, side)[page.key] = measured
-                print(f"{scale:>5} {side:8} {page.key:18} {measured.rps:8.1f} req/s  p50 {measured.p50_ms:7.1f} ms"
-                      f"  p95 {measured.p95_ms:7.1f} ms  {measured.errors or ''}", flush=True)
-        run.memory = measure_memory(plugin_server, pages, sessions, args)
-    finally:
-        plugin_server.stop()
-        baseline_server.stop()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        baseline_app.extensions["baseline_engine"].dispose()
-    run.load_after = os.getloadavg()
-    return run
+                    slices.setdefault((target.run.scale, page.key, side), []).append(
+                        wrk(server.base, [path], cookie, body, args.duration / args.rounds, args.connections))
+    for target in targets:
+        for page in target.pages:
+            for side in ("plugin", "baseline"):
+                measured = combine(slices[(target.run.scale, page.key, side)])
+                kept = getattr(target.run, side)[page.key]
+                for name in ("statements", "bytes", "status", "cpu_ms", "wall_ms"):
+                    setattr(measured, name, getattr(kept, name))
+                getattr(target.run, side)[page.key] = measured
+                print(f"{target.run.scale:>5} {side:8} {page.key:18} {measured.rps:8.1f} req/s"
+                      f"  p50 {measured.p50_ms:7.1f} ms  p95 {measured.p95_ms:7.1f} ms"
+                      f"  cpu {measured.cpu_ms:6.2f} ms  {measured.errors or ''}", flush=True)
+
+
+def stop(target: Target) -> None:
+    target.plugin_server.stop()
+    target.baseline_server.stop()
+    from mirette_returns_plugin.demo.models import db
+
+    with target.app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    target.baseline_app.extensions["baseline_engine"].dispose()
 
 
 def measure_memory(server: Server, pages: list[Page], sessions: dict[str, Session],
@@ -479,14 +544,13 @@ def measure_memory(server: Server, pages: list[Page], sessions: dict[str, Sessio
     workers = server.workers()
     before = {pid: rss_kb(pid) for pid in workers}
     served = 0
-    rounds = 0
-    while served < MEMORY_REQUESTS and rounds < 50:
+    deadline = time.monotonic() + 1800
+    while served < MEMORY_REQUESTS and time.monotonic() < deadline:
         for page in pages:
             session = sessions[page.role]
             path = f"POST:{page.plugin}" if page.method == "POST" else page.plugin
             body = post_body(session) if page.method == "POST" else ""
             served += wrk(server.base, [path], session.cookie, body, 2, args.connections).requests
-        rounds += 1
     after_workers = server.workers()
     after = {pid: rss_kb(pid) for pid in after_workers}
     return {
@@ -537,11 +601,16 @@ def ms(value: float) -> str:
     return f"{value:.1f}"
 
 
+def cpu_ratio(plugin: Result, base: Result) -> float:
+    """The baseline's in-process CPU per request over the plugin's: a load-independent ratio."""
+    return base.cpu_ms / plugin.cpu_ms if plugin.cpu_ms and base.cpu_ms else 0.0
+
+
 def scale_table(run: ScaleRun) -> list[str]:
     lines = [
         f"| Page ({run.scale} requests) | req/s | p50 ms | p95 ms | baseline req/s | baseline p95 ms | "
-        "ratio | SQL statements (baseline) | bytes (baseline) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "ratio | CPU ms per request (baseline) | CPU ratio | SQL statements (baseline) | bytes (baseline) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for key, result in run.plugin.items():
         base = run.baseline[key]
@@ -549,26 +618,35 @@ def scale_table(run: ScaleRun) -> list[str]:
         errors = f" ⚠ {result.errors}" if result.errors else ""
         lines.append(
             f"| {TITLES.get(key, key)}{errors} | {result.rps:,.0f} | {ms(result.p50_ms)} | {ms(result.p95_ms)} | "
-            f"{base.rps:,.0f} | {ms(base.p95_ms)} | {ratio:.2f} | {result.statements} ({base.statements}) | "
+            f"{base.rps:,.0f} | {ms(base.p95_ms)} | {ratio:.2f} | {result.cpu_ms:.1f} ({base.cpu_ms:.1f}) | "
+            f"{cpu_ratio(result, base):.2f} | {result.statements} ({base.statements}) | "
             f"{result.bytes:,} ({base.bytes:,}) |")
     return lines
 
 
 def growth_table(small: ScaleRun, large: ScaleRun) -> list[str]:
+    a_name, b_name = small.scale, large.scale
     lines = [
-        f"| Page | req/s {small.scale} | req/s {large.scale} | p95 ms {small.scale} | p95 ms {large.scale} | "
-        f"p95 {large.scale} / {small.scale} | ratio to baseline {small.scale} → {large.scale} | "
-        f"statements {small.scale} → {large.scale} |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| Page | req/s {a_name} → {b_name} | p95 ms {a_name} → {b_name} | p95 growth | baseline p95 growth | "
+        f"ratio to baseline {a_name} → {b_name} | CPU ms {a_name} → {b_name} | in-process ms {a_name} → {b_name} | "
+        f"statements {a_name} → {b_name} |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for key, a in small.plugin.items():
         b = large.plugin[key]
-        ra = a.rps / small.baseline[key].rps if small.baseline[key].rps else 0
-        rb = b.rps / large.baseline[key].rps if large.baseline[key].rps else 0
+        base_a, base_b = small.baseline[key], large.baseline[key]
+        ra = a.rps / base_a.rps if base_a.rps else 0
+        rb = b.rps / base_b.rps if base_b.rps else 0
         lines.append(
-            f"| {TITLES.get(key, key)} | {a.rps:,.0f} | {b.rps:,.0f} | {ms(a.p95_ms)} | {ms(b.p95_ms)} | "
-            f"{b.p95_ms / a.p95_ms if a.p95_ms else 0:.2f} | {ra:.2f} → {rb:.2f} | {a.statements} → {b.statements} |")
+            f"| {TITLES.get(key, key)} | {a.rps:,.0f} → {b.rps:,.0f} | {ms(a.p95_ms)} → {ms(b.p95_ms)} | "
+            f"{growth(a.p95_ms, b.p95_ms)} | {growth(base_a.p95_ms, base_b.p95_ms)} | {ra:.2f} → {rb:.2f} | "
+            f"{a.cpu_ms:.1f} → {b.cpu_ms:.1f} | {a.wall_ms:.1f} → {b.wall_ms:.1f} | "
+            f"{a.statements} → {b.statements} |")
     return lines
+
+
+def growth(before: float, after: float) -> str:
+    return f"{after / before - 1:+.0%}" if before else "?"
 
 
 def targets(runs: list[ScaleRun]) -> list[str]:
@@ -580,34 +658,39 @@ def targets(runs: list[ScaleRun]) -> list[str]:
 
     for run in runs:
         for key, result in run.plugin.items():
-            base = run.baseline[key].rps
-            ratio = result.rps / base if base else 0
+            base = run.baseline[key]
+            ratio = result.rps / base.rps if base.rps else 0
             floor = MIN_POLL_RATIO if key == "poll" else MIN_RATIO
             what = "bare Flask endpoint" if key == "poll" else "baseline"
             lines.append(f"| {run.scale}: {TITLES.get(key, key)} ≥ {floor:.0%} of the {what}'s req/s | "
-                         f"{ratio:.0%} | {verdict(ratio >= floor)} |")
+                         f"{ratio:.0%} (CPU per request: {cpu_ratio(result, base):.0%}) | "
+                         f"{verdict(ratio >= floor)} |")
         first, deep = run.plugin.get("inbox_first"), run.plugin.get("inbox_deep")
-        if first and deep and first.rps:
+        if first and deep and first.rps and first.p95_ms:
             gap = deep.rps / first.rps - 1
-            p95_gap = deep.p95_ms / first.p95_ms - 1 if first.p95_ms else 0
+            p95_gap = deep.p95_ms / first.p95_ms - 1
             lines.append(f"| {run.scale}: deep inbox page within 20% of the first | req/s {gap:+.0%}, "
-                         f"p95 {p95_gap:+.0%} | {verdict(abs(gap) <= MAX_DEEP_GAP and abs(p95_gap) <= MAX_DEEP_GAP)} |")
+                         f"p95 {p95_gap:+.0%}, in-process {deep.wall_ms:.1f} vs {first.wall_ms:.1f} ms | "
+                         f"{verdict(abs(gap) <= MAX_DEEP_GAP and abs(p95_gap) <= MAX_DEEP_GAP)} |")
         if run.memory:
-            growth = run.memory["growth"]
+            change = run.memory["growth"]
             before = ", ".join(f"{kb / 1024:.1f}" for kb in run.memory["before_kb"].values())
             after = ", ".join(f"{kb / 1024:.1f}" for kb in run.memory["after_kb"].values())
             restarted = " (a worker was restarted!)" if run.memory["workers_restarted"] else ""
-            lines.append(f"| {run.scale}: worker memory flat over {run.memory['requests']:,} requests "
-                         f"(≤ {MAX_MEMORY_GROWTH:.0%}) | RSS MB {before} → {after}, {growth:+.1%}{restarted} | "
-                         f"{verdict(growth <= MAX_MEMORY_GROWTH and not run.memory['workers_restarted'])} |")
+            enough = run.memory["requests"] >= MEMORY_REQUESTS
+            lines.append(f"| {run.scale}: worker memory flat over {MEMORY_REQUESTS:,} requests "
+                         f"(≤ {MAX_MEMORY_GROWTH:.0%}) | {run.memory['requests']:,} requests: RSS MB {before} → "
+                         f"{after}, {change:+.1%}{restarted} | "
+                         f"{verdict(enough and change <= MAX_MEMORY_GROWTH and not run.memory['workers_restarted'])} |")
     if len(runs) >= 2:
         small, large = runs[0], runs[-1]
         for key, a in small.plugin.items():
             b = large.plugin[key]
-            growth = b.p95_ms / a.p95_ms if a.p95_ms else 0
+            ratio = b.p95_ms / a.p95_ms if a.p95_ms else 0
             lines.append(f"| p95 at {large.scale} within 30% of p95 at {small.scale}: {TITLES.get(key, key)} | "
-                         f"{ms(a.p95_ms)} → {ms(b.p95_ms)} ms ({growth - 1:+.0%}) | "
-                         f"{verdict(growth <= MAX_P95_GROWTH)} |")
+                         f"{ms(a.p95_ms)} → {ms(b.p95_ms)} ms ({growth(a.p95_ms, b.p95_ms)}; baseline "
+                         f"{growth(small.baseline[key].p95_ms, large.baseline[key].p95_ms)}; in-process "
+                         f"{growth(a.wall_ms, b.wall_ms)}) | {verdict(ratio <= MAX_P95_GROWTH)} |")
     return lines
 
 
@@ -616,8 +699,11 @@ def report(runs: list[ScaleRun], info: dict[str, str], args: argparse.Namespace,
         f"Run of {started:%Y-%m-%d %H:%M} UTC on {info['nproc']} cores ({info['cpu']}, {info['memory']} RAM), "
         f"PostgreSQL {info['postgresql']}, Python {info['python']}, {info['gunicorn']}, {info['wrk']}. "
         f"wrk: {args.duration:g} s per URL after a 2 s warm-up, 2 threads, {args.connections} connections, "
-        f"in {args.rounds} slices alternating plugin and baseline (req/s over all slices, p50 and p95 the median "
-        "of the slices'); gunicorn: 2 sync workers per app.",
+        f"in {args.rounds} rounds; each round measures every page of every scale, plugin then baseline, for "
+        f"{args.duration / args.rounds:g} s each (req/s over all rounds, p50 and p95 the median of the rounds'), "
+        "so a change in the machine's load falls on all of them alike; gunicorn: 2 sync workers per app. "
+        "CPU ms per request: the Flask app's own CPU time (not the database's), in-process, averaged over 20 "
+        "requests.",
         "",
     ]
     for run in runs:
@@ -625,7 +711,10 @@ def report(runs: list[ScaleRun], info: dict[str, str], args: argparse.Namespace,
         load_after = "/".join(f"{x:.2f}" for x in run.load_after) if run.load_after else "?"
         generated = f", generated in {run.generate_seconds:.0f} s" if run.generate_seconds else ""
         options = ", ".join(f"{v:,} {k}" for k, v in run.options.items())
-        lines += [f"**{run.scale}** ({options}{generated}; load average {load} before, {load_after} after)", ""]
+        during = (f", {min(run.round_loads):.1f} to {max(run.round_loads):.1f} while measuring"
+                  if run.round_loads else "")
+        lines += [f"**{run.scale}** ({options}{generated}; load average {load} before{during}, "
+                  f"{load_after} after the memory check)", ""]
         lines += scale_table(run)
         lines.append("")
         for problem in run.problems:
@@ -679,11 +768,23 @@ def main() -> None:
     work = Path(tempfile.gettempdir()) / "mirette-bench"
     work.mkdir(exist_ok=True)
     started = datetime.now(timezone.utc)
-    runs = []
-    for scale in args.scales.split(","):
+    scales = args.scales.split(",")
+    for scale in scales:
         if scale not in SCALES:
             sys.exit(f"unknown scale {scale!r}; choose from {', '.join(SCALES)}")
-        runs.append(run_scale(scale, args, work))
+    targets: list[Target] = []
+    try:
+        for scale in scales:
+            targets.append(prepare_scale(scale, args, work))
+        measure_pages(targets, args)
+        for target in targets:
+            print(f"{target.run.scale}: worker memory over {MEMORY_REQUESTS:,} requests", flush=True)
+            target.run.memory = measure_memory(target.plugin_server, target.pages, target.sessions, args)
+            target.run.load_after = os.getloadavg()
+    finally:
+        for target in targets:
+            stop(target)
+    runs = [target.run for target in targets]
     info = machine()
     text = report(runs, info, args, started)
     print("\n" + text)

@@ -43,7 +43,13 @@ def refuse_out_of_range_ids(endpoint: str | None, values: dict[str, Any] | None)
 
 
 def abort_on_out_of_range_ids(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """The same, for a shop's own blueprints (its usual 404 page)."""
+    """The same for a shop's own routes (its usual 404 page), registered
+    app-wide with ``app.url_value_preprocessor``; the plugin's own routes
+    keep their own 404 page."""
+    from .state import current_state
+
+    if (endpoint or "").startswith(f"{current_state().blueprint_name}."):
+        return
     if ids_out_of_range(values):
         abort(404)
 

@@ -40,6 +40,7 @@ SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "hei
 def shoot(page: Page, name: str, show: Locator | None = None) -> None:
     """Save ``name``-desktop.png (the whole page) and ``name``-phone.png (one
     screen, scrolled to ``show`` when given)."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
     for size, viewport in SIZES.items():
         page.set_viewport_size(viewport)
         if show is None:

@@ -142,11 +142,44 @@ def account_id(app: Flask, email: str) -> int:
         return found
 
 
-def session_cookie(app: Flask, email: str | None) -> str:
-    """The demo's signed session cookie of ``email`` (or of a visitor)."""
+def session_cookie(app: Flask, email: str | None, **values: object) -> str:
+    """The demo's signed session cookie of ``email`` (or of a visitor), with ``values``."""
     data = {"account_id": account_id(app, email)} if email else {}
+    data.update(values)
     serializer = app.session_interface.get_signing_serializer(app)
     return serializer.dumps(data)
+
+
+class CountingStream(io.RawIOBase):
+    """A request body of ``size`` bytes that remembers how much was read.
+
+    Seeking (the test client measures the body that way) reads nothing.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.position = 0
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = {0: offset, 1: self.position + offset, 2: self.size + offset}[whence]
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def readinto(self, buffer) -> int:
+        wanted = max(0, min(len(buffer), self.size - self.position))
+        buffer[:wanted] = b"x" * wanted
+        self.position += wanted
+        self.read_bytes += wanted
+        return wanted
 
 
 # --------------------------------------------------------------------------- #
@@ -215,6 +248,6 @@ class Browser:
         return self.request("POST", path, form=form, **kwargs)
 
 
-def browser_as(app: Flask, base_url: str, email: str | None) -> Browser:
+def browser_as(app: Flask, base_url: str, email: str | None, **session: object) -> Browser:
     name = app.config.get("SESSION_COOKIE_NAME", "session")
-    return Browser(base_url, {name: session_cookie(app, email)})
+    return Browser(base_url, {name: session_cookie(app, email, **session)})

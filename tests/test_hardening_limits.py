@@ -14,12 +14,14 @@ import socket
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, Request
-from tests.hardening import build_world, jpeg, served, session_cookie, snapshot, visitor
+from mirette_returns_plugin.state import current_state
+from tests.hardening import CountingStream, build_world, jpeg, served, session_cookie, snapshot, visitor
 from tests.pagekit import HTMX, parse, text_of
-from tests.shop import ALEX, CAMILLE, LUNE, line_ref, order_ref
+from tests.shop import ALEX, CAMILLE, LUNE, artist_ref, line_ref, order_ref
 
 MAX_PHOTO_BYTES = 64 * 1024
 MAX_PHOTOS = 3
@@ -29,9 +31,14 @@ POST_BOUND = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "MIRETTE_RETURNS_REQUESTS_PER_HOUR": 2, "MIRETTE_RETURNS_MESSAGES_PER_MINUTE": 3,
-            "MIRETTE_RETURNS_MAX_PHOTO_BYTES": MAX_PHOTO_BYTES, "MIRETTE_RETURNS_MAX_PHOTOS": MAX_PHOTOS,
+    return {**app_config, "MIRETTE_RETURNS_MAX_PHOTO_BYTES": MAX_PHOTO_BYTES, "MIRETTE_RETURNS_MAX_PHOTOS": MAX_PHOTOS,
             "MIRETTE_RETURNS_MESSAGE_MAX_LENGTH": 500}
+
+
+def limit(app, **values: int) -> None:
+    """Set the plugin's rate limits, as ``MIRETTE_RETURNS_<NAME>`` in the shop's config would."""
+    with app.app_context():
+        current_state().config.update(values)
 
 
 def count(app, model, *where) -> int:
@@ -54,7 +61,18 @@ RETURN = {"quantity": "1", "kind": "return", "reason_code": "changed_mind"}
 # --------------------------------------------------------------------------- #
 
 
+def test_rate_limits_come_from_the_shop_config(app_config, app):
+    from tests.pagekit import another_app
+
+    with another_app({**app_config, "MIRETTE_RETURNS_REQUESTS_PER_HOUR": 7,
+                      "MIRETTE_RETURNS_MESSAGES_PER_MINUTE": 9}) as shop:
+        with shop.app_context():
+            assert current_state().config["REQUESTS_PER_HOUR"] == 7
+            assert current_state().config["MESSAGES_PER_MINUTE"] == 9
+
+
 def test_requests_per_hour_are_limited_per_buyer(app):
+    limit(app, REQUESTS_PER_HOUR=2)
     camille = visitor(app, CAMILLE)
     for comment in ("First", "Second"):
         assert camille.post(return_url(app), data={**RETURN, "comment": comment}).status_code == 303
@@ -65,8 +83,8 @@ def test_requests_per_hour_are_limited_per_buyer(app):
         assert "You have sent many requests in the last hour. Please wait a little and try again." in text_of(refused)
     # A cancellation is a request too.
     with app.app_context():
-        pending = order_ref("MIR-1001")
-    refused = camille.post(f"/returns/orders/{pending}/cancel", data={"scope": "all", "message": "Please"})
+        pending, lune = order_ref("MIR-1001"), artist_ref(LUNE)
+    refused = camille.post(f"/returns/orders/{pending}/cancel", data={"artist_ref": lune, "message": "Please"})
     assert refused.status_code == 403 and "many requests in the last hour" in text_of(refused)
     assert snapshot(app) == before
     assert count(app, Request, Request.comment == "Third") == 0
@@ -77,14 +95,16 @@ def test_requests_per_hour_are_limited_per_buyer(app):
 
 def test_messages_per_minute_are_limited_per_author(app):
     world = build_world(app, fresh=False)
+    limit(app, MESSAGES_PER_MINUTE=4)
     url = f"/returns/requests/{world.ret}/messages"
     camille = visitor(app, CAMILLE)
-    # The world already holds one message of Camille's.
-    for number in (2, 3):
+    # The world holds two messages of Camille's already (one with her cancellation).
+    assert count(app, Message, Message.author_role == "buyer") == 2
+    for number in (3, 4):
         assert camille.post(url, data={"body": f"Message {number}"}).status_code == 303
     before = snapshot(app)
     for headers in ({}, HTMX):
-        refused = camille.post(url, data={"body": "Message 4"}, headers=headers)
+        refused = camille.post(url, data={"body": "Message 5"}, headers=headers)
         assert refused.status_code == 403
         assert "You are sending messages very fast. Please wait a minute and try again." in text_of(refused)
     assert snapshot(app) == before
@@ -94,11 +114,7 @@ def test_messages_per_minute_are_limited_per_author(app):
 
 
 def test_zero_means_no_limit(app):
-    app.config["MIRETTE_RETURNS_MESSAGES_PER_MINUTE"] = 0
-    from mirette_returns_plugin.state import current_state
-
-    with app.app_context():
-        current_state().config["MESSAGES_PER_MINUTE"] = 0
+    limit(app, MESSAGES_PER_MINUTE=0)
     world = build_world(app, fresh=False)
     camille = visitor(app, CAMILLE)
     for number in range(6):
@@ -108,23 +124,6 @@ def test_zero_means_no_limit(app):
 # --------------------------------------------------------------------------- #
 # The size of a post, before its body is read
 # --------------------------------------------------------------------------- #
-
-
-class CountingStream(io.RawIOBase):
-    """A request body of ``size`` bytes that remembers how much was read."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.read_bytes = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        wanted = min(len(buffer), self.size - self.read_bytes)
-        buffer[:wanted] = b"x" * wanted
-        self.read_bytes += wanted
-        return wanted
 
 
 def too_large_says_so(response) -> None:
@@ -274,6 +273,8 @@ def test_ids_beyond_the_database_are_plain_404s(app):
         assert response.status_code == 404, path
         assert text_of(response)
     before = snapshot(app)
+    for path in ("/returns/requests/2147483648", "/returns/photos/9223372036854775808"):
+        assert "This page does not exist, or you may not see it." in text_of(camille.get(path)), path
     response = camille.post("/returns/requests/2147483648/messages", data={"body": "x"})
     assert response.status_code == 404 and "does not exist" in text_of(response)
     assert snapshot(app) == before

@@ -25,7 +25,7 @@ AXE_URL = f"{ASSETS_URL}/{AXE_FILE.name}"
 AXE_VERSION = re.sub(r"^axe-(.*)\.min\.js$", r"\1", AXE_FILE.name)
 
 #: Where each page's full report is saved.
-REPORTS = Path("test-results") / "axe"
+REPORTS = Path(__file__).resolve().parents[2] / "test-results" / "axe"
 
 #: Impacts that fail a test.
 BLOCKING = ("serious", "critical")

@@ -1,0 +1,826 @@
+"""Load test: a few hundred buyers and artists, an SMTP outage, and a count of everything.
+
+What it does (everything on 127.0.0.1, bounded in time):
+
+1. creates the PostgreSQL database ``mirette_load`` (dropped first if it
+   exists), creates the demo shop's tables, seeds it, and adds a
+   marketplace's worth of artists, buyers and orders with ``demo-generate``;
+2. starts an SMTP server (aiosmtpd), the demo shop under gunicorn (2 workers)
+   with ``MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT=False``, and a separate
+   ``flask mirette-returns send-emails --loop`` worker;
+3. runs simulated people, each in its own thread with think times: buyers
+   open the "Request return" form of one of their items and submit it
+   (sometimes twice, as a retry would, with the same form), read the
+   request, write to the artist, poll for news, and now and then ask an
+   artist to cancel an order not processed yet; artists read their inbox,
+   answer, and accept new requests with return instructions;
+4. stops the SMTP server for a while in the middle of the run;
+5. lets the worker drain the outbox, then checks that every request and
+   message a client got a success for exists exactly once, and that every
+   email queued during the run reached the SMTP server exactly once (by
+   Message-ID);
+6. prints throughput, error count, p50 and p95 latency (overall and per
+   kind of request) and writes them to ``load/results.json``.
+
+Usage (from the repository root; PostgreSQL at 127.0.0.1:5432)::
+
+    /work/venv/bin/python load/run_load.py
+    /work/venv/bin/python load/run_load.py --buyers 240 --artists 60 --duration 180 \\
+        --outage-start 60 --outage 45
+
+The exit status is 0 only if nothing was lost or doubled and no request
+failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import http.client
+import json
+import os
+import platform
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.parser import BytesHeaderParser
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+BIN = Path(sys.executable).parent
+
+import sqlalchemy as sa  # noqa: E402
+
+SERVER_URL = os.environ.get("LOAD_POSTGRES_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
+DATABASE = "mirette_load"
+DATABASE_URL = f"{SERVER_URL}/{DATABASE}"
+HOST = "127.0.0.1"
+
+#: ``demo-generate`` options: enough artists, buyers and orders for the run.
+SCALE = {"orders": 3000, "requests": 1500, "messages": 4000, "artists": 80, "busiest": 120, "buyers": 400,
+         "long_thread": 20}
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --------------------------------------------------------------------------- #
+# The database
+# --------------------------------------------------------------------------- #
+
+
+def recreate_database() -> None:
+    engine = sa.create_engine(f"{SERVER_URL}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{DATABASE}"')
+    engine.dispose()
+
+
+def prepare_data(seed: int) -> None:
+    """Tables, the demo's seed, then ``demo-generate`` on top."""
+    from load_app import load_config
+
+    from mirette_returns_plugin.demo import create_app
+    from mirette_returns_plugin.demo.generate import Scale, generate
+    from mirette_returns_plugin.demo.models import db
+    from mirette_returns_plugin.models import OutboxEmail, OutboxState
+
+    setup = create_app({**load_config(DATABASE_URL), "DEMO_SEED": True, "MAIL_SUPPRESS_SEND": True})
+    with setup.app_context():
+        generate(Scale(seed=seed, **SCALE))
+        # The seeded story's emails are not part of the run.
+        db.session.execute(sa.update(OutboxEmail).where(OutboxEmail.state == OutboxState.PENDING)
+                           .values(state=OutboxState.SENT))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@dataclass
+class Buyer:
+    account_id: int
+    ref: str
+    #: ``(order ref, line ref, artist ref)`` that may be returned now.
+    lines: list[tuple[str, str, str]]
+    #: ``(order ref, artist ref)`` not processed yet.
+    cancellable: list[tuple[str, str]]
+    cookie: str = ""
+
+
+@dataclass
+class Artist:
+    account_id: int
+    ref: str
+    cookie: str = ""
+
+
+def find_people(app, buyers_wanted: int, artists_wanted: int) -> tuple[list[Buyer], list[Artist]]:
+    """Buyers with something to return, and the artists who will hear from them."""
+    from mirette_returns_plugin.adapter import User
+    from mirette_returns_plugin.demo.models import Account, db
+    from mirette_returns_plugin.state import current_state
+    from mirette_returns_plugin.views import order_page
+
+    buyers: list[Buyer] = []
+    with app.test_request_context():
+        adapter = current_state().adapter
+        accounts = db.session.scalars(sa.select(Account).where(Account.artist_id.is_(None),
+                                                                 Account.is_support.is_(False))
+                                      .order_by(Account.id)).all()
+        for account in accounts:
+            user = User(ref=str(account.id), name=account.name, email=account.email, locale="en",
+                        artist_ref=None, is_support=False)
+            lines, cancellable = [], []
+            for order in adapter.orders_for_buyer(user.ref)[:12]:
+                page = order_page.build(user, order.ref)
+                for part in page.parts:
+                    if part.can_cancel:
+                        cancellable.append((order.ref, part.artist_ref))
+                    lines += [(order.ref, line.ref, part.artist_ref) for line in part.lines if line.can_request]
+            if lines:
+                buyers.append(Buyer(account.id, user.ref, lines, cancellable))
+            if len(buyers) == buyers_wanted:
+                break
+        heard_from = Counter(artist for buyer in buyers for _o, _l, artist in buyer.lines)
+        artist_accounts = {str(a.artist_id): a.id for a in db.session.scalars(
+            sa.select(Account).where(Account.artist_id.is_not(None)))}
+        artists = [Artist(artist_accounts[ref], ref) for ref, _n in heard_from.most_common(artists_wanted)
+                   if ref in artist_accounts]
+        db.session.remove()
+    return buyers, artists
+
+
+def sign(app, account_id: int) -> str:
+    value = app.session_interface.get_signing_serializer(app).dumps({"account_id": account_id, "locale": "en"})
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}"
+
+
+# --------------------------------------------------------------------------- #
+# The SMTP server, which goes away for a while
+# --------------------------------------------------------------------------- #
+
+
+class Mailbox:
+    """Counts every email by its Message-ID."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_message_id: Counter[str] = Counter()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        headers = BytesHeaderParser().parsebytes(envelope.content)
+        with self.lock:
+            self.by_message_id[(headers["Message-ID"] or "").strip()] += 1
+        return "250 Message accepted for delivery"
+
+
+class SMTPServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.mailbox = Mailbox()
+        self.controller = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.mailbox, hostname=HOST, port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+# --------------------------------------------------------------------------- #
+# Processes
+# --------------------------------------------------------------------------- #
+
+
+def environment(smtp_port: int, web_port: int) -> dict[str, str]:
+    return {**os.environ, "LOAD_DATABASE_URL": DATABASE_URL, "LOAD_BASE_URL": f"http://{HOST}:{web_port}",
+            "DEMO_MAIL_SERVER": HOST, "DEMO_MAIL_PORT": str(smtp_port),
+            "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
+
+
+def start_web(port: int, env: dict[str, str], log_file: Path, threads: int) -> subprocess.Popen:
+    command = [str(BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread", "--threads", str(threads),
+               "--bind", f"{HOST}:{port}", "--no-control-socket", "--log-level", "warning", "--timeout", "60",
+               "load_app:app"]
+    process = subprocess.Popen(command, env=env, cwd=HERE, stdout=log_file.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited; see {log_file}")
+        try:
+            connection = http.client.HTTPConnection(HOST, port, timeout=5)
+            connection.request("GET", "/returns/static/mirette_returns/mirette-returns.css")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.3)
+    stop_process(process)
+    raise RuntimeError(f"gunicorn did not answer; see {log_file}")
+
+
+def start_worker(env: dict[str, str], log_file: Path) -> subprocess.Popen:
+    command = [str(BIN / "flask"), "--app", "load_app", "mirette-returns", "send-emails", "--loop",
+               "--interval", "1"]
+    return subprocess.Popen(command, env=env, cwd=HERE, stdout=log_file.open("w"), stderr=subprocess.STDOUT)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --------------------------------------------------------------------------- #
+# What the simulated people record
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class Record:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    errors: list[str] = field(default_factory=list)
+    error_count: int = 0
+    #: submission token -> request id the client was answered with.
+    requests: dict[str, int] = field(default_factory=dict)
+    #: cancellation token -> number of artists asked (the answer names them).
+    cancellations: dict[str, str] = field(default_factory=dict)
+    retries: int = 0
+    messages: set[str] = field(default_factory=set)
+    accepts: set[int] = field(default_factory=set)
+    #: Changes refused as expected: stale page (409), nothing left to return (422), step gone (403).
+    refused: Counter = field(default_factory=Counter)
+
+    def timing(self, kind: str, seconds: float, status: int) -> None:
+        with self.lock:
+            self.latencies[kind].append(seconds)
+            self.statuses[kind][status] += 1
+
+    def error(self, kind: str, detail: str) -> None:
+        with self.lock:
+            self.error_count += 1
+            if len(self.errors) < 25:
+                self.errors.append(f"{kind}: {detail}")
+
+
+@dataclass
+class Answer:
+    status: int
+    location: str
+    body: str
+
+
+class Client:
+    """One person's browser: a keep-alive connection and a session cookie."""
+
+    def __init__(self, port: int, cookie: str, record: Record, timeout: float) -> None:
+        self.port = port
+        self.cookie = cookie
+        self.record = record
+        self.timeout = timeout
+        self.connection: http.client.HTTPConnection | None = None
+
+    def call(self, kind: str, method: str, path: str, form: dict[str, str] | None = None,
+             htmx: bool = False) -> Answer | None:
+        headers = {"Cookie": self.cookie}
+        body = None
+        if form is not None:
+            from urllib.parse import urlencode
+
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if htmx:
+            headers["HX-Request"] = "true"
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            try:
+                if self.connection is None:
+                    self.connection = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                text = response.read().decode("utf-8", "replace")
+                elapsed = time.perf_counter() - started
+                if response.getheader("Connection", "").lower() == "close":
+                    self.close()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as problem:
+                # A keep-alive connection the server closed between two
+                # requests: reconnect once, as a browser does.
+                self.close()
+                if attempt == 1 and method == "GET":
+                    continue
+                self.record.error(kind, f"{type(problem).__name__} on {method} {path}")
+                return None
+            except OSError as problem:
+                self.close()
+                self.record.error(kind, f"{type(problem).__name__} on {method} {path}")
+                return None
+            self.record.timing(kind, elapsed, response.status)
+            if response.status >= 500:
+                self.record.error(kind, f"{response.status} on {method} {path}")
+            return Answer(response.status, response.getheader("Location") or "", text)
+        return None
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+SUBMISSION = re.compile(r'name="submission_token" value="([0-9a-zA-Z]+)"')
+REQUEST_ID = re.compile(r"/returns/requests/(\d+)")
+POLL = re.compile(r'hx-get="(/returns/requests/\d+/news[^"]*)"')
+ACCEPT_VERSION = re.compile(r'id="mr-action-accept-version" name="version" value="(\d+)"')
+
+
+def first(pattern: re.Pattern, text: str) -> str | None:
+    found = pattern.search(text)
+    return html.unescape(found.group(1)) if found else None
+
+
+# --------------------------------------------------------------------------- #
+# The people
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class Run:
+    port: int
+    record: Record
+    ends_at: float
+    rng_seed: int
+    timeout: float
+    #: New requests per artist, for the artists to answer.
+    news: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
+    news_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def running(self) -> bool:
+        return time.monotonic() < self.ends_at
+
+    def think(self, rng: random.Random, low: float, high: float) -> None:
+        end = min(self.ends_at, time.monotonic() + rng.uniform(low, high))
+        while time.monotonic() < end:
+            time.sleep(min(0.5, end - time.monotonic()))
+
+
+def buyer(run: Run, person: Buyer, number: int) -> None:
+    rng = random.Random(run.rng_seed + number)
+    client = Client(run.port, person.cookie, run.record, run.timeout)
+    lines = list(person.lines)
+    rng.shuffle(lines)
+    run.think(rng, 0, 20)  # arrive over the first 20 seconds
+    try:
+        while run.running() and (lines or person.cancellable):
+            if person.cancellable and (not lines or rng.random() < 0.12):
+                ask_to_cancel(run, client, person, rng)
+            else:
+                request_id = submit_return(run, client, lines, rng)
+                if request_id is not None:
+                    follow(run, client, request_id, rng, polls=rng.randint(2, 4))
+            run.think(rng, 2, 6)
+    finally:
+        client.close()
+
+
+def submit_return(run: Run, client: Client, lines: list, rng: random.Random) -> int | None:
+    order, line, artist = lines[0]
+    path = f"/returns/orders/{order}/lines/{line}/return"
+    page = client.call("return form", "GET", path)
+    if page is None:
+        return None
+    if page.status != 200:
+        lines.pop(0)  # nothing left to return on this line
+        run.record.refused["line no longer returnable"] += 1
+        return None
+    csrf, token = first(CSRF, page.body), first(SUBMISSION, page.body)
+    form = {"csrf_token": csrf or "", "submission_token": token or "", "quantity": "1", "kind": "return",
+            "reason_code": rng.choice(["changed_mind", "wrong_size", "late_delivery"]),
+            "comment": f"load {uuid.uuid4().hex}"}
+    run.think(rng, 1, 3)
+    answer = client.call("submit", "POST", path, form)
+    if answer is None:
+        return None
+    if answer.status == 422:
+        lines.pop(0)
+        run.record.refused["nothing left to return"] += 1
+        return None
+    request_id = first(REQUEST_ID, answer.location) if answer.status == 303 else None
+    if request_id is None:
+        run.record.error("submit", f"{answer.status} {answer.body[:200]!r}")
+        return None
+    with run.record.lock:
+        run.record.requests[form["submission_token"]] = int(request_id)
+    if rng.random() < 0.1:
+        # The same form again, as a retry after a lost answer would.
+        again = client.call("submit (retry)", "POST", path, form)
+        if again is not None:
+            with run.record.lock:
+                run.record.retries += 1
+            if again.status != 303 or first(REQUEST_ID, again.location) != request_id:
+                run.record.error("submit (retry)", f"{again.status} {again.location} instead of request {request_id}")
+    with run.news_lock:
+        run.news[artist].append(int(request_id))
+    return int(request_id)
+
+
+def ask_to_cancel(run: Run, client: Client, person: Buyer, rng: random.Random) -> None:
+    order, artist = person.cancellable.pop(0)
+    page = client.call("order page", "GET", f"/returns/orders/{order}")
+    if page is None or page.status != 200:
+        return
+    token = uuid.uuid4().hex
+    form = {"csrf_token": first(CSRF, page.body) or "", "artist_ref": artist, "submission_token": token,
+            "message": f"cancel {uuid.uuid4().hex}", "contact_email": ""}
+    run.think(rng, 1, 3)
+    answer = client.call("cancel", "POST", f"/returns/orders/{order}/cancel", form)
+    if answer is None:
+        return
+    if answer.status == 303:
+        with run.record.lock:
+            run.record.cancellations[token] = form["message"]
+    elif answer.status in (403, 409, 422):
+        run.record.refused["cancellation no longer possible"] += 1
+    else:
+        run.record.error("cancel", f"{answer.status} {answer.body[:200]!r}")
+
+
+def follow(run: Run, client: Client, request_id: int, rng: random.Random, *, polls: int,
+           accept: bool = False) -> None:
+    """Read a request, write in its thread (or accept it), then poll for news."""
+    path = f"/returns/requests/{request_id}"
+    page = client.call("details", "GET", path)
+    if page is None or page.status != 200:
+        if page is not None:
+            run.record.error("details", f"{page.status} on {path}")
+        return
+    csrf = first(CSRF, page.body) or ""
+    poll = first(POLL, page.body)
+    run.think(rng, 1, 4)
+    version = first(ACCEPT_VERSION, page.body)
+    if accept and version:
+        form = {"csrf_token": csrf, "version": version, "note": "Use the prepaid label in the parcel."}
+        answer = client.call("accept", "POST", f"{path}/actions/accept", form)
+        if answer is not None:
+            if answer.status == 303:
+                with run.record.lock:
+                    run.record.accepts.add(request_id)
+            elif answer.status in (403, 409):
+                run.record.refused["stale page (accept)"] += 1
+            else:
+                run.record.error("accept", f"{answer.status} {answer.body[:200]!r}")
+    else:
+        body = f"msg {uuid.uuid4().hex}"
+        answer = client.call("message", "POST", f"{path}/messages", {"csrf_token": csrf, "body": body})
+        if answer is not None:
+            if answer.status == 303:
+                with run.record.lock:
+                    run.record.messages.add(body)
+            else:
+                run.record.error("message", f"{answer.status} {answer.body[:200]!r}")
+    for _ in range(polls):
+        if not poll or not run.running():
+            break
+        run.think(rng, 1, 3)
+        answer = client.call("poll", "GET", poll, htmx=True)
+        if answer is not None and answer.status not in (200, 204):
+            run.record.error("poll", f"{answer.status} on {poll}")
+
+
+def artist(run: Run, person: Artist, number: int) -> None:
+    rng = random.Random(run.rng_seed + 100_000 + number)
+    client = Client(run.port, person.cookie, run.record, run.timeout)
+    run.think(rng, 0, 20)
+    try:
+        while run.running():
+            inbox = client.call("inbox", "GET", "/returns/artist/inbox")
+            if inbox is None or inbox.status != 200:
+                if inbox is not None:
+                    run.record.error("inbox", f"{inbox.status}")
+                run.think(rng, 3, 6)
+                continue
+            with run.news_lock:
+                queue = run.news[person.ref]
+                new_one = queue.popleft() if queue else None
+            if new_one is not None:
+                follow(run, client, new_one, rng, polls=1, accept=rng.random() < 0.6)
+            else:
+                listed = [int(i) for i in REQUEST_ID.findall(inbox.body)]
+                if listed:
+                    follow(run, client, rng.choice(listed[:10]), rng, polls=1)
+            run.think(rng, 3, 8)
+    finally:
+        client.close()
+
+
+def outage(run: Run, smtp: SMTPServer, start: float, seconds: float, timeline: dict[str, float],
+           started_at: float) -> None:
+    time.sleep(max(0.0, start))
+    smtp.stop()
+    timeline["smtp_stopped_at"] = round(time.monotonic() - started_at, 1)
+    log(f"SMTP server stopped (t={timeline['smtp_stopped_at']} s)")
+    time.sleep(seconds)
+    smtp.start()
+    timeline["smtp_started_at"] = round(time.monotonic() - started_at, 1)
+    log(f"SMTP server back (t={timeline['smtp_started_at']} s)")
+
+
+# --------------------------------------------------------------------------- #
+# Counting afterwards
+# --------------------------------------------------------------------------- #
+
+
+def baselines(app) -> dict[str, int]:
+    from mirette_returns_plugin.demo.models import db
+    from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Request
+
+    with app.app_context():
+        found = {name: db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(model.id), 0)))
+                 for name, model in (("request", Request), ("message", Message), ("outbox", OutboxEmail),
+                                     ("history", HistoryEntry))}
+        db.session.remove()
+    return found
+
+
+def pending_emails(app, since: int) -> int:
+    from mirette_returns_plugin.demo.models import db
+    from mirette_returns_plugin.models import OutboxEmail, OutboxState
+
+    with app.app_context():
+        found = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail).where(
+            OutboxEmail.id > since, OutboxEmail.state == OutboxState.PENDING))
+        db.session.remove()
+    return found
+
+
+def check(app, record: Record, base: dict[str, int], smtp: SMTPServer) -> dict[str, Any]:
+    """Everything a client was told succeeded is there, once; every email arrived, once."""
+    from mirette_returns_plugin.demo.models import db
+    from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Request
+
+    problems: list[str] = []
+    with app.app_context():
+        new_requests = db.session.execute(sa.select(Request.id, Request.submission_token, Request.kind)
+                                          .where(Request.id > base["request"])).all()
+        by_token: dict[str, list[int]] = defaultdict(list)
+        for row in new_requests:
+            token = (row.submission_token or "").split(":")[0]
+            by_token[token].append(row.id)
+        for token, request_id in record.requests.items():
+            if by_token.get(token) != [request_id]:
+                problems.append(f"return with token {token}: answered {request_id}, stored {by_token.get(token)}")
+        for token in record.cancellations:
+            if len(by_token.get(token, [])) != 1:
+                problems.append(f"cancellation {token}: stored {by_token.get(token)}")
+        answered = set(record.requests) | set(record.cancellations)
+        unanswered = [token for token in by_token if token not in answered]
+
+        bodies = Counter(db.session.scalars(sa.select(Message.body).where(Message.id > base["message"])))
+        for body in record.messages | set(record.cancellations.values()):
+            if bodies[body] != 1:
+                problems.append(f"message {body!r} stored {bodies[body]} times")
+        accepted = Counter(db.session.scalars(sa.select(HistoryEntry.request_id).where(
+            HistoryEntry.id > base["history"], HistoryEntry.action == "accept")))
+        for request_id in record.accepts:
+            if accepted[request_id] != 1:
+                problems.append(f"request {request_id} accepted {accepted[request_id]} times")
+
+        emails = db.session.execute(sa.select(OutboxEmail.message_id, OutboxEmail.state, OutboxEmail.attempts)
+                                    .where(OutboxEmail.id > base["outbox"])).all()
+        db.session.remove()
+    received = smtp.mailbox.by_message_id
+    queued = Counter(row.message_id.strip() for row in emails)
+    states = Counter(row.state for row in emails)
+    missing = [mid for mid in queued if received[mid] == 0]
+    doubled = [mid for mid in queued if received[mid] > 1]
+    foreign = [mid for mid in received if mid not in queued]
+    if [mid for mid, n in queued.items() if n > 1]:
+        problems.append("two outbox rows share a Message-ID")
+    if missing:
+        problems.append(f"{len(missing)} emails never reached the SMTP server")
+    if doubled:
+        problems.append(f"{len(doubled)} emails reached it more than once")
+    if foreign:
+        problems.append(f"{len(foreign)} emails arrived that the outbox does not know")
+    if states.get("sent", 0) != len(emails):
+        problems.append(f"outbox states at the end: {dict(states)}")
+    return {
+        "requests_answered": len(record.requests),
+        "retries_answered_with_the_same_request": record.retries,
+        "cancellations_answered": len(record.cancellations),
+        "requests_stored": len(new_requests),
+        "requests_stored_without_an_answer": len(unanswered),
+        "messages_answered": len(record.messages) + len(record.cancellations),
+        "messages_stored": sum(bodies.values()),
+        "accepts_answered": len(record.accepts),
+        "emails_queued": len(emails),
+        "emails_received": sum(received[mid] for mid in queued),
+        "emails_retried_after_a_failure": sum(1 for row in emails if row.attempts > 1),
+        "emails_missing": len(missing),
+        "emails_doubled": len(doubled),
+        "problems": problems,
+    }
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summarize(record: Record, seconds: float) -> dict[str, Any]:
+    every = [value for values in record.latencies.values() for value in values]
+    kinds = {}
+    for kind in sorted(record.latencies):
+        values = record.latencies[kind]
+        kinds[kind] = {"requests": len(values), "p50_ms": round(percentile(values, 0.5) * 1000, 1),
+                       "p95_ms": round(percentile(values, 0.95) * 1000, 1),
+                       "statuses": dict(sorted(record.statuses[kind].items()))}
+    return {
+        "http_requests": len(every),
+        "seconds": round(seconds, 1),
+        "throughput_rps": round(len(every) / seconds, 1) if seconds else 0,
+        "errors": record.error_count,
+        "p50_ms": round(percentile(every, 0.5) * 1000, 1),
+        "p95_ms": round(percentile(every, 0.95) * 1000, 1),
+        "expected_refusals": dict(record.refused),
+        "by_kind": kinds,
+        "first_errors": record.errors,
+    }
+
+
+def machine() -> dict[str, str]:
+    version = ""
+    try:
+        engine = sa.create_engine(f"{SERVER_URL}/postgres")
+        with engine.connect() as connection:
+            version = connection.exec_driver_sql("SHOW server_version").scalar() or ""
+        engine.dispose()
+    except Exception:  # noqa: BLE001 - informative only
+        pass
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": str(os.cpu_count()),
+            "postgresql": version}
+
+
+# --------------------------------------------------------------------------- #
+# The run
+# --------------------------------------------------------------------------- #
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--buyers", type=int, default=240, help="simulated buyers")
+    parser.add_argument("--artists", type=int, default=60, help="simulated artists")
+    parser.add_argument("--duration", type=float, default=180, help="seconds of load")
+    parser.add_argument("--outage-start", type=float, default=60, help="seconds into the run the SMTP server stops")
+    parser.add_argument("--outage", type=float, default=45, help="seconds the SMTP server stays down")
+    parser.add_argument("--drain", type=float, default=300, help="most seconds to wait for the outbox to empty")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument("--timeout", type=float, default=30, help="client timeout per HTTP request, seconds")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--output", type=Path, default=HERE / "results.json")
+    args = parser.parse_args()
+
+    os.environ["LOAD_DATABASE_URL"] = DATABASE_URL
+    logs = Path(os.environ.get("LOAD_LOG_DIR", "/tmp/mirette-load"))
+    logs.mkdir(parents=True, exist_ok=True)
+
+    log(f"creating database {DATABASE} and its data ({SCALE['orders']} orders, {SCALE['buyers']} buyers)")
+    started = time.monotonic()
+    recreate_database()
+    prepare_data(args.seed)
+    log(f"data ready in {time.monotonic() - started:.0f} s")
+
+    import load_app
+
+    app = load_app.app
+    buyers, artists = find_people(app, args.buyers, args.artists)
+    for person in [*buyers, *artists]:
+        person.cookie = sign(app, person.account_id)
+    log(f"{len(buyers)} buyers ({sum(len(b.lines) for b in buyers)} returnable lines, "
+        f"{sum(len(b.cancellable) for b in buyers)} cancellable parts), {len(artists)} artists")
+
+    smtp = SMTPServer(free_port())
+    smtp.start()
+    web_port = free_port()
+    env = environment(smtp.port, web_port)
+    web = start_web(web_port, env, logs / "gunicorn.log", args.threads)
+    worker = start_worker(env, logs / "worker.log")
+    base = baselines(app)
+    record = Record()
+    timeline: dict[str, float] = {}
+    try:
+        log(f"load: {len(buyers)} buyers and {len(artists)} artists for {args.duration:.0f} s on port {web_port}; "
+            f"SMTP down from {args.outage_start:.0f} s for {args.outage:.0f} s")
+        begin = time.monotonic()
+        run = Run(web_port, record, begin + args.duration, args.seed, args.timeout)
+        threads = [threading.Thread(target=buyer, args=(run, person, n), daemon=True, name=f"buyer-{n}")
+                   for n, person in enumerate(buyers)]
+        threads += [threading.Thread(target=artist, args=(run, person, n), daemon=True, name=f"artist-{n}")
+                    for n, person in enumerate(artists)]
+        threads.append(threading.Thread(target=outage, args=(run, smtp, args.outage_start, args.outage, timeline,
+                                                              begin), daemon=True, name="outage"))
+        for thread in threads:
+            thread.start()
+        while time.monotonic() < run.ends_at:
+            time.sleep(10)
+            done = sum(len(v) for v in record.latencies.values())
+            log(f"t={time.monotonic() - begin:5.0f} s  {done} HTTP requests, {record.error_count} errors, "
+                f"{len(record.requests)} requests, {len(record.messages)} messages")
+        for thread in threads:
+            thread.join(timeout=args.timeout + 60)
+        seconds = time.monotonic() - begin
+        log("load over; draining the outbox")
+        if smtp.controller is None:
+            smtp.start()
+        drain_started = time.monotonic()
+        while time.monotonic() - drain_started < args.drain:
+            waiting = pending_emails(app, base["outbox"])
+            if not waiting:
+                break
+            log(f"{waiting} emails still waiting (retries back off a minute after a failure)")
+            time.sleep(5)
+        timeline["drained_after_s"] = round(time.monotonic() - drain_started, 1)
+    finally:
+        stop_process(worker)
+        stop_process(web)
+    counts = check(app, record, base, smtp)
+    smtp.stop()
+    figures = summarize(record, seconds)
+    result = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "setup": {"buyers": len(buyers), "artists": len(artists), "duration_s": args.duration,
+                  "outage_start_s": args.outage_start, "outage_s": args.outage,
+                  "gunicorn": f"2 workers, gthread, {args.threads} threads", "scale": SCALE},
+        "timeline": timeline,
+        "figures": figures,
+        "counts": counts,
+    }
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print_report(result)
+    return 0 if not counts["problems"] and not figures["errors"] else 1
+
+
+def print_report(result: dict[str, Any]) -> None:
+    figures, counts = result["figures"], result["counts"]
+    print()
+    print(f"Load test, {result['date']}: {result['setup']['buyers']} buyers + {result['setup']['artists']} artists, "
+          f"{figures['seconds']} s, SMTP down {result['timeline'].get('smtp_stopped_at')}"
+          f"-{result['timeline'].get('smtp_started_at')} s")
+    print(f"  throughput  {figures['throughput_rps']} requests/s ({figures['http_requests']} HTTP requests)")
+    print(f"  errors      {figures['errors']}")
+    print(f"  latency     p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms")
+    print(f"  {'kind':<16} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}  statuses")
+    for kind, row in figures["by_kind"].items():
+        print(f"  {kind:<16} {row['requests']:>8} {row['p50_ms']:>8} {row['p95_ms']:>8}  {row['statuses']}")
+    print(f"  refused as expected: {figures['expected_refusals']}")
+    print("  exactly once:")
+    for name, value in counts.items():
+        if name != "problems":
+            print(f"    {name:<42} {value}")
+    print(f"  outbox drained {result['timeline'].get('drained_after_s')} s after the load")
+    if counts["problems"]:
+        print("  PROBLEMS:")
+        for problem in counts["problems"][:30]:
+            print(f"    {problem}")
+    if figures["first_errors"]:
+        print("  first errors:")
+        for error in figures["first_errors"]:
+            print(f"    {error}")
+    print("  verdict: " + ("nothing lost, nothing doubled" if not counts["problems"] else "FAILED"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
