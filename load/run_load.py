@@ -42,6 +42,7 @@ import os
 import platform
 import random
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -165,7 +166,9 @@ def find_people(app, buyers_wanted: int, artists_wanted: int) -> tuple[list[Buye
 
 
 def sign(app, account_id: int) -> str:
-    value = app.session_interface.get_signing_serializer(app).dumps({"account_id": account_id, "locale": "en"})
+    """The session cookie the demo's sign-in page would set, with its CSRF secret in it."""
+    session = {"account_id": account_id, "locale": "en", "csrf_token": secrets.token_hex(20)}
+    value = app.session_interface.get_signing_serializer(app).dumps(session)
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 
@@ -225,7 +228,8 @@ def environment(smtp_port: int, web_port: int) -> dict[str, str]:
 
 def start_web(port: int, env: dict[str, str], log_file: Path, threads: int) -> subprocess.Popen:
     command = [str(BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread", "--threads", str(threads),
-               "--bind", f"{HOST}:{port}", "--no-control-socket", "--log-level", "warning", "--timeout", "60",
+               "--bind", f"{HOST}:{port}", "--keep-alive", "30", "--no-control-socket", "--log-level", "warning",
+               "--timeout", "60",
                "load_app:app"]
     process = subprocess.Popen(command, env=env, cwd=HERE, stdout=log_file.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -303,12 +307,18 @@ class Answer:
 class Client:
     """One person's browser: a keep-alive connection and a session cookie."""
 
+    #: A connection idle longer than this is replaced before a request, as the
+    #: server may be closing it at that very moment (a POST is never resent).
+    IDLE_SECONDS = 1.0
+
     def __init__(self, port: int, cookie: str, record: Record, timeout: float) -> None:
         self.port = port
         self.cookie = cookie
+        self.cookie_name = cookie.split("=", 1)[0]
         self.record = record
         self.timeout = timeout
         self.connection: http.client.HTTPConnection | None = None
+        self.last_used = 0.0
 
     def call(self, kind: str, method: str, path: str, form: dict[str, str] | None = None,
              htmx: bool = False) -> Answer | None:
@@ -321,6 +331,8 @@ class Client:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if htmx:
             headers["HX-Request"] = "true"
+        if time.monotonic() - self.last_used > self.IDLE_SECONDS:
+            self.close()
         for attempt in (1, 2):
             started = time.perf_counter()
             try:
@@ -330,6 +342,8 @@ class Client:
                 response = self.connection.getresponse()
                 text = response.read().decode("utf-8", "replace")
                 elapsed = time.perf_counter() - started
+                self.last_used = time.monotonic()
+                self.keep_cookie(response)
                 if response.getheader("Connection", "").lower() == "close":
                     self.close()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as problem:
@@ -349,6 +363,13 @@ class Client:
                 self.record.error(kind, f"{response.status} on {method} {path}")
             return Answer(response.status, response.getheader("Location") or "", text)
         return None
+
+    def keep_cookie(self, response: http.client.HTTPResponse) -> None:
+        """The browser's cookie jar, for the session cookie only."""
+        for header in response.headers.get_all("Set-Cookie") or ():
+            pair = header.split(";", 1)[0]
+            if pair.startswith(f"{self.cookie_name}="):
+                self.cookie = pair
 
     def close(self) -> None:
         if self.connection is not None:
@@ -514,6 +535,9 @@ def follow(run: Run, client: Client, request_id: int, rng: random.Random, *, pol
         answer = client.call("poll", "GET", poll, htmx=True)
         if answer is not None and answer.status not in (200, 204):
             run.record.error("poll", f"{answer.status} on {poll}")
+        elif answer is not None and answer.status == 200:
+            # News: the answer carries the poller again, asking from the new version on.
+            poll = first(POLL, answer.body) or poll
 
 
 def artist(run: Run, person: Artist, number: int) -> None:

@@ -182,6 +182,18 @@ class CountingStream(io.RawIOBase):
         return wanted
 
 
+def show(config, lines: list[str]) -> None:
+    """Print ``lines`` on the terminal, even while pytest captures the output."""
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if capture is None or reporter is None:
+        print("\n".join(lines))
+        return
+    with capture.global_and_fixture_disabled():
+        for line in lines:
+            reporter.write_line(line)
+
+
 # --------------------------------------------------------------------------- #
 # Real HTTP
 # --------------------------------------------------------------------------- #

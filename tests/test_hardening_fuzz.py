@@ -23,19 +23,19 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 from werkzeug.datastructures import MultiDict
 
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import HistoryEntry, Message, Photo, Request
 from mirette_returns_plugin.state import current_state
-from tests.hardening import BASE_CONFIG, World, build_world, jpeg, snapshot
+from tests.hardening import BASE_CONFIG, World, build_world, jpeg, show, snapshot
 from tests.pagekit import HTMX, another_app, text_of
 from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, artist_ref, login, user
 
@@ -53,7 +53,10 @@ BUDGET = {
     "demo_language": 60,
 }
 CASES: Counter[str] = Counter()
-#: Of those, the posts that saved something (checked against what was sent).
+#: The endpoints that take a form (the others are queries, which change nothing).
+FORMS = {"submit_return", "request_cancellation", "post_message", "perform_action", "demo_switch", "demo_language"}
+#: Of those, the ones the app accepted (a post that saved something, checked
+#: against what was sent; a language switch that redirected).
 SAVED: Counter[str] = Counter()
 
 
@@ -74,17 +77,15 @@ def shop(_schema, database_url, tmp_path_factory, request) -> Iterator[Flask]:
               "MIRETTE_RETURNS_PHOTO_DIR": str(tmp_path_factory.mktemp("photos"))}
     with another_app(config) as app:
         yield app
-    lines = [f"  {name:<22} {count:>5} cases, {SAVED[name]:>4} saved" for name, count in sorted(CASES.items())]
-    summary = "\n".join(["", "Fuzzing: cases run per endpoint (no 5xx; refused ones changed nothing)", *lines,
-                         f"  {'total':<22} {sum(CASES.values()):>5} cases, {sum(SAVED.values()):>4} saved"])
-    # Shown even when pytest captures the output.
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if capture is not None and reporter is not None:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(summary)
-    else:  # pragma: no cover
-        print(summary)
+    lines = [f"  {name:<22} {count:>5} cases" + (f", {SAVED[name]:>4} accepted" if name in FORMS else "")
+             for name, count in sorted(CASES.items())]
+    show(request.config, ["", f"Fuzzing ({app_database(database_url)}): cases run per endpoint; no 5xx, "
+                              "refused ones changed nothing, accepted ones saved exactly what was sent", *lines,
+                          f"  {'total':<22} {sum(CASES.values()):>5} cases, {sum(SAVED.values()):>4} accepted"])
+
+
+def app_database(url: str) -> str:
+    return url.split(":", 1)[0].split("+", 1)[0]
 
 
 # --------------------------------------------------------------------------- #
@@ -219,6 +220,10 @@ def test_submit_return(shop):
     app, holder = shop, {}
 
     @fuzz("submit_return")
+    @example(pairs=[*VALID_RETURN.items(), ("comment", "a\x00b")], encoding="urlencoded", files=[], htmx=False,
+             line=None)
+    @example(pairs=[*VALID_RETURN.items(), ("quantity", str(2**63))], encoding="multipart", files=[], htmx=True,
+             line=str(2**70))
     @given(pairs=fields(RETURN_FIELDS, VALID_RETURN), encoding=ENCODINGS, files=uploads(), htmx=st.booleans(),
            line=st.one_of(st.none(), TEXT.filter(lambda t: "/" not in t and t.strip() == t and t)))
     def attempt(pairs, encoding, files, htmx, line):
@@ -270,6 +275,9 @@ def test_request_cancellation(shop):
     app, holder = shop, {}
 
     @fuzz("request_cancellation")
+    @example(pairs=[*VALID_CANCEL.items(), ("message", "\x00")], encoding="urlencoded", htmx=False, order=None)
+    @example(pairs=[*VALID_CANCEL.items(), ("artist_ref", str(2**63))], encoding="urlencoded", htmx=False,
+             order=str(2**70))
     @given(pairs=fields(CANCEL_FIELDS, VALID_CANCEL), encoding=ENCODINGS, htmx=st.booleans(),
            order=st.one_of(st.none(), st.sampled_from(["999999", "abc", "-1", "0"])))
     def attempt(pairs, encoding, htmx, order):
@@ -313,6 +321,9 @@ def test_post_message(shop):
     app, holder = shop, {}
 
     @fuzz("post_message")
+    @example(pairs=[("body", "a\x00b")], encoding="urlencoded", files=[], htmx=False, request_id=None, who=CAMILLE)
+    @example(pairs=[("body", "Hi")], encoding="urlencoded", files=[], htmx=False, request_id=2**31, who=CAMILLE)
+    @example(pairs=[("body", "Hi")], encoding="urlencoded", files=[], htmx=False, request_id=2**63, who=CAMILLE)
     @given(pairs=fields({"body": TEXT}, {"body": "Hello"}), encoding=ENCODINGS, files=uploads(), htmx=st.booleans(),
            request_id=st.one_of(st.none(), ID), who=st.sampled_from([CAMILLE, LUNE, SUPPORT, ALEX, None]))
     def attempt(pairs, encoding, files, htmx, request_id, who):
@@ -348,6 +359,10 @@ def test_perform_action(shop):
     app, holder = shop, {}
 
     @fuzz("perform_action")
+    @example(action="accept", pairs=[("version", "__current__"), ("note", "a\x00b")], encoding="urlencoded",
+             htmx=False, who=LUNE, request_id=None)
+    @example(action="accept", pairs=[("version", str(2**63)), ("note", "ok")], encoding="urlencoded",
+             htmx=False, who=LUNE, request_id=2**63)
     @given(action=st.one_of(st.sampled_from(["accept", "decline", "escalate"]), st.sampled_from(ACTION_NAMES), TEXT.filter(lambda t: t and "/" not in t and t == t.strip())),
            pairs=fields({"version": st.one_of(st.sampled_from(["__current__", "1", "2"]), NUMBER),
                          "note": TEXT, "tracking": TEXT, "confirm": st.sampled_from(["1", "on", ""])},
@@ -394,8 +409,9 @@ def test_perform_action(shop):
 
 CURSOR = st.builds(
     lambda moment, offset, ident: f"{moment.replace(tzinfo=timezone(offset)).isoformat()}~{ident}",
-    st.datetimes(), st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23)),
-    st.one_of(st.integers(-5, 50), st.integers(-(2**70), 2**70)),
+    st.one_of(st.datetimes(), st.sampled_from([datetime.min, datetime.max])),
+    st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23)),
+    st.one_of(st.integers(-5, 50), st.integers(-(2**70), 2**70), st.sampled_from([2**31, 2**63, 2**70])),
 )
 
 
@@ -429,6 +445,10 @@ def test_lists(shop):
     app, holder = shop, {}
 
     @fuzz("lists")
+    @example(pairs=[("after", f"2000-01-01T00:00:00+00:00~{2**31}")], htmx=False, who=(LUNE, "/returns/artist/inbox"))
+    @example(pairs=[("after", f"2000-01-01T00:00:00+00:00~{2**63}")], htmx=False, who=(LUNE, "/returns/artist/inbox"))
+    @example(pairs=[("after", "0001-01-01T00:00:00+05:00~1")], htmx=False, who=(SUPPORT, "/returns/support/requests"))
+    @example(pairs=[("after", "9999-12-31T23:59:59-05:00~1")], htmx=True, who=(SUPPORT, "/returns/support/requests"))
     @given(pairs=fields({"status": st.sampled_from(["requested", "accepted", "", "x"]),
                          "kind": st.sampled_from(["return", "exchange", "cancellation", ""]),
                          "artist": st.sampled_from(["1", "2", ""]), "escalated": st.sampled_from(["1", "0", ""]),
@@ -452,6 +472,7 @@ def test_request_news(shop):
     app, holder = shop, {}
 
     @fuzz("request_news")
+    @example(pairs=[("after", str(2**63))], htmx=True, request_id=2**63, who=CAMILLE)
     @given(pairs=fields({"after": NUMBER, "actions": TEXT}), htmx=st.booleans(), request_id=st.one_of(st.none(), ID),
            who=st.sampled_from([CAMILLE, LUNE, ALEX, None]))
     def attempt(pairs, htmx, request_id, who):
@@ -467,6 +488,7 @@ def test_photo(shop):
     app, holder = shop, {}
 
     @fuzz("photo")
+    @example(pairs=[], photo_id=2**63, who=CAMILLE)
     @given(pairs=fields({"size": st.sampled_from(["thumb", "full", ""])}), photo_id=st.one_of(st.none(), ID),
            who=st.sampled_from([CAMILLE, LUNE, ALEX, None]))
     def attempt(pairs, photo_id, who):
@@ -489,6 +511,8 @@ def test_demo_switch(shop):
     app, holder = shop, {}
 
     @fuzz("demo_switch")
+    @example(pairs=[("account_id", str(2**31))], encoding="urlencoded")
+    @example(pairs=[("account_id", str(2**63))], encoding="urlencoded")
     @given(pairs=fields({"account_id": st.one_of(ID.map(str), NUMBER)}, {"account_id": "1"}), encoding=ENCODINGS)
     def attempt(pairs, encoding):
         CASES["demo_switch"] += 1
@@ -519,6 +543,7 @@ def test_demo_language(shop):
     app, holder = shop, {}
 
     @fuzz("demo_language")
+    @example(pairs=[("locale", "fr"), ("next", "/\t/evil.example")], encoding="urlencoded")
     @given(pairs=fields({"locale": st.sampled_from(["en", "fr", "de", ""]), "next": NEXT},
                         {"locale": "fr", "next": "/orders"}), encoding=ENCODINGS)
     def attempt(pairs, encoding):

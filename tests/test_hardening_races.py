@@ -34,7 +34,7 @@ from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import PaymentRefund, Shipment, db
 from mirette_returns_plugin.models import HistoryEntry, OutboxEmail, Refund, Request
 from tests.conftest import database_kind
-from tests.hardening import Browser, HttpAnswer, browser_as, build_world, reset, served
+from tests.hardening import Browser, HttpAnswer, browser_as, build_world, reset, served, show
 from tests.pagekit import form_values, parse
 from tests.shop import BOIS, CAMILLE, LUNE, SUPPORT, artist_ref, line_ref, order_ref, user
 
@@ -48,6 +48,16 @@ pytestmark = [
 ]
 
 AT_ONCE = 16
+#: One line per race, printed at the end of the module.
+FIGURES: list[str] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def figures(request, database_url):
+    yield
+    if FIGURES:
+        show(request.config, ["", f"Races over HTTP ({database_url.split(':', 1)[0].split('+', 1)[0]}):",
+                              *[f"  {line}" for line in FIGURES]])
 
 
 @pytest.fixture
@@ -154,6 +164,8 @@ def test_identical_submits_make_exactly_one_request(app, base_url):
         # Every post is answered with the one request: a retry finds the first.
         assert Counter(a.status for a in answers) == {303: AT_ONCE}, Counter(a.status for a in answers)
         assert {a.location for a in answers} == {f"/returns/requests/{created.id}"}
+    FIGURES.append(f"'Submit a request': {AT_ONCE} identical posts at once, 3 rounds: 1 request per round, "
+                   f"all {3 * AT_ONCE} answers 303 to it")
 
 
 def test_identical_cancel_everything_posts_ask_each_artist_once(app, base_url):
@@ -169,6 +181,8 @@ def test_identical_cancel_everything_posts_ask_each_artist_once(app, base_url):
             Request.order_ref == order, Request.kind == "cancellation")).all()
         assert sorted(asked) == sorted([artist_ref(LUNE), artist_ref(BOIS)])
     assert Counter(a.status for a in answers) == {303: AT_ONCE}
+    FIGURES.append(f"'cancel everything': {AT_ONCE} identical posts at once: 1 request per artist (2), "
+                   f"{AT_ONCE} answers 303")
 
 
 # --------------------------------------------------------------------------- #
@@ -220,7 +234,8 @@ def test_withdrawal_racing_refuse_order_ends_in_one_consistent_state(app, base_u
             assert (stage, refunds, paid_out) == ("cancelled", 1, 1)
             assert changes == ["refuse_order"]
         outcomes[status] += 1
-    print(f"withdraw vs refuse_order: {dict(outcomes)}")
+    FIGURES.append(f"buyer withdraws / artist refuses the order, {AT_ONCE} posts at once, 4 rounds: one winner "
+                   f"each ({dict(outcomes)}), refunds and the order part agree")
 
 
 def test_cancel_everything_racing_refuse_order_never_asks_twice(app, base_url):
@@ -244,6 +259,8 @@ def test_cancel_everything_racing_refuse_order_never_asks_twice(app, base_url):
         assert count(PaymentRefund) == 1
     assert sum(1 for a in answers[half:] if a.status == 303) == 1
     assert all(a.status in (303, 403, 409, 422) for a in answers), Counter(a.status for a in answers)
+    FIGURES.append(f"'cancel everything' vs the artist refusing: {AT_ONCE} posts at once: the artist asked once, "
+                   f"1 refund; answers {dict(sorted(Counter(a.status for a in answers).items()))}")
 
 
 # --------------------------------------------------------------------------- #
@@ -252,6 +269,7 @@ def test_cancel_everything_racing_refuse_order_never_asks_twice(app, base_url):
 
 
 def test_two_artist_steps_at_once_one_wins(app, base_url):
+    statuses: Counter[int] = Counter()
     for round_number in range(3):
         world = build_world(app) if round_number == 0 else None
         with app.test_request_context():
@@ -283,6 +301,9 @@ def test_two_artist_steps_at_once_one_wins(app, base_url):
             assert len(steps) == 1 and steps[0].to_status == request.status
             assert (request.instructions is None) != (request.decline_reason is None)
             db.session.remove()
+        statuses.update(a.status for a in answers)
+    FIGURES.append(f"accept / decline / support's decline, {3 * (AT_ONCE // 3)} posts at once, 3 rounds: one step "
+                   f"each; answers {dict(sorted(statuses.items()))}")
 
 
 def test_initiate_refund_clicked_everywhere_asks_the_shop_once(app, base_url):
@@ -304,3 +325,5 @@ def test_initiate_refund_clicked_everywhere_asks_the_shop_once(app, base_url):
         assert count(PaymentRefund) == 1, "the shop was asked to pay more than once"
         assert count(HistoryEntry, HistoryEntry.request_id == world.ret,
                      HistoryEntry.to_status == "refund_initiated", HistoryEntry.from_status == "received") == 1
+    FIGURES.append(f"'Initiate the refund' {AT_ONCE} times at once (artist and support): the shop asked once, "
+                   f"answers {dict(sorted(Counter(a.status for a in answers).items()))}")

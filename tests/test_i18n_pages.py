@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import timezone
 from decimal import Decimal
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,14 +25,12 @@ from flask.testing import FlaskClient
 
 from mirette_returns_plugin import refunds, workflow
 from mirette_returns_plugin.demo.mailbox import links_in
-from mirette_returns_plugin.demo.models import (
-    Account, ArtistProfile, Product, Shipment, ShopOrder, ShopOrderLine, Variant, db,
-)
+from mirette_returns_plugin.demo.models import Account, ArtistProfile, Product, ShopOrder, ShopOrderLine, Variant, db
 from mirette_returns_plugin.errors import AdapterError
 from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Refund, Request
 from tests.flows import FailingPaymentShop, shop_refunds, submit_cancellation, submit_line, take
 from tests.i18nkit import NARROW_NBSP, NBSP, english_left, spaces, visible_text
-from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, VERRE, artist_ref, line_ref, order_ref, user
+from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, VERRE, line_ref, user
 
 pytestmark = pytest.mark.seeded_languages
 
@@ -95,8 +94,7 @@ def no_english(app: Flask, html: str, where: str) -> None:
     assert left == [], f"English on {where}: {left}"
 
 
-def text_of(html: str) -> str:
-    return visible_text(html)
+text_of = visible_text
 
 
 def urls(app: Flask, **refs: object) -> dict[str, str]:
@@ -384,21 +382,21 @@ SKIPPED_PREFIXES = ("/static/", "/returns/static/", "/returns/photos/")
 MOST_PAGES_PER_PERSON = 70
 
 
-class _Links:
-    def __init__(self, html: str) -> None:
-        from html.parser import HTMLParser
+class _LinkFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
 
-        found: list[str] = []
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href") if tag == "a" else None
+        if href:
+            self.hrefs.append(href)
 
-        class Parser(HTMLParser):
-            def handle_starttag(self, tag, attrs):
-                if tag == "a":
-                    href = dict(attrs).get("href")
-                    if href:
-                        found.append(href)
 
-        Parser().feed(html)
-        self.hrefs = found
+def links_on(html: str) -> list[str]:
+    finder = _LinkFinder()
+    finder.feed(html)
+    return finder.hrefs
 
 
 def walk(client: FlaskClient, start: str) -> dict[str, str]:
@@ -421,7 +419,7 @@ def walk(client: FlaskClient, start: str) -> dict[str, str]:
         seen[url] = html
         if not response.content_type.startswith("text/html"):
             continue
-        for href in _Links(html).hrefs:
+        for href in links_on(html):
             parts = urlsplit(href)
             if parts.scheme and parts.netloc not in ("", "shop.test"):
                 continue

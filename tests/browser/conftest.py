@@ -58,24 +58,47 @@ def shop(request: pytest.FixtureRequest, seeded_database: Path, tmp_path: Path) 
 
 
 class PageProblems:
-    """Script errors, CSP refusals and dialogs seen on a test's pages."""
+    """What went wrong on a test's pages, whatever the test looked at:
+    script errors, console errors (htmx reports a missing target or a failed
+    swap there), Content-Security-Policy refusals, dialogs, and an id used
+    twice in a page (a fragment swapped into the wrong element)."""
 
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.dialogs: list[str] = []
+        self.pages: list[Page] = []
 
     def watch(self, page: Page) -> None:
+        self.pages.append(page)
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: script error: {error}"))
         page.on("console", lambda message: self._console(page, message))
         page.on("dialog", self._dialog)
 
     def _console(self, page: Page, message: ConsoleMessage) -> None:
-        if message.type == "error" and "Content Security Policy" in message.text:
-            self.errors.append(f"{page.url}: {message.text} {message.location}")
+        text = message.text
+        # A form refused with 422 (or a stale step with 409) is an answer the
+        # page shows, which Chromium also notes in the console.
+        expected = text.startswith("Failed to load resource: the server responded with a status of 4")
+        if (message.type == "error" and not expected) or text.lower().startswith("htmx"):
+            self.errors.append(f"{page.url}: console {message.type}: {text}")
 
     def _dialog(self, dialog: Any) -> None:
         self.dialogs.append(f"{dialog.type}: {dialog.message}")
         dialog.dismiss()
+
+    def check_ids(self) -> None:
+        for page in self.pages:
+            if page.is_closed():
+                continue
+            twice = page.evaluate("""() => {
+                const seen = new Set(), twice = new Set();
+                for (const el of document.querySelectorAll('[id]')) {
+                    (seen.has(el.id) ? twice : seen).add(el.id);
+                }
+                return [...twice];
+            }""")
+            if twice:
+                self.errors.append(f"{page.url}: ids used twice: {twice}")
 
 
 @pytest.fixture
@@ -87,8 +110,8 @@ def page_problems() -> PageProblems:
 def open_page(new_context: Callable[..., Any], shop: LiveShop, page_problems: PageProblems
               ) -> Iterator[Callable[..., Page]]:
     """``open_page(**context_options)``: a page in a new browser context (its
-    own cookies: one person), on the shop. Fails the test if any page of it
-    throws a script error, breaks the Content-Security-Policy or opens a dialog."""
+    own cookies: one person), on the shop. At the end, fails the test on any
+    of the :class:`PageProblems` of its pages."""
 
     def open_(**options: Any) -> Page:
         options.setdefault("viewport", DESKTOP)
@@ -98,6 +121,7 @@ def open_page(new_context: Callable[..., Any], shop: LiveShop, page_problems: Pa
         return page
 
     yield open_
+    page_problems.check_ids()
     assert not page_problems.errors, "\n".join(page_problems.errors)
     assert not page_problems.dialogs, f"a dialog opened: {page_problems.dialogs}"
 

@@ -71,6 +71,13 @@ def open_return_request(page: Page, order_number: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Return Request")
 
 
+def goto_return_request(page: Page, shop: LiveShop, order_number: str) -> None:
+    """The "Return Request" page of an order, by its address (the stories
+    that are not about finding it skip the menus)."""
+    page.goto(f"/returns/orders/{order_ref(shop, order_number)}")
+    expect(page.locator(".mr-order h1")).to_be_visible()
+
+
 def line(page: Page, product: str) -> Locator:
     """One line of the Return Request page, by its product's name."""
     return page.locator("li.mr-line").filter(has=page.get_by_role("heading", name=product, exact=True))
@@ -193,6 +200,12 @@ def stays_on_page(page: Page) -> Iterator[Stay]:
     page.remove_listener("load", stay.count_load)
     assert page.evaluate("window.__marker") == 1, "the page was loaded again"
     assert stay.loads == 0, "the page was loaded again"
+    # A fragment swapped into the wrong element leaves its id twice in the page.
+    twice = page.evaluate("""() => {
+        const ids = [...document.querySelectorAll('[id]')].map(el => el.id);
+        return ids.filter((id, index) => ids.indexOf(id) !== index);
+    }""")
+    assert not twice, f"ids used twice after an in-place answer: {twice}"
 
 
 def htmx_version(page: Page) -> str | None:

@@ -30,7 +30,7 @@ def expect_field_error(field: Locator, message: str) -> None:
 
 def test_return_form_errors_in_place(shop, open_page, tmp_path: Path) -> None:
     buyer = kit.sign_in(open_page(), CAMILLE)
-    kit.open_return_request(buyer, "MIR-1004")
+    kit.goto_return_request(buyer, shop, "MIR-1004")
     form = kit.open_return_form(buyer, PRODUCT)
     not_a_photo = tmp_path / "receipt.png"
     not_a_photo.write_text("this is a shopping list, not a picture")
@@ -66,7 +66,7 @@ def test_return_form_errors_in_place(shop, open_page, tmp_path: Path) -> None:
 def test_empty_message_is_refused_in_place(shop, open_page) -> None:
     # Alex's scarf exchange (MIR-2003) is under way when the demo starts.
     buyer = kit.sign_in(open_page(), ALEX)
-    kit.open_return_request(buyer, "MIR-2003")
+    kit.goto_return_request(buyer, shop, "MIR-2003")
     with buyer.expect_navigation():
         kit.line(buyer, "Woven linen scarf").get_by_role("link", name="See details").click()
     (request,) = kit.requests_of(shop, kit.order_ref(shop, "MIR-2003"))

@@ -34,7 +34,7 @@ def test_payloads_are_shown_as_text(shop, open_page, page_problems) -> None:
     buyer = kit.sign_in(open_page(bypass_csp=True), CAMILLE)
     artist = kit.sign_in(open_page(bypass_csp=True), LUNE)
 
-    kit.open_return_request(buyer, "MIR-1004")
+    kit.goto_return_request(buyer, shop, "MIR-1004")
     form = kit.open_return_form(buyer, "Speckled mug")
     kit.fill_return_form(form, reason="Changed my mind", comment=COMMENT)
     form.get_by_role("button", name="Submit a request").click()

@@ -33,7 +33,7 @@ def expect_htmx(page: Page, htmx: str) -> None:
 
 def test_each_page_runs_one_htmx_configured_by_the_plugin(shop, open_page) -> None:
     buyer = kit.sign_in(open_page(), ALEX)
-    kit.open_return_request(buyer, "MIR-2003")
+    kit.goto_return_request(buyer, shop, "MIR-2003")
     expect_htmx(buyer, shop.htmx)
     with buyer.expect_navigation():
         kit.line(buyer, "Woven linen scarf").get_by_role("link", name="See details").click()

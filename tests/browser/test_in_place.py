@@ -27,7 +27,7 @@ def focused_id(page: Page) -> str:
 
 def test_request_return_in_place(shop, open_page) -> None:
     buyer = kit.sign_in(open_page(viewport=SHORT), CAMILLE)
-    kit.open_return_request(buyer, "MIR-1004")
+    kit.goto_return_request(buyer, shop, "MIR-1004")
     vase = kit.line(buyer, VASE)
     request_link = vase.get_by_role("link", name="Request return")
     request_link.scroll_into_view_if_needed()
@@ -60,7 +60,7 @@ def test_request_return_in_place(shop, open_page) -> None:
 
 def test_double_click_sends_one_request(shop, open_page) -> None:
     buyer = kit.sign_in(open_page(), CAMILLE)
-    kit.open_return_request(buyer, "MIR-1004")
+    kit.goto_return_request(buyer, shop, "MIR-1004")
     form = kit.open_return_form(buyer, "Speckled mug")
     kit.fill_return_form(form, quantity=1, reason="Changed my mind")
     with kit.stays_on_page(buyer):

@@ -80,7 +80,7 @@ def test_return_without_javascript(shop, open_page, tmp_path: Path) -> None:
 def test_cancel_without_javascript(shop, open_page) -> None:
     buyer = kit.sign_in(open_page(**NO_JS), CAMILLE)
     lune = kit.sign_in(open_page(**NO_JS), LUNE)
-    kit.open_return_request(buyer, "MIR-1002")
+    kit.goto_return_request(buyer, shop, "MIR-1002")
     every = buyer.locator("form#mr-cancel-all")
     every.get_by_label("Your message to the artists").fill("Please cancel, I ordered twice.")
     kit.submit(buyer, every.get_by_role("button", name="Ask every artist to cancel"), javascript=False)
@@ -99,7 +99,7 @@ def test_cancel_without_javascript(shop, open_page) -> None:
 
 def test_form_error_without_javascript(shop, open_page) -> None:
     buyer = kit.sign_in(open_page(**NO_JS), CAMILLE)
-    kit.open_return_request(buyer, "MIR-1004")
+    kit.goto_return_request(buyer, shop, "MIR-1004")
     with buyer.expect_navigation():
         kit.line(buyer, "Speckled mug").get_by_role("link", name="Request return").click()
     form = kit.return_form(buyer, "Speckled mug")
@@ -117,7 +117,7 @@ def test_form_error_without_javascript(shop, open_page) -> None:
 
 def test_double_click_without_javascript(shop, open_page) -> None:
     buyer = kit.sign_in(open_page(**NO_JS), CAMILLE)
-    kit.open_return_request(buyer, "MIR-1004")
+    kit.goto_return_request(buyer, shop, "MIR-1004")
     with buyer.expect_navigation():
         kit.line(buyer, "Speckled mug").get_by_role("link", name="Request return").click()
     form = kit.return_form(buyer, "Speckled mug")

@@ -59,7 +59,7 @@ def test_exchange_until_the_replacement_ships(shop, open_page) -> None:
         expect(kit.timeline(buyer)).to_contain_text("shipped the replacement")
 
     # The buyer holds a replacement: the mug may be returned again.
-    kit.open_return_request(buyer, "MIR-1004")
+    kit.goto_return_request(buyer, shop, "MIR-1004")
     expect(kit.line(buyer, PRODUCT).locator(".mr-returnable")).to_have_text("4 returnable now")
     (request,) = kit.requests_of(shop, order)
     assert (request.status, request.return_tracking, request.replacement_tracking) == (
