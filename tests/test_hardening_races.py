@@ -56,7 +56,8 @@ FIGURES: list[str] = []
 def figures(request, database_url):
     yield
     if FIGURES:
-        show(request.config, ["", f"Races over HTTP ({database_url.split(':', 1)[0].split('+', 1)[0]}):",
+        kind = "mariadb" if database_url.startswith("mysql") else database_url.split(":", 1)[0].split("+", 1)[0]
+        show(request.config, ["", f"Races over HTTP ({kind}):",
                               *[f"  {line}" for line in FIGURES]])
 
 

@@ -153,5 +153,14 @@ def request_cancellation(order_ref: str) -> Response:
     form = FormState(values=values, errors=errors)
     if token:
         form.token = token
+    if every_artist:
+        # "Ask every artist" is only shown for two or more parts; a stale page
+        # may post it for fewer, so show the answer where the buyer can see it.
+        pending = page.cancellable_parts
+        if len(pending) == 1:
+            key = f"cancel:{pending[0].artist_ref}"
+        elif not pending:
+            message = errors.get("__all__") or next(iter(errors.values()), "")
+            return render(TEMPLATE, fragment=("parts",), status=status, page=page, parts_error=message)
     page.forms[key] = form
     return render(TEMPLATE, fragment=("parts",), status=status, page=page)

@@ -288,6 +288,8 @@ def request_news(request_id: int) -> Response:
         blocks.append("actions")
     else:
         blocks.append("action_versions")
-    response = render_blocks(TEMPLATE, blocks, oob=blocks[1:], page=page)
+    # The notice of the viewer's own last step stays: a poll sent just before
+    # that step must not wipe it.
+    response = render_blocks(TEMPLATE, blocks, oob=blocks[1:], page=page, keep_action_notice=True)
     _seen(page)
     return response

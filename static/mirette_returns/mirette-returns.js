@@ -53,25 +53,56 @@
   }
 
   function focusOn(element) {
-    if (!element.matches(FOCUSABLE) && !element.hasAttribute("tabindex")) {
-      element.setAttribute("tabindex", "-1");
+    function now() {
+      if (!element.matches(FOCUSABLE) && !element.hasAttribute("tabindex")) {
+        element.setAttribute("tabindex", "-1");
+      }
+      element.focus();
     }
-    element.focus();
+    now();
+    // htmx settles a swap a moment later and may give an element back the
+    // attributes it came with, dropping a tabindex added here: again then.
+    window.setTimeout(function () {
+      if (document.activeElement === document.body && element.isConnected) {
+        now();
+      }
+    }, 100);
+  }
+
+  /* The first element of ``region`` matching ``selector`` that is shown. */
+  function shown(region, selector) {
+    var found = region.querySelectorAll(selector);
+    for (var i = 0; i < found.length; i++) {
+      if (found[i].getClientRects().length) {
+        return found[i];
+      }
+    }
+    return null;
   }
 
   /* Where the focus goes in ``region``: the first field in error, an alert,
      a notice, the form's first field, or anything focusable. */
   function focusTarget(region) {
-    return region.querySelector('[aria-invalid="true"]') ||
-      region.querySelector('[role="alert"]') ||
-      region.querySelector('[role="status"]') ||
-      (region.tagName === "FORM" ? region.querySelector(FIELDS) : null) ||
-      region.querySelector(FOCUSABLE);
+    return shown(region, '[aria-invalid="true"]') ||
+      shown(region, '[role="alert"]') ||
+      shown(region, '[role="status"]') ||
+      (region.tagName === "FORM" ? shown(region, FIELDS) : null) ||
+      shown(region, FOCUSABLE);
   }
 
+  /* Puts the focus back if a swap took it; true when it went somewhere new,
+     the page's answer to what the person just did. */
   function restoreFocus() {
     var active = document.activeElement;
-    if (!focused || focused.element.isConnected || (active && active !== document.body)) {
+    if (!focused || (active && active !== document.body)) {
+      return false;
+    }
+    if (focused.element.isConnected) {
+      // Kept through the swap (hx-preserve moves it out and back), but
+      // blurred: the same element again, and the news still gets read out.
+      if (focused.element.getClientRects().length) {
+        focusOn(focused.element);
+      }
       return false;
     }
     for (var i = 0; i < focused.ids.length; i++) {
@@ -112,6 +143,12 @@
     }
     seen = now;
   }
+
+  // A click or tap moves the focus where the person chose (or nowhere):
+  // nothing to restore until something gets it again.
+  document.addEventListener("pointerdown", function () {
+    focused = null;
+  }, true);
 
   document.addEventListener("focusin", function (event) {
     var ids = [];

@@ -112,5 +112,10 @@ def test_thread_and_steps_in_place(shop, open_page) -> None:
         expect(kit.status(buyer)).to_have_text("Product received - reimbursement can be initiated")
         expect(announcer).to_contain_text("Status: Product received - reimbursement can be initiated")
         expect(reply_box).to_have_value("Also, could")
-    assert kit.messages_of(shop, request.id)[-2:] == [
-        "The parcel should arrive on Thursday.", "Thanks, I will watch for it."]
+
+        # News after the step: the artist keeps the focus and hears it.
+        kit.write_message(buyer, "Wonderful, thank you!")
+        expect(artist.locator("[data-mr-announcer]")).to_contain_text("Wonderful, thank you!")
+        expect(done).to_be_focused()
+    assert kit.messages_of(shop, request.id)[-3:] == [
+        "The parcel should arrive on Thursday.", "Thanks, I will watch for it.", "Wonderful, thank you!"]
