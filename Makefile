@@ -48,8 +48,18 @@ $(VENV)/.test-installed: $(VENV)/.installed
 	@touch $@
 
 test: $(VENV)/.test-installed ## Run the tests on SQLite, PostgreSQL and MariaDB (fails if any fails)
-	@# -k: go on to the next database after a failure, and still fail at the end.
-	@$(MAKE) --no-print-directory -k test-sqlite test-postgresql test-mariadb
+	@# The three runs go side by side (each is one process; two cores and the
+	@# database servers' waits keep them busy); the server runs' output is
+	@# printed when they end, each with its own pytest summary.
+	@mkdir -p test-results
+	@status=0; \
+	$(MAKE) --no-print-directory test-postgresql > test-results/postgresql.log 2>&1 & postgresql=$$!; \
+	$(MAKE) --no-print-directory test-mariadb > test-results/mariadb.log 2>&1 & mariadb=$$!; \
+	$(MAKE) --no-print-directory test-sqlite || status=1; \
+	wait $$postgresql || status=1; cat test-results/postgresql.log; \
+	wait $$mariadb || status=1; cat test-results/mariadb.log; \
+	if [ $$status -ne 0 ]; then echo "== some tests failed (see above)"; fi; \
+	exit $$status
 
 test-sqlite: $(VENV)/.test-installed ## Run the tests on SQLite only (the quick local run)
 	@echo "== tests on SQLite"
@@ -57,11 +67,11 @@ test-sqlite: $(VENV)/.test-installed ## Run the tests on SQLite only (the quick 
 
 test-postgresql: $(VENV)/.test-installed ## Run the tests on PostgreSQL only
 	@echo "== tests on PostgreSQL"
-	MIRETTE_TEST_DATABASE=postgresql $(PYTEST) $(SERVER_ONLY) $(PYTEST_ARGS)
+	MIRETTE_TEST_DATABASE=postgresql $(PYTEST) $(SERVER_ONLY) --output=test-results/playwright-postgresql $(PYTEST_ARGS)
 
 test-mariadb: $(VENV)/.test-installed ## Run the tests on MariaDB only
 	@echo "== tests on MariaDB"
-	MIRETTE_TEST_DATABASE=mariadb $(PYTEST) $(SERVER_ONLY) $(PYTEST_ARGS)
+	MIRETTE_TEST_DATABASE=mariadb $(PYTEST) $(SERVER_ONLY) --output=test-results/playwright-mariadb $(PYTEST_ARGS)
 
 # --- Languages ---------------------------------------------------------------
 # pybabel's extract, update and compile, for the plugin's catalogue and the
