@@ -673,7 +673,8 @@ def targets(runs: list[ScaleRun]) -> list[str]:
             base_first, base_deep = run.baseline["inbox_first"], run.baseline["inbox_deep"]
             lines.append(f"| {run.scale}: deep inbox page within 20% of the first | req/s {gap:+.0%}, "
                          f"p95 {p95_gap:+.0%} (the baseline's, same query shape: req/s "
-                         f"{growth(base_first.rps, base_deep.rps)}, p95 {growth(base_first.p95_ms, base_deep.p95_ms)}); "
+                         f"{growth(base_first.rps, base_deep.rps)}, "
+                         f"p95 {growth(base_first.p95_ms, base_deep.p95_ms)}); "
                          f"CPU per request {growth(first.cpu_ms, deep.cpu_ms)}; statements {first.statements} and "
                          f"{deep.statements} | "
                          f"{verdict(abs(gap) <= MAX_DEEP_GAP and abs(p95_gap) <= MAX_DEEP_GAP)} |")
@@ -742,7 +743,8 @@ def report(runs: list[ScaleRun], info: dict[str, str], args: argparse.Namespace,
         "cd benchmarks && BENCH_DATABASE_URL=<database> gunicorn --workers 2 --bind 127.0.0.1:<port> "
         "--no-control-socket bench_app:app       # and baseline_app:app",
         "BENCH_PATHS=<path> BENCH_COOKIE='session=<signed>' [BENCH_BODY=<form>] "
-        f"wrk -t 2 -c {args.connections} -d <seconds>s --timeout 10s -s benchmarks/wrk/bench.lua http://127.0.0.1:<port>",
+        f"wrk -t 2 -c {args.connections} -d <seconds>s --timeout 10s -s benchmarks/wrk/bench.lua "
+        "http://127.0.0.1:<port>",
         "```", ""]
     return "\n".join(lines)
 
