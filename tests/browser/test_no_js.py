@@ -122,8 +122,11 @@ def test_double_click_without_javascript(shop, open_page) -> None:
         kit.line(buyer, "Speckled mug").get_by_role("link", name="Request return").click()
     form = kit.return_form(buyer, "Speckled mug")
     kit.fill_return_form(form, quantity=1, reason="Changed my mind")
-    with buyer.expect_navigation(url="**/returns/requests/*"):
-        form.get_by_role("button", name="Submit a request").dblclick()
+    # Without JavaScript the browser posts twice and abandons the first
+    # navigation for the second: wait for where the page lands, not for one
+    # particular navigation.
+    form.get_by_role("button", name="Submit a request").dblclick()
+    buyer.wait_for_url("**/returns/requests/*")
     expect(kit.status(buyer)).to_have_text("Requested")
     requests = kit.requests_of(shop, kit.order_ref(shop, "MIR-1004"))
     assert [(r.product_name, r.quantity) for r in requests] == [("Speckled mug", 1)]
