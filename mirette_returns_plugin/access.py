@@ -1,9 +1,15 @@
-"""Who a signed-in user is with respect to one request."""
+"""Who is signed in, and who they are with respect to one request."""
 
 from __future__ import annotations
 
+from flask import has_request_context, request
+
 from .adapter import User
 from .models import Request
+from .state import current_state
+
+#: Where the signed-in user is kept for the rest of the request.
+_USER_KEY = "mirette_returns.user"
 
 
 class Role:
@@ -33,3 +39,20 @@ def roles_on(user: User | None, request: Request) -> tuple[str, ...]:
 
 def can_view(user: User | None, request: Request) -> bool:
     return bool(roles_on(user, request))
+
+
+def current_user() -> User | None:
+    """The signed-in user, asked of the adapter once per request.
+
+    A page asks several times (the view, the language, the layout); a shop's
+    ``current_user`` usually reads its database. The answer is kept in the
+    request's WSGI environ, which lives exactly as long as the request.
+    """
+    adapter = current_state().adapter
+    if not has_request_context():
+        return adapter.current_user()
+    environ = request.environ
+    if _USER_KEY not in environ:
+        environ[_USER_KEY] = adapter.current_user()
+    return environ[_USER_KEY]
+

@@ -15,6 +15,7 @@ import logging
 from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, has_request_context, request
 
+from .access import current_user
 from .i18n import shop_locales
 from .state import EXTENSION_KEY, current_state
 
@@ -65,7 +66,7 @@ def select_locale() -> str | None:
     """
     if not has_request_context() or EXTENSION_KEY not in current_app.extensions:
         return None
-    user = current_state().adapter.current_user()
+    user = current_user()
     if user is not None and user.locale:
         chosen = supported(user.locale)
         if chosen:

@@ -296,6 +296,22 @@ class PartLock(Base):
     changes: Mapped[int] = mapped_column(default=0)
 
 
+class RequestArtist(Base):
+    """Each artist who has received a request, with the name last seen.
+
+    The support list's artist filter searches these few rows (one per
+    artist) instead of grouping the whole request history. Written by the
+    same transaction that creates a request.
+    """
+
+    __tablename__ = f"{TABLE_PREFIX}artist"
+
+    ref: Mapped[str] = mapped_column(sa.String(REF), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    #: ``name`` case-folded, for a search that ignores case in every database.
+    name_key: Mapped[str] = mapped_column(sa.String(255))
+
+
 class OutboxState:
     PENDING = "pending"
     SENT = "sent"

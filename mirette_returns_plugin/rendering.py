@@ -17,9 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Response, current_app, make_response, render_template, session, url_for
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_currency, format_decimal, get_locale
 
-from . import htmx
+from . import htmx, moments
 from .csrf import csrf_token, field_name
 from .i18n import gettext, ngettext
 from .state import current_state
@@ -38,13 +38,8 @@ class Helpers:
     def money(amount: Decimal | None, currency: str) -> str:
         return format_currency(amount or Decimal("0"), currency)
 
-    @staticmethod
-    def when(moment: datetime | None) -> str:
-        return format_datetime(moment, "medium") if moment else ""
-
-    @staticmethod
-    def day(moment: datetime | None) -> str:
-        return format_date(moment, "medium") if moment else ""
+    when = staticmethod(moments.when)
+    day = staticmethod(moments.day)
 
     @staticmethod
     def iso(moment: datetime | None) -> str:

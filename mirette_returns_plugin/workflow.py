@@ -28,8 +28,9 @@ from .access import Role, roles_on
 from .adapter import Artist, Order, OrderLine, OrderPart, Stage, User
 from .errors import AdapterError, Conflict, MiretteReturnsError, NotAllowed, NotFound, ValidationError
 from .i18n import N_, gettext as _, ngettext
-from .models import HistoryEntry, Message, PartLock, Photo, Request, RequestKind, utcnow
+from .models import HistoryEntry, Message, PartLock, Photo, Request, RequestArtist, RequestKind, utcnow
 from .photos import discard_on_rollback
+from .upserts import incoming, upsert
 from .money import preview_cancellation, preview_return
 from .state import current_state
 
@@ -407,6 +408,7 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
 
     preview = preview_return(artist.policy, part, line, quantity, seller_fault=reason.seller_fault)
     now = utcnow()
+    _remember_artist(artist)
     request = Request(
         kind=form.kind,
         status=Status.REQUESTED,
@@ -519,6 +521,7 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
         artist = _artist(state, part.artist_ref)
         preview = preview_cancellation(part, order.currency)
         now = utcnow()
+        _remember_artist(artist)
         request = Request(
             kind=RequestKind.CANCELLATION,
             status=Status.REQUESTED,
@@ -712,18 +715,29 @@ def post_message(
 
 
 def mark_seen(user: User | None, request: Request) -> None:
-    """Remember that the buyer or the artist has read the request up to now."""
+    """Remember that the buyer or the artist has read the request as shown.
+
+    ``request`` is the row the page was rendered from. Nothing is written when
+    the viewer had already seen that much: every page view (and every poll
+    answer) would otherwise be a write and a commit. The mark is the activity
+    the page showed, not the clock, so that a message arriving while the page
+    renders stays unread.
+    """
     roles = roles_on(user, request)
-    now = utcnow()
-    if Role.BUYER in roles:
-        _set_seen(request, "buyer_seen_at", now)
-    if Role.ARTIST in roles:
-        _set_seen(request, "artist_seen_at", now)
+    shown = request.last_activity_at
+    if Role.BUYER in roles and _unseen(request.buyer_seen_at, shown):
+        _set_seen(request, "buyer_seen_at", shown)
+    if Role.ARTIST in roles and _unseen(request.artist_seen_at, shown):
+        _set_seen(request, "artist_seen_at", shown)
 
 
-def _set_seen(request: Request, column: str, now: datetime) -> None:
+def _unseen(seen_at: datetime | None, shown: datetime | None) -> bool:
+    return seen_at is None or (shown is not None and seen_at < shown)
+
+
+def _set_seen(request: Request, column: str, moment: datetime | None) -> None:
     # A plain UPDATE: reading a page must not bump the version a form carries.
-    session().execute(sa.update(Request).where(Request.id == request.id).values({column: now}))
+    session().execute(sa.update(Request).where(Request.id == request.id).values({column: moment or utcnow()}))
     session().commit()
 
 
@@ -766,21 +780,8 @@ def _lock_part(order_ref: str, artist_ref: str) -> bool:
     snapshot_reads = dialect in ("mysql", "mariadb")
     if snapshot_reads:
         seen = db.execute(sa.select(table.c.changes).where(*this_part)).scalar() or 0
-    values = {"order_ref": order_ref, "artist_ref": artist_ref, "changes": 1}
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        db.execute(pg_insert(table).values(values).on_conflict_do_update(
-            index_elements=["order_ref", "artist_ref"], set_={"changes": table.c.changes + 1}))
-    elif snapshot_reads:
-        from sqlalchemy.dialects.mysql import insert as mysql_insert
-
-        db.execute(mysql_insert(table).values(values).on_duplicate_key_update(changes=table.c.changes + 1))
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        db.execute(sqlite_insert(table).values(values).on_conflict_do_update(
-            index_elements=["order_ref", "artist_ref"], set_={"changes": table.c.changes + 1}))
+    upsert(db, table, {"order_ref": order_ref, "artist_ref": artist_ref, "changes": 1},
+           keys=("order_ref", "artist_ref"), updates={"changes": table.c.changes + 1})
     if not snapshot_reads:
         return True
     newest = db.execute(sa.select(table.c.changes).where(*this_part).with_for_update()).scalar()
@@ -873,6 +874,13 @@ def _artist(state, artist_ref: str):
     if artist is None:
         raise NotFound(_("This artist no longer exists in the shop."))
     return artist
+
+
+def _remember_artist(artist) -> None:
+    """The artist, under the name the shop gives now, for the support list's filter."""
+    name = artist.name[:255]
+    upsert(session(), RequestArtist.__table__, {"ref": artist.ref, "name": name, "name_key": name.casefold()[:255]},
+           keys=("ref",), updates={"name": incoming("name"), "name_key": incoming("name_key")})
 
 
 def _order_columns(order: Order, artist) -> dict[str, object]:

@@ -19,7 +19,7 @@ from mirette_returns_plugin.demo.models import (
     ShopOrderLine,
     db,
 )
-from mirette_returns_plugin.models import HistoryEntry, Message, PartLock, Refund, Request
+from mirette_returns_plugin.models import HistoryEntry, Message, PartLock, Refund, Request, RequestArtist
 from tests.shop import SUPPORT
 
 SMALL = Scale(orders=20, requests=40, messages=200, artists=4, busiest=12, buyers=5, seed=7)
@@ -107,6 +107,11 @@ def test_requests_agree_with_the_shop_and_their_history(app, generated):
         locks = db.session.scalars(sa.select(PartLock).where(
             PartLock.order_ref.in_({r.order_ref for r in requests}))).all()
         assert {(lock.order_ref, lock.artist_ref) for lock in locks} == {(r.order_ref, r.artist_ref) for r in requests}
+        # The support list's artist filter knows every artist with requests, by name.
+        artists = db.session.scalars(sa.select(RequestArtist).where(
+            RequestArtist.ref.in_({r.artist_ref for r in requests}))).all()
+        assert {(a.ref, a.name, a.name_key) for a in artists} == {
+            (r.artist_ref, r.artist_name, r.artist_name.casefold()) for r in requests}
 
 
 def test_the_long_thread_renders_on_the_details_page(app, generated, client_as):

@@ -255,7 +255,7 @@ def test_the_artist_inbox_and_the_support_list_in_french(app: Flask, client_as) 
 
     html = french_page(in_french(client_as(SUPPORT)), links["support"])
     text = text_of(html)
-    assert "Toutes les demandes" in text and "Tous les artistes" in text
+    assert "Toutes les demandes" in text and "Tout ou partie du nom de l'artiste." in text
     assert "Annulation #" in text and "Commande refusée – remboursement en cours" in text
     no_english(app, html, "the support list")
 

@@ -301,3 +301,32 @@ def test_a_shop_on_flask_migrate_runs_both_histories_side_by_side(
     unaware = flask("db", "check", skip_plugin_tables=False)
     assert unaware.returncode != 0
     assert "remove_table" in unaware.stdout + unaware.stderr
+
+
+def test_the_artists_table_is_filled_from_the_requests_already_there(engine: sa.Engine) -> None:
+    migrate.upgrade("mirette_returns_0001", engine=engine)
+    columns = dict(kind="return", status="requested", version=1, order_ref="1", order_number="MIR-1",
+                   artist_email="a@example.com", buyer_ref="9", buyer_name="Camille", buyer_email="c@example.com",
+                   currency="EUR", quantity=1, refund_items=0, refund_delivery=0, refund_restocking_fee=0,
+                   refund_total=0, escalated=False, created_at=sa.func.now(), last_activity_at=sa.func.now(),
+                   unit_price=0, policy_restocking_fee_percent=0, converted_from_exchange=False,
+                   policy_return_shipping_paid_by="buyer", policy_refunds_delivery=False, policy_window_days=14)
+    requests = sa.Table("mirette_returns_request", sa.MetaData(), autoload_with=engine)
+    needed = {column.name for column in requests.columns if not column.nullable and column.default is None
+              and column.server_default is None and not column.primary_key}
+    rows = [dict(artist_ref="7", artist_name="Atelier Lune (old name)"),
+            dict(artist_ref="8", artist_name="Bois & Fil"),
+            dict(artist_ref="7", artist_name="Atelier Lune")]
+    with engine.begin() as connection:
+        for row in rows:
+            values = {**{key: value for key, value in columns.items() if key in requests.c}, **row}
+            assert needed <= set(values), needed - set(values)
+            connection.execute(requests.insert().values(values))
+
+    migrate.upgrade(engine=engine)
+
+    with engine.connect() as connection:
+        found = connection.execute(sa.text(
+            "select ref, name, name_key from mirette_returns_artist order by ref")).all()
+    assert [tuple(row) for row in found] == [("7", "Atelier Lune", "atelier lune"), ("8", "Bois & Fil", "bois & fil")]
+    assert differences(engine) == []

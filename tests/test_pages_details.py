@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
-from mirette_returns_plugin import workflow
+from mirette_returns_plugin import poll_keys, workflow
 from mirette_returns_plugin.adapter import RefundResult
 from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.errors import AdapterError
 from mirette_returns_plugin.models import Message, Photo, Refund, Request
-from tests.pagekit import HTMX, parse, plain_jpeg, png_with_text, submit, text_of
+from tests.pagekit import HTMX, count_statements, parse, plain_jpeg, png_with_text, submit, text_of
 from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.shop import CAMILLE, LUNE, line_ref, order_ref, user
+from tests.shop import BOIS, CAMILLE, LUNE, line_ref, order_ref, user
 
 
 @pytest.fixture
@@ -55,6 +57,24 @@ def test_viewing_marks_the_request_seen_for_that_party(app, client_as, request_i
     client_as(LUNE).get(f"/returns/requests/{request_id}")
     seen = get(app, request_id)
     assert seen.artist_seen_at is not None and seen.version == version
+
+
+def test_a_second_view_writes_nothing_until_something_new_comes(app, client_as, request_id):
+    artist = client_as(LUNE)
+    artist.get(f"/returns/requests/{request_id}")
+    assert get(app, request_id).artist_seen_at == get(app, request_id).last_activity_at
+    with app.app_context():
+        engine = db.engine
+    with count_statements(engine) as log:
+        assert artist.get(f"/returns/requests/{request_id}").status_code == 200
+    assert [sql for sql in log.statements if sql.lstrip().upper().startswith("UPDATE")] == []
+    # A message from the buyer makes the request unread for the artist again,
+    # until the artist opens it.
+    client_as(CAMILLE).post(f"/returns/requests/{request_id}/messages", data={"body": "Any news?"})
+    assert "mr-unread" in artist.get("/returns/artist/inbox").get_data(as_text=True)
+    artist.get(f"/returns/requests/{request_id}")
+    assert get(app, request_id).artist_seen_at == get(app, request_id).last_activity_at
+    assert "mr-unread" not in artist.get("/returns/artist/inbox").get_data(as_text=True)
 
 
 def test_reply_without_javascript_redirects_back(app, client_as, request_id):
@@ -105,6 +125,38 @@ def test_empty_message_and_bad_photo_are_refused(app, client_as, request_id):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
+
+
+def test_a_quiet_poll_with_its_key_reads_only_the_version(app, client_as, request_id, monkeypatch):
+    lune, stranger = client_as(LUNE), client_as(BOIS)
+    news_url = parse(lune.get(f"/returns/requests/{request_id}")).by_id("mr-poll").get("hx-get")
+    assert "key=" in news_url
+    with app.app_context():
+        engine = db.engine
+    with count_statements(engine) as log:
+        assert lune.get(news_url, headers=HTMX).status_code == 204
+    assert len(log.statements) == 1 and "mirette_returns_request" in log.statements[0]
+    # Without the key, the viewer is checked as on every page.
+    without_key = re.sub(r"&key=[^&]*", "", news_url)
+    with count_statements(engine) as log:
+        assert lune.get(without_key, headers=HTMX).status_code == 204
+    assert any("shop_account" in sql for sql in log.statements)
+    assert stranger.get(without_key, headers=HTMX).status_code == 404
+    # A key made for another request, a forged one or an expired one is no key.
+    key = re.search(r"key=([^&]*)", news_url).group(1)
+    forged = news_url.replace(key, key[:-1] + ("0" if key[-1] != "0" else "1"))
+    assert stranger.get(forged, headers=HTMX).status_code == 404
+    assert stranger.get(news_url.replace(f"/requests/{request_id}/", f"/requests/{request_id + 1}/"),
+                        headers=HTMX).status_code == 404
+    today = poll_keys._today()
+    monkeypatch.setattr(poll_keys, "_today", lambda: today + poll_keys.VALID_DAYS + 1)
+    assert stranger.get(news_url, headers=HTMX).status_code == 404
+    monkeypatch.setattr(poll_keys, "_today", lambda: today)
+    # Once something changed, the key gives nothing: the news go to the viewer only.
+    with app.test_request_context():
+        workflow.post_message(user(CAMILLE), request_id, "Any news?")
+    assert stranger.get(news_url, headers=HTMX).status_code == 404
+    assert "Any news?" in lune.get(news_url, headers=HTMX).get_data(as_text=True)
 
 
 def test_poll_answers_nothing_new_with_an_empty_204(app, client_as, request_id):

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.models import HistoryEntry, Message
-from tests.pagekit import HTMX, parse, submit
+from mirette_returns_plugin.models import HistoryEntry, Message, RequestArtist
+from tests.pagekit import HTMX, count_statements, parse, submit
 from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
 from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, VERRE, artist_ref, line_ref, order_ref, user
 
@@ -32,11 +32,27 @@ def test_support_sees_every_request_with_filters(app, client_as):
     support = client_as(SUPPORT)
     page = parse(support.get("/returns/support/requests"))
     assert ids_on(page) == set(ids.values())
-    artists = [o.text for o in page.find("select", name="artist").find_all("option")]
-    assert artists == ["Any artist", "Atelier Lune", "Bois & Fil", "Verre Soufflé"]
+    field = page.find("input", name="artist")
+    assert field.get("type") == "search" and page.by_id(field.get("aria-describedby")).text == (
+        "All or part of the artist's name.")
     with app.app_context():
         bois, verre = artist_ref(BOIS), artist_ref(VERRE)
-    assert ids_on(parse(support.get(f"/returns/support/requests?artist={bois}"))) == {ids["board"]}
+    # A link may name the artist by the shop's reference...
+    by_ref = parse(support.get(f"/returns/support/requests?artist={bois}"))
+    assert ids_on(by_ref) == {ids["board"]}
+    assert by_ref.find(class_="mr-artist-matches").text.strip() == "Artist found: Bois & Fil"
+    # ...support types part of a name, in any case.
+    by_name = parse(support.get("/returns/support/requests?artist=LUNE"))
+    assert ids_on(by_name) == {ids["mug"]}
+    assert by_name.find(class_="mr-artist-matches").text.strip() == "Artist found: Atelier Lune"
+    several = parse(support.get("/returns/support/requests?artist=L"))
+    assert ids_on(several) == set(ids.values())
+    assert several.find(class_="mr-artist-matches").text.strip() == (
+        "Artists found: Atelier Lune, Bois & Fil, Verre Soufflé")
+    # Wildcards are taken as typed.
+    nobody = parse(support.get("/returns/support/requests?artist=%25"))
+    assert ids_on(nobody) == set()
+    assert nobody.find(class_="mr-artist-matches").text.strip() == "No artist's name contains “%”."
     assert ids_on(parse(support.get("/returns/support/requests?escalated=1"))) == {ids["board"]}
     assert ids_on(parse(support.get(f"/returns/support/requests?artist={verre}&kind=cancellation"))) == {
         ids["vase"]}
@@ -79,3 +95,23 @@ def test_list_is_only_for_support(app, client_as):
         assert response.status_code == 403
         assert "support team" in parse(response).text
         assert parse(response).find("table") is None
+
+
+def test_the_artist_filter_reads_the_artists_table_never_the_whole_history(app, client_as):
+    make_requests(app)
+    with app.app_context():
+        engine = db.engine
+        # The shop renamed an artist: the newest request carries the new name.
+        workflow.submit_return(user(CAMILLE), order_ref("MIR-1004"), workflow.ReturnForm(
+            line_ref=line_ref("MIR-1004", "Speckled mug"), quantity=1, kind="return", reason_code="other"))
+        names = dict(db.session.execute(sa.select(RequestArtist.ref, RequestArtist.name)).all())
+        assert sorted(names.values()) == ["Atelier Lune", "Bois & Fil", "Verre Soufflé"]
+    support = client_as(SUPPORT)
+    with count_statements(engine) as log:
+        assert support.get("/returns/support/requests?artist=bois").status_code == 200
+    assert not [sql for sql in log.statements if "GROUP BY" in sql.upper()]
+    assert [sql for sql in log.statements if "mirette_returns_artist" in sql]
+    # Without an artist filter, the artists are not read at all.
+    with count_statements(engine) as log:
+        assert support.get("/returns/support/requests").status_code == 200
+    assert not [sql for sql in log.statements if "mirette_returns_artist" in sql]

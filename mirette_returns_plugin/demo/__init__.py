@@ -106,7 +106,8 @@ def _install_templating(app: Flask) -> None:
     from .errors import register_error_pages
     from .formatting import money, percent, when, when_exactly
     from .locale import current_language, shop_gettext
-    from .views import current_account, role_label
+    from .signed_in import current_account
+    from .views import role_label
 
     app.add_template_filter(money, "shop_money")
     app.add_template_filter(when, "shop_date")

@@ -25,6 +25,7 @@ from .. import (
     User,
 )
 from .models import Account, ArtistProfile, PaymentRefund, Shipment, ShopOrder, ShopOrderLine, db
+from .signed_in import current_account
 
 #: The demo's shipment states, as the plugin's stages.
 STAGES = {
@@ -40,8 +41,7 @@ class DemoShopAdapter:
     """Reads the demo shop's tables and acts on them for the plugin."""
 
     def current_user(self) -> User | None:
-        account_id = session.get("account_id")
-        account = db.session.get(Account, account_id) if account_id else None
+        account = current_account()
         if account is None:
             return None
         return user_for(account, locale=session.get("locale"))

@@ -38,6 +38,7 @@ from ..models import (
     Refund,
     RefundState,
     Request,
+    RequestArtist,
     RequestKind,
     UTCDateTime,
     utcnow,
@@ -808,6 +809,13 @@ def _requests_rows(plan: _Plan, ids: _Ids, urls: _Urls, rng: random.Random, supp
         yield Refund.__table__, refunds
 
 
+def _request_artist_rows(plan: _Plan) -> list[dict]:
+    """The artists who received requests, for the support list's filter."""
+    with_requests = {request.part.artist.id: request.part.artist for request in plan.requests}
+    return [dict(ref=str(artist.id), name=artist.name[:255], name_key=artist.name.casefold()[:255])
+            for artist in with_requests.values()]
+
+
 def _part_lock_rows(plan: _Plan, ids: _Ids) -> Iterator[dict]:
     counts: dict[tuple[int, int], int] = {}
     for request in plan.requests:
@@ -833,6 +841,8 @@ def _reset_sequences(connection: sa.Connection, written: Iterable[str]) -> None:
     tables = {t.name: t for t in (*db.metadata.sorted_tables, *ReturnsBase.metadata.sorted_tables)}
     for name in written:
         table = tables[name]
+        if "id" not in table.c:
+            continue
         connection.execute(sa.select(sa.func.setval(
             sa.func.pg_get_serial_sequence(name, "id"), sa.select(sa.func.max(table.c.id)).scalar_subquery()
         )))
@@ -874,8 +884,9 @@ def generate(scale: Scale, *, progress: Callable[[int], ContextManager] | None =
         support_author = (str(support.id), support.name) if support else (str(plan.new_support[0]),
                                                                             plan.new_support[1])
         urls = _urls(plan)
+        artist_rows = _request_artist_rows(plan)
         total = (_shop_row_count(plan) + len(plan.requests) + plan.history_rows + scale.messages
-                 + 2 * plan.refund_rows + plan.part_lock_rows)
+                 + 2 * plan.refund_rows + plan.part_lock_rows + len(artist_rows))
         with (progress or (lambda _total: _NoBar()))(total) as bar:
             writer = _Writer(connection, bar.update)
             for table, rows in _shop_rows(plan):
@@ -883,6 +894,7 @@ def generate(scale: Scale, *, progress: Callable[[int], ContextManager] | None =
             for table, rows in _requests_rows(plan, ids, urls, random.Random(scale.seed + 1), support_author):
                 writer.write(table, rows)
             writer.write(PartLock.__table__, _part_lock_rows(plan, ids))
+            writer.write(RequestArtist.__table__, artist_rows)
         _reset_sequences(connection, writer.counts)
     if engine.dialect.name == "postgresql":
         # Fresh statistics, so the planner knows the tables' new sizes.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import has_request_context, request, session
 from flask_babel import get_locale, gettext
 
-from .models import Account, db
+from .signed_in import current_account
 
 #: The languages the language switch offers, with their own names.
 LANGUAGES: dict[str, str] = {"en": "English", "fr": "Français"}
@@ -23,8 +23,7 @@ def select_locale() -> str | None:
     chosen = session.get("locale")
     if chosen in LANGUAGES:
         return chosen
-    account_id = session.get("account_id")
-    account = db.session.get(Account, account_id) if account_id else None
+    account = current_account()
     if account is not None and account.locale in LANGUAGES:
         return account.locale
     return request.accept_languages.best_match(list(LANGUAGES)) or "en"

@@ -14,6 +14,7 @@ from .forms import csrf_problem, safe_next
 from .locale import LANGUAGES
 from .models import Account, ArtistProfile, Product, Shipment, ShopOrder, ShopOrderLine, db
 from .personas import HINTS
+from .signed_in import current_account
 
 HERE = Path(__file__).parent
 
@@ -121,11 +122,6 @@ def language():
         return redirect(back, 303)
     session["locale"] = chosen
     return redirect(back, 303)
-
-
-def current_account() -> Account | None:
-    account_id = session.get("account_id")
-    return db.session.get(Account, account_id) if account_id else None
 
 
 def role_label(account: Account | None) -> str:

@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import htmx
+from ..access import current_user
 from ..adapter import User
 from ..errors import MiretteReturnsError, NotFound, ValidationError
 from ..i18n import gettext as _
@@ -36,10 +37,6 @@ class FormState:
     def get(self, name: str, default: Any = "") -> Any:
         value = self.values.get(name)
         return default if value is None else value
-
-
-def current_user() -> User | None:
-    return current_state().adapter.current_user()
 
 
 def text(name: str) -> str:

@@ -44,13 +44,15 @@ class Filters:
         return {key: value for key, value in found.items() if value}
 
     def conditions(self) -> list[sa.ColumnElement[bool]]:
+        """The conditions of the status, kind and escalation filters.
+
+        The artist filter is a name search: the support list turns it into
+        artist references (``views.support``)."""
         found = []
         if self.status:
             found.append(Request.status == self.status)
         if self.kind:
             found.append(Request.kind == self.kind)
-        if self.artist:
-            found.append(Request.artist_ref == self.artist)
         if self.escalated:
             found.append(Request.escalated.is_(True))
         return found
@@ -67,6 +69,14 @@ class ListPage:
     #: Statuses and kinds offered in the filters.
     statuses: list[tuple[str, str]] = field(default_factory=list)
     kinds: list[tuple[str, str]] = field(default_factory=list)
+    def status_labels(self) -> dict[str, str]:
+        """Every status's words, for the rows (a dict: a row may hold any status)."""
+        return dict(self.statuses)
+
+    def kind_labels(self) -> dict[str, str]:
+        return dict(self.kinds)
+
+    #: The artists an artist filter matched, ``(ref, name)``.
     artists: list[tuple[str, str]] = field(default_factory=list)
 
 

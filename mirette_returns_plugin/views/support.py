@@ -7,7 +7,7 @@ from flask import Blueprint, Response, request
 
 from ..errors import NotAllowed
 from ..i18n import gettext as _
-from ..models import Request
+from ..models import Request, RequestArtist
 from ..rendering import render
 from ..state import current_state
 from . import listing
@@ -15,8 +15,12 @@ from .common import current_user
 
 TEMPLATE = "mirette_returns/support_requests.html"
 
-#: Most artists offered in the filter (the list is for choosing, not counting).
-MAX_ARTISTS = 500
+#: Most artists a name search narrows the list to.
+MAX_MATCHED_ARTISTS = 50
+
+#: Escape character of the name search's LIKE pattern (not a backslash,
+#: which MariaDB also reads as a string escape).
+LIKE_ESCAPE = "!"
 
 
 def register(blueprint: Blueprint) -> None:
@@ -28,19 +32,40 @@ def support_list() -> Response:
     if user is None or not user.is_support:
         raise NotAllowed(_("This page is for the marketplace's support team."))
     filters = listing.Filters.from_args(request.args, with_support_filters=True)
-    page = listing.load_page([], filters)
-    page.artists = _artists()
+    matched = _matching_artists(filters.artist) if filters.artist else []
+    scope = [Request.artist_ref.in_([ref for ref, _name in matched]) if matched else sa.false()] \
+        if filters.artist else []
+    page = listing.load_page(scope, filters)
+    page.artists = matched
     return render(TEMPLATE, fragment=("results",), page=page, list_endpoint="mirette_returns.support_list",
                   show_artist=True, unread=_never)
 
 
-def _artists() -> list[tuple[str, str]]:
-    """Artists who have requests, for the filter (one grouped query on an index)."""
+def _matching_artists(typed: str) -> list[tuple[str, str]]:
+    """Artists whose shop reference is ``typed``, or whose name contains it.
+
+    One query on the artists table (a row per artist, whatever the history's
+    size), never on the requests.
+    """
+    typed = typed.strip()
+    table = RequestArtist.__table__
+    is_ref = table.c.ref == typed
+    pattern = "%" + _escape_like(typed.casefold()) + "%"
     rows = current_state().session.execute(
-        sa.select(Request.artist_ref, sa.func.max(Request.artist_name))
-        .group_by(Request.artist_ref).order_by(sa.func.max(Request.artist_name)).limit(MAX_ARTISTS)
-    )
-    return [(ref, name) for ref, name in rows]
+        sa.select(table.c.ref, table.c.name)
+        .where(sa.or_(is_ref, table.c.name_key.like(pattern, escape=LIKE_ESCAPE)))
+        .order_by(sa.case((is_ref, 0), else_=1), table.c.name_key, table.c.ref)
+        .limit(MAX_MATCHED_ARTISTS)
+    ).all()
+    exact = [(ref, name) for ref, name in rows if ref == typed]
+    return exact or [(ref, name) for ref, name in rows]
+
+
+def _escape_like(text: str) -> str:
+    """``text`` matched as typed: ``%`` and ``_`` are not wildcards."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return text
 
 
 def _never(row: Request) -> bool:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import url_for
 
+from .. import moments
 from ..access import Role
 from ..i18n import N_, gettext as _
 from ..models import HistoryEntry, Message, Photo
@@ -96,22 +97,26 @@ def photo_views(photos: Iterable[Photo], thumbnail_edge: int) -> list[PhotoView]
 
 @dataclass
 class TimelineItem:
-    """A status change, a step, or a message."""
+    """A status change, a step, or a message, with the words the page shows.
+
+    The words are written once here rather than by the template: a thread
+    may hold hundreds of items.
+    """
 
     key: str
     is_message: bool
     at: datetime
     who: str
     role: str
+    role_label: str
     text: str | None
+    #: When, for a reader (``when``) and for a machine (``iso``).
+    when: str
+    iso: str
     #: For a history row: what happened, and the status it led to when it changed.
     action_text: str | None = None
     new_status: str | None = None
     photos: list[PhotoView] = field(default_factory=list)
-
-    @property
-    def role_label(self) -> str:
-        return role_label(self.role)
 
 
 def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: list[Photo],
@@ -119,30 +124,31 @@ def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: 
     by_message: dict[int | None, list[Photo]] = {}
     for photo in photos:
         by_message.setdefault(photo.message_id, []).append(photo)
+    formatter = moments.formatter()
+    role_labels: dict[str, str] = {}
+
+    def item(key: str, is_message: bool, at: datetime, who: str, role: str, text: str | None,
+             **more: object) -> TimelineItem:
+        if role not in role_labels:
+            role_labels[role] = role_label(role)
+        return TimelineItem(key=key, is_message=is_message, at=at, who=who, role=role,
+                            role_label=role_labels[role], text=text, when=formatter.when(at),
+                            iso=at.isoformat(), **more)  # type: ignore[arg-type]
+
     items = []
     for entry in history:
         changed = entry.from_status != entry.to_status
-        items.append(TimelineItem(
-            key=f"h{entry.id}",
-            is_message=False,
-            at=entry.created_at,
-            who=entry.actor_name,
-            role=entry.actor_role,
-            text=entry.note,
+        items.append(item(
+            f"h{entry.id}", False, entry.created_at, entry.actor_name, entry.actor_role, entry.note,
             action_text=action_text(entry.action),
             new_status=status_label(entry.to_status) if changed else None,
             # The photos sent with the request belong to its first row.
             photos=photo_views(by_message.get(None, []), thumbnail_edge) if entry.action == "submit" else [],
         ))
     for message in messages:
-        items.append(TimelineItem(
-            key=f"m{message.id}",
-            is_message=True,
-            at=message.created_at,
-            who=message.author_name,
-            role=message.author_role,
-            text=message.body,
+        items.append(item(
+            f"m{message.id}", True, message.created_at, message.author_name, message.author_role, message.body,
             photos=photo_views(by_message.get(message.id, []), thumbnail_edge),
         ))
-    items.sort(key=lambda item: (item.at, item.is_message, item.key))
+    items.sort(key=lambda entry: (entry.at, entry.is_message, entry.key))
     return items

@@ -1,0 +1,93 @@
+"""Where one page's time goes: the plugin's pages under cProfile, in-process.
+
+Uses a database filled by ``run_benchmarks.py`` (or ``demo-generate``) and its
+summary file; no server, no HTTP. Prints the CPU milliseconds per request and
+the functions that take the most of it::
+
+    /work/venv/bin/python benchmarks/profile_page.py details --scale 1k
+    /work/venv/bin/python benchmarks/profile_page.py all --scale 200k --sort tottime
+
+Pages: details, inbox_first, inbox_deep, support_status, support_escalated,
+poll, post (as in ``run_benchmarks.py``), or ``all`` for the CPU figure of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import re
+import time
+from pathlib import Path
+
+import run_benchmarks as bench
+
+
+def news_path(app, cookie: str, long_id: int) -> str:
+    """The poll URL exactly as the details page writes it."""
+    html = app.test_client(use_cookies=False).get(f"/returns/requests/{long_id}", headers={"Cookie": cookie})
+    found = re.search(r'hx-get="([^"]*/news\?[^"]*)"', html.get_data(as_text=True))
+    return found.group(1).replace("&amp;", "&") if found else f"/returns/requests/{long_id}/news"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("page", help="a page key, or all")
+    parser.add_argument("--scale", default="1k")
+    parser.add_argument("--work", default="/tmp/mirette-bench", help="where run_benchmarks.py keeps its files")
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--callers", help="also print who calls the functions matching this")
+    args = parser.parse_args()
+
+    summary = json.loads(Path(args.work, f"{args.scale}-summary.json").read_text())
+    app = bench.plugin_app(args.scale)
+    marks = bench.find_landmarks(app, summary)
+    cookies = {role: bench.forge_cookie(app, marks[f"{role}_id"]) for role in ("buyer", "artist", "support")}
+    client = app.test_client(use_cookies=False)
+    token_page = client.get(f"/returns/requests/{summary['long_thread_request_id']}",
+                            headers={"Cookie": cookies["buyer"]})
+    token = re.search(r'name="csrf_token"\s+value="([^"]+)"', token_page.get_data(as_text=True))
+    set_cookie = token_page.headers.get("Set-Cookie", "").split(";", 1)[0]
+    if set_cookie:
+        cookies["buyer"] = set_cookie
+    session = bench.Session(cookies["buyer"], token.group(1) if token else "")
+    pages = bench.pages_for(summary, marks, news_path(app, cookies["buyer"], summary["long_thread_request_id"]))
+    chosen = [page for page in pages if args.page in ("all", page.key)]
+    if not chosen:
+        parser.error(f"no page {args.page!r}; pages: {', '.join(page.key for page in pages)}")
+
+    for page in chosen:
+        headers = {"Cookie": cookies[page.role]}
+        body = bench.post_body(session) if page.method == "POST" else ""
+
+        def once() -> int:
+            if page.method == "POST":
+                return client.post(page.plugin, data=body, headers=headers,
+                                   content_type="application/x-www-form-urlencoded").status_code
+            return client.get(page.plugin, headers=headers).status_code
+
+        status = once()
+        for _warm in range(5):
+            once()
+        started = time.process_time()
+        for _run in range(args.repeat):
+            once()
+        cpu_ms = (time.process_time() - started) * 1000 / args.repeat
+        print(f"{page.key:20} HTTP {status}  {cpu_ms:6.2f} CPU ms per request", flush=True)
+        if len(chosen) == 1:
+            profile = cProfile.Profile()
+            profile.enable()
+            for _run in range(args.repeat):
+                once()
+            profile.disable()
+            stats = pstats.Stats(profile).strip_dirs().sort_stats(args.sort)
+            stats.print_stats(args.top)
+            if args.callers:
+                stats.print_callers(args.callers)
+
+
+if __name__ == "__main__":
+    main()

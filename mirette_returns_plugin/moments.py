@@ -1,0 +1,99 @@
+"""Dates and times in the reader's language and time zone, as Babel writes them.
+
+A page shows dozens of moments (a long thread, a list of requests).
+Flask-Babel's ``format_datetime`` looks up the locale, the time zone and the
+locale's patterns again for each one; here they are looked up once per
+(locale, time zone), kept beside Flask-Babel's own per-context state, and
+each calendar day's text is written once. The text is exactly Babel's
+``format_datetime(moment, "medium")`` and ``format_date(moment, "medium")``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone, tzinfo
+from functools import lru_cache
+
+from babel import Locale
+from babel.dates import get_date_format, get_datetime_format, get_time_format, parse_pattern
+from flask import g, has_app_context
+from flask_babel import get_locale, get_timezone
+
+#: Flask-Babel's per-context state on ``g``, and our attribute there.
+_BABEL_STATE = "_flask_babel"
+_REMEMBERED = "mirette_returns_moments"
+
+#: Days whose text a formatter keeps (a few years of history).
+_MOST_DAYS = 2048
+
+
+class MomentFormatter:
+    """Medium dates and date-times for one locale and one time zone."""
+
+    def __init__(self, locale: Locale, zone: tzinfo) -> None:
+        self.locale = locale
+        self.zone = zone
+        self._date_pattern = parse_pattern(get_date_format("medium", locale=locale))
+        self._time_pattern = parse_pattern(get_time_format("medium", locale=locale))
+        self._joined = get_datetime_format("medium", locale=locale).replace("'", "")
+        self._days: dict[date, str] = {}
+
+    def local(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        local = moment.astimezone(self.zone)
+        normalize = getattr(self.zone, "normalize", None)  # a pytz zone
+        return normalize(local) if normalize else local
+
+    def day(self, moment: datetime | date) -> str:
+        """``moment``'s calendar day (in the reader's zone when it has a time)."""
+        if isinstance(moment, datetime):
+            moment = self.local(moment).date()
+        text = self._days.get(moment)
+        if text is None:
+            if len(self._days) >= _MOST_DAYS:
+                self._days.clear()
+            text = self._days[moment] = self._date_pattern.apply(moment, self.locale)
+        return text
+
+    def when(self, moment: datetime) -> str:
+        """Day and time of ``moment``."""
+        local = self.local(moment)
+        day = local.date()
+        time_text = self._time_pattern.apply(local.timetz(), self.locale, reference_date=day)
+        return self._joined.replace("{0}", time_text).replace("{1}", self.day(day))
+
+
+@lru_cache(maxsize=64)
+def _formatter(locale: Locale, zone: tzinfo) -> MomentFormatter:
+    return MomentFormatter(locale, zone)
+
+
+def formatter() -> MomentFormatter:
+    """The formatter of the current context's locale and time zone.
+
+    Checked against Flask-Babel's locale and zone objects themselves, so that
+    ``force_locale`` (an email in its recipient's language) and ``refresh``
+    are obeyed.
+    """
+    state = g.get(_BABEL_STATE) if has_app_context() else None
+    remembered = getattr(state, _REMEMBERED, None)
+    if (remembered is not None and remembered[0] is getattr(state, "babel_locale", None)
+            and remembered[1] is getattr(state, "babel_tzinfo", None)):
+        return remembered[2]
+    locale = get_locale()
+    zone = get_timezone()
+    found = _formatter(locale or Locale.parse("en"), zone or timezone.utc)
+    state = g.get(_BABEL_STATE) if has_app_context() else None
+    if state is not None:
+        setattr(state, _REMEMBERED, (locale, zone, found))
+    return found
+
+
+def when(moment: datetime | None) -> str:
+    """Babel's medium date and time of ``moment`` for the reader; ``""`` for none."""
+    return formatter().when(moment) if moment else ""
+
+
+def day(moment: datetime | date | None) -> str:
+    """Babel's medium date of ``moment`` for the reader; ``""`` for none."""
+    return formatter().day(moment) if moment else ""
