@@ -91,6 +91,8 @@ class Request(Base):
         sa.Index("ix_mr_request_order_artist", "order_ref", "artist_ref"),
         sa.Index("ix_mr_request_activity", "last_activity_at", "id"),
         sa.Index("ix_mr_request_status_activity", "status", "last_activity_at", "id"),
+        # The support list's "support asked to step in" filter.
+        sa.Index("ix_mr_request_escalated_activity", "escalated", "last_activity_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

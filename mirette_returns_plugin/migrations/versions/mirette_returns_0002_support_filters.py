@@ -1,4 +1,4 @@
-"""Each artist who has received a request, for the support list's filter.
+"""The support list's filters without a scan: an artists table, an escalation index.
 
 Revision ID: mirette_returns_0002
 Revises: mirette_returns_0001
@@ -6,6 +6,7 @@ Revises: mirette_returns_0001
 The support list used to offer its artists by grouping every request, which
 grows with the history. The new table holds one row per artist, filled here
 from the requests already there (the name of each artist's newest request).
+The "support asked to step in" filter gets an index of its own.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_mr_request_escalated_activity", "mirette_returns_request",
+                    ["escalated", "last_activity_at", "id"], unique=False)
     artists = op.create_table(
         "mirette_returns_artist",
         sa.Column("ref", sa.String(length=64), nullable=False),
@@ -55,3 +58,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("mirette_returns_artist")
+    op.drop_index("ix_mr_request_escalated_activity", table_name="mirette_returns_request")
