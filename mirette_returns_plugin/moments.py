@@ -4,8 +4,9 @@ A page shows dozens of moments (a long thread, a list of requests).
 Flask-Babel's ``format_datetime`` looks up the locale, the time zone and the
 locale's patterns again for each one; here they are looked up once per
 (locale, time zone), kept beside Flask-Babel's own per-context state, and
-each calendar day's text is written once. The text is exactly Babel's
-``format_datetime(moment, "medium")`` and ``format_date(moment, "medium")``.
+each calendar day's text is written once. The text is exactly Flask-Babel's
+``format_datetime(moment, "medium")`` and ``format_date(moment, "medium")``,
+the shop's own ``date_formats`` patterns included.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.dates import get_date_format, get_datetime_format, get_time_format, parse_pattern
-from flask import g, has_app_context
-from flask_babel import get_locale, get_timezone
+from flask import current_app, g, has_app_context
+from flask_babel import get_babel, get_locale, get_timezone
 
 #: Flask-Babel's per-context state on ``g``, and our attribute there.
 _BABEL_STATE = "_flask_babel"
@@ -29,12 +30,16 @@ _MOST_DAYS = 2048
 class MomentFormatter:
     """Medium dates and date-times for one locale and one time zone."""
 
-    def __init__(self, locale: Locale, zone: tzinfo) -> None:
+    def __init__(self, locale: Locale, zone: tzinfo, date_format: str | None = None,
+                 datetime_format: str | None = None) -> None:
+        """``date_format``/``datetime_format``: the shop's own patterns for
+        "medium" (Flask-Babel's ``date_formats``), if it set any."""
         self.locale = locale
         self.zone = zone
-        self._date_pattern = parse_pattern(get_date_format("medium", locale=locale))
+        self._date_pattern = parse_pattern(date_format or get_date_format("medium", locale=locale))
         self._time_pattern = parse_pattern(get_time_format("medium", locale=locale))
         self._joined = get_datetime_format("medium", locale=locale).replace("'", "")
+        self._whole_pattern = parse_pattern(datetime_format) if datetime_format else None
         self._days: dict[date, str] = {}
 
     def local(self, moment: datetime) -> datetime:
@@ -58,14 +63,24 @@ class MomentFormatter:
     def when(self, moment: datetime) -> str:
         """Day and time of ``moment``."""
         local = self.local(moment)
+        if self._whole_pattern is not None:
+            return self._whole_pattern.apply(local, self.locale)
         day = local.date()
         time_text = self._time_pattern.apply(local.timetz(), self.locale, reference_date=day)
         return self._joined.replace("{0}", time_text).replace("{1}", self.day(day))
 
 
 @lru_cache(maxsize=64)
-def _formatter(locale: Locale, zone: tzinfo) -> MomentFormatter:
-    return MomentFormatter(locale, zone)
+def _formatter(locale: Locale, zone: tzinfo, date_format: str | None, datetime_format: str | None) -> MomentFormatter:
+    return MomentFormatter(locale, zone, date_format, datetime_format)
+
+
+def _shop_patterns() -> tuple[str | None, str | None]:
+    """The shop's ``Babel(date_formats=...)`` patterns for medium dates and date-times."""
+    if not has_app_context() or "babel" not in current_app.extensions:
+        return None, None
+    formats = get_babel().instance.date_formats
+    return formats.get("date.medium"), formats.get("datetime.medium")
 
 
 def formatter() -> MomentFormatter:
@@ -82,7 +97,7 @@ def formatter() -> MomentFormatter:
         return remembered[2]
     locale = get_locale()
     zone = get_timezone()
-    found = _formatter(locale or Locale.parse("en"), zone or timezone.utc)
+    found = _formatter(locale or Locale.parse("en"), zone or timezone.utc, *_shop_patterns())
     state = g.get(_BABEL_STATE) if has_app_context() else None
     if state is not None:
         setattr(state, _REMEMBERED, (locale, zone, found))

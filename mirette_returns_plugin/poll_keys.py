@@ -9,7 +9,10 @@ issued, made with the app's ``SECRET_KEY``. With a valid key, "no" is
 answered from one indexed read of the request's version; anything else (a
 change, a missing, wrong or expired key) takes the full path, which checks
 the viewer as every page does. A key reveals only whether the request
-changed, and only for two days.
+changed, and only on the day it was issued and the next (24 to 48
+hours); after that, each poll checks the viewer again. A key is not tied to
+the viewer: someone who signs out keeps learning "nothing new" until it
+expires, never what changed.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import time
 from flask import current_app
 
 #: Days a key is accepted after the day it was issued (a page left open
-#: longer falls back to the full check, which renews the key).
+#: longer polls through the full check).
 VALID_DAYS = 1
 
 _PURPOSE = b"mirette-returns.poll-key"
@@ -48,10 +51,10 @@ def issue(request_id: int) -> str | None:
 
 def is_valid(key: str | None, request_id: int) -> bool:
     """Whether ``key`` was issued for ``request_id`` by this app, recently enough."""
-    if not key or len(key) > 64:
+    if not key or len(key) > 64 or not key.isascii():
         return False
     day_text, _dot, mac = key.partition(".")
-    if not day_text.isdigit() or not 0 <= _today() - int(day_text) <= VALID_DAYS:
+    if not day_text.isdecimal() or not 0 <= _today() - int(day_text) <= VALID_DAYS:
         return False
     expected = _mac(request_id, int(day_text))
     return expected is not None and hmac.compare_digest(expected, mac)

@@ -508,6 +508,10 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
         raise ValidationError(errors)
     _check_rate(state, user)
 
+    # Artists new to the plugin are written in one order, whatever the form's,
+    # so two cancellations naming the same artists cannot deadlock.
+    for part in sorted(parts, key=lambda found: found.artist_ref):
+        _remember_artist(_artist(state, part.artist_ref))
     created = []
     for index, part in enumerate(parts):
         up_to_date = _lock_part(order.ref, part.artist_ref)
@@ -521,7 +525,6 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
         artist = _artist(state, part.artist_ref)
         preview = preview_cancellation(part, order.currency)
         now = utcnow()
-        _remember_artist(artist)
         request = Request(
             kind=RequestKind.CANCELLATION,
             status=Status.REQUESTED,
@@ -737,7 +740,11 @@ def _unseen(seen_at: datetime | None, shown: datetime | None) -> bool:
 
 def _set_seen(request: Request, column: str, moment: datetime | None) -> None:
     # A plain UPDATE: reading a page must not bump the version a form carries.
-    session().execute(sa.update(Request).where(Request.id == request.id).values({column: moment or utcnow()}))
+    # Never backwards: another tab may have marked a later moment meanwhile.
+    seen = getattr(Request, column)
+    moment = moment or utcnow()
+    session().execute(sa.update(Request).where(Request.id == request.id, sa.or_(seen.is_(None), seen < moment))
+                      .values({column: moment}))
     session().commit()
 
 
@@ -877,10 +884,20 @@ def _artist(state, artist_ref: str):
 
 
 def _remember_artist(artist) -> None:
-    """The artist, under the name the shop gives now, for the support list's filter."""
+    """The artist, under the name the shop gives now, for the support list's filter.
+
+    Read first: the row is written (and so locked until the commit) only for
+    an artist's first request or after a change of name, so requests to one
+    artist from different orders do not wait on each other.
+    """
     name = artist.name[:255]
-    upsert(session(), RequestArtist.__table__, {"ref": artist.ref, "name": name, "name_key": name.casefold()[:255]},
-           keys=("ref",), updates={"name": incoming("name"), "name_key": incoming("name_key")})
+    values = {"ref": artist.ref, "name": name, "name_key": name.casefold()[:255]}
+    table = RequestArtist.__table__
+    known = session().execute(sa.select(table.c.name, table.c.name_key).where(table.c.ref == artist.ref)).first()
+    if known is not None and tuple(known) == (values["name"], values["name_key"]):
+        return
+    upsert(session(), table, values, keys=("ref",),
+           updates={"name": incoming("name"), "name_key": incoming("name_key")})
 
 
 def _order_columns(order: Order, artist) -> dict[str, object]:

@@ -72,3 +72,13 @@ def test_a_long_history_keeps_a_bounded_number_of_days(babel_app):
             moment = start + timedelta(days=offset)
             assert formatter.day(moment) == format_date(moment, "medium")
         assert len(formatter._days) <= moments._MOST_DAYS
+
+
+def test_the_shops_own_patterns_are_kept():
+    app = Flask(__name__)
+    Babel(app, date_formats={"datetime.medium": "dd/MM/yyyy HH:mm", "date.medium": "d MMMM y"})
+    with app.test_request_context():
+        for moment in MOMENTS:
+            assert moments.when(moment) == format_datetime(moment, "medium")
+            assert moments.day(moment) == format_date(moment, "medium")
+        assert moments.when(MOMENTS[0]) == "29/03/2026 00:59"

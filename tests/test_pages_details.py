@@ -148,6 +148,8 @@ def test_a_quiet_poll_with_its_key_reads_only_the_version(app, client_as, reques
     assert stranger.get(forged, headers=HTMX).status_code == 404
     assert stranger.get(news_url.replace(f"/requests/{request_id}/", f"/requests/{request_id + 1}/"),
                         headers=HTMX).status_code == 404
+    for crafted in ("²²²²²." + "0" * 32, f"{poll_keys._today()}.ü" + "0" * 31, "x" * 65):
+        assert stranger.get(news_url.replace(key, crafted), headers=HTMX).status_code == 404
     today = poll_keys._today()
     monkeypatch.setattr(poll_keys, "_today", lambda: today + poll_keys.VALID_DAYS + 1)
     assert stranger.get(news_url, headers=HTMX).status_code == 404
@@ -262,3 +264,21 @@ def test_message_with_photo_only(app, client_as, request_id):
     assert submit(lune, form, body="", files=[(plain_jpeg(), "label.jpg")]).status_code == 303
     timeline = parse(lune.get(f"/returns/requests/{request_id}")).by_id("mr-timeline")
     assert timeline.find_all("li", class_="mr-item")[-1].find("img") is not None
+
+
+def test_the_read_mark_never_goes_back(app, client_as, request_id):
+    # Another tab of the artist read something newer meanwhile (here: a mark
+    # later than this page's activity); viewing the older state keeps it.
+    from datetime import timedelta
+
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        later = req.last_activity_at + timedelta(minutes=5)
+        db.session.execute(sa.update(Request).where(Request.id == request_id).values(artist_seen_at=later))
+        db.session.commit()
+        req = db.session.get(Request, request_id)
+        # The page was loaded before the other tab's mark.
+        sa.orm.attributes.set_committed_value(req, "artist_seen_at", None)
+        workflow.mark_seen(user(LUNE), req)
+        db.session.expire_all()
+        assert db.session.get(Request, request_id).artist_seen_at == later

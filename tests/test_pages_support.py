@@ -115,3 +115,20 @@ def test_the_artist_filter_reads_the_artists_table_never_the_whole_history(app, 
     with count_statements(engine) as log:
         assert support.get("/returns/support/requests").status_code == 200
     assert not [sql for sql in log.statements if "mirette_returns_artist" in sql]
+
+
+def test_a_broad_artist_search_says_how_many_artists_it_found(app, client_as):
+    ids = make_requests(app)
+    with app.app_context():
+        db.session.add_all([RequestArtist(ref=f"studio-{n}", name=f"Studio {n:02}", name_key=f"studio {n:02}")
+                            for n in range(1, 13)])
+        db.session.commit()
+    support = client_as(SUPPORT)
+    page = parse(support.get("/returns/support/requests?artist=STUDIO"))
+    assert page.find(class_="mr-artist-matches").text.strip() == (
+        "12 artists found, among them Studio 01, Studio 02, Studio 03, Studio 04, Studio 05, Studio 06, "
+        "Studio 07, Studio 08, Studio 09, Studio 10. Type more of the name to find fewer.")
+    assert ids_on(page) == set()  # those studios have no requests
+    # Spaces alone are no search.
+    blank = parse(support.get("/returns/support/requests?artist=%20%20"))
+    assert ids_on(blank) == set(ids.values()) and blank.find(class_="mr-artist-matches") is None

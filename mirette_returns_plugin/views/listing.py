@@ -33,7 +33,7 @@ class Filters:
         return cls(
             status=status if status in workflow.STATUS_LABELS else "",
             kind=kind if kind in RequestKind.ALL else "",
-            artist=(args.get("artist", "")[:64] if with_support_filters else ""),
+            artist=(args.get("artist", "").strip()[:64] if with_support_filters else ""),
             escalated=with_support_filters and args.get("escalated") == "1",
         )
 
@@ -76,8 +76,9 @@ class ListPage:
     def kind_labels(self) -> dict[str, str]:
         return dict(self.kinds)
 
-    #: The artists an artist filter matched, ``(ref, name)``.
-    artists: list[tuple[str, str]] = field(default_factory=list)
+    #: The first names an artist filter matched, and how many artists it matched.
+    artists: list[str] = field(default_factory=list)
+    artists_found: int = 0
 
 
 def encode_cursor(row: Request) -> str:

@@ -15,8 +15,8 @@ from .common import current_user
 
 TEMPLATE = "mirette_returns/support_requests.html"
 
-#: Most artists a name search narrows the list to.
-MAX_MATCHED_ARTISTS = 50
+#: Artists' names shown above the results of a name search.
+SHOWN_ARTISTS = 10
 
 #: Escape character of the name search's LIKE pattern (not a backslash,
 #: which MariaDB also reads as a string escape).
@@ -32,33 +32,38 @@ def support_list() -> Response:
     if user is None or not user.is_support:
         raise NotAllowed(_("This page is for the marketplace's support team."))
     filters = listing.Filters.from_args(request.args, with_support_filters=True)
-    matched = _matching_artists(filters.artist) if filters.artist else []
-    scope = [Request.artist_ref.in_([ref for ref, _name in matched]) if matched else sa.false()] \
-        if filters.artist else []
+    scope = []
+    names: list[str] = []
+    total = 0
+    if filters.artist:
+        condition, names, total = _artist_search(filters.artist)
+        scope.append(condition)
     page = listing.load_page(scope, filters)
-    page.artists = matched
+    page.artists, page.artists_found = names, total
     return render(TEMPLATE, fragment=("results",), page=page, list_endpoint="mirette_returns.support_list",
                   show_artist=True, unread=_never)
 
 
-def _matching_artists(typed: str) -> list[tuple[str, str]]:
-    """Artists whose shop reference is ``typed``, or whose name contains it.
+def _artist_search(typed: str) -> tuple[sa.ColumnElement[bool], list[str], int]:
+    """The requests' condition for ``typed``, the first names it matched, and how many.
 
-    One query on the artists table (a row per artist, whatever the history's
-    size), never on the requests.
+    ``typed`` is an artist's shop reference (a link from elsewhere) or part
+    of a name, in any case. Only the artists table is searched (a row per
+    artist, whatever the history's size); the requests are then those of
+    every matching artist.
     """
-    typed = typed.strip()
     table = RequestArtist.__table__
-    is_ref = table.c.ref == typed
-    pattern = "%" + _escape_like(typed.casefold()) + "%"
-    rows = current_state().session.execute(
-        sa.select(table.c.ref, table.c.name)
-        .where(sa.or_(is_ref, table.c.name_key.like(pattern, escape=LIKE_ESCAPE)))
-        .order_by(sa.case((is_ref, 0), else_=1), table.c.name_key, table.c.ref)
-        .limit(MAX_MATCHED_ARTISTS)
-    ).all()
-    exact = [(ref, name) for ref, name in rows if ref == typed]
-    return exact or [(ref, name) for ref, name in rows]
+    db = current_state().session
+    exact = db.execute(sa.select(table.c.name).where(table.c.ref == typed)).scalar()
+    if exact is not None:
+        return Request.artist_ref == typed, [exact], 1
+    matches = table.c.name_key.like("%" + _escape_like(typed.casefold()) + "%", escape=LIKE_ESCAPE)
+    names = list(db.scalars(sa.select(table.c.name).where(matches)
+                            .order_by(table.c.name_key, table.c.ref).limit(SHOWN_ARTISTS + 1)))
+    total = len(names)
+    if total > SHOWN_ARTISTS:
+        total = db.scalar(sa.select(sa.func.count()).select_from(table).where(matches)) or total
+    return Request.artist_ref.in_(sa.select(table.c.ref).where(matches)), names[:SHOWN_ARTISTS], total
 
 
 def _escape_like(text: str) -> str:
