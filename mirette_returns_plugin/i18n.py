@@ -25,8 +25,10 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import Flask, current_app, g, has_app_context
+from flask import Flask, current_app, has_app_context
 from flask_babel import Domain, get_locale
+
+from . import babel_context
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +45,7 @@ DIRS_KEY = "MIRETTE_RETURNS_TRANSLATIONS_DIRS"
 #: a shop mounting the plugin twice) may list different folders.
 _loaded: weakref.WeakKeyDictionary[Flask, dict[str, NullTranslations]] = weakref.WeakKeyDictionary()
 
-#: Flask-Babel's per-context state on ``g``, and our attribute there holding
-#: (locale, catalogue).
-_BABEL_STATE = "_flask_babel"
+#: Where the current context's catalogue is remembered (:mod:`.babel_context`).
 _REMEMBERED = "mirette_returns_translations"
 
 #: Languages found in the shop's folders, per app.
@@ -133,38 +133,28 @@ class PluginDomain(Domain):
         return search_path() if has_app_context() else [TRANSLATIONS_DIR]
 
     def get_translations(self) -> NullTranslations:
-        # A page asks for hundreds of strings: the catalogue found for the
-        # current locale is kept beside Flask-Babel's own per-context state
-        # (``g._flask_babel``), checked against the locale object itself so
-        # that ``force_locale`` (an email in the recipient's language) and
-        # ``refresh`` are obeyed.
-        if not has_app_context():
-            return NullTranslations()
-        babel_state = g.get(_BABEL_STATE)
-        remembered = getattr(babel_state, _REMEMBERED, None)
-        if remembered is not None and remembered[0] is getattr(babel_state, "babel_locale", None):
-            return remembered[1]
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        if "babel" not in app.extensions:
+        # A page asks for hundreds of strings: the catalogue is looked up
+        # once per locale and context (``force_locale``, used for emails in
+        # the recipient's language, and ``refresh`` are obeyed).
+        return babel_context.remembered(_REMEMBERED, ("babel_locale",), self._find_translations)
+
+    def _find_translations(self) -> NullTranslations:
+        if not has_app_context() or "babel" not in current_app.extensions:
             return NullTranslations()
         locale = get_locale()
         if locale is None:
             return NullTranslations()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
         cache = _loaded.setdefault(app, {})
         key = str(locale)
         if key not in cache:
             cache[key] = load_catalogue(search_path(app), locale)
-        babel_state = g.get(_BABEL_STATE)
-        if babel_state is not None:
-            setattr(babel_state, _REMEMBERED, (locale, cache[key]))
         return cache[key]
 
 
 def forget_loaded_catalogues(app: Flask | None = None) -> None:
     """Read the catalogues again on next use (after a shop edited one)."""
-    babel_state = g.get(_BABEL_STATE) if has_app_context() else None
-    if babel_state is not None and hasattr(babel_state, _REMEMBERED):
-        delattr(babel_state, _REMEMBERED)
+    babel_context.forget(_REMEMBERED)
     if app is None:
         _loaded.clear()
         _shop_locales.clear()

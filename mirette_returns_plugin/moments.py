@@ -16,11 +16,12 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.dates import get_date_format, get_datetime_format, get_time_format, parse_pattern
-from flask import current_app, g, has_app_context
+from flask import current_app, has_app_context
 from flask_babel import get_babel, get_locale, get_timezone
 
-#: Flask-Babel's per-context state on ``g``, and our attribute there.
-_BABEL_STATE = "_flask_babel"
+from . import babel_context
+
+#: Where the current context's formatter is remembered.
 _REMEMBERED = "mirette_returns_moments"
 
 #: Days whose text a formatter keeps (a few years of history).
@@ -86,22 +87,16 @@ def _shop_patterns() -> tuple[str | None, str | None]:
 def formatter() -> MomentFormatter:
     """The formatter of the current context's locale and time zone.
 
-    Checked against Flask-Babel's locale and zone objects themselves, so that
-    ``force_locale`` (an email in its recipient's language) and ``refresh``
-    are obeyed.
+    Kept per context (:mod:`.babel_context`), so that ``force_locale`` (an
+    email in its recipient's language) and ``refresh`` are obeyed.
     """
-    state = g.get(_BABEL_STATE) if has_app_context() else None
-    remembered = getattr(state, _REMEMBERED, None)
-    if (remembered is not None and remembered[0] is getattr(state, "babel_locale", None)
-            and remembered[1] is getattr(state, "babel_tzinfo", None)):
-        return remembered[2]
+    return babel_context.remembered(_REMEMBERED, ("babel_locale", "babel_tzinfo"), _find_formatter)
+
+
+def _find_formatter() -> MomentFormatter:
     locale = get_locale()
     zone = get_timezone()
-    found = _formatter(locale or Locale.parse("en"), zone or timezone.utc, *_shop_patterns())
-    state = g.get(_BABEL_STATE) if has_app_context() else None
-    if state is not None:
-        setattr(state, _REMEMBERED, (locale, zone, found))
-    return found
+    return _formatter(locale or Locale.parse("en"), zone or timezone.utc, *_shop_patterns())
 
 
 def when(moment: datetime | None) -> str:

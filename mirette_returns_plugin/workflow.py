@@ -510,8 +510,9 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
 
     # Artists new to the plugin are written in one order, whatever the form's,
     # so two cancellations naming the same artists cannot deadlock.
-    for part in sorted(parts, key=lambda found: found.artist_ref):
-        _remember_artist(_artist(state, part.artist_ref))
+    artists = {part.artist_ref: _artist(state, part.artist_ref) for part in parts}
+    for ref in sorted(artists):
+        _remember_artist(artists[ref])
     created = []
     for index, part in enumerate(parts):
         up_to_date = _lock_part(order.ref, part.artist_ref)
@@ -522,7 +523,7 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
                 return existing
         if not up_to_date or cancel_block_reason(part) or open_cancellation(order.ref, part.artist_ref) is not None:
             raise Conflict(_("This order changed meanwhile; please look at it again."))
-        artist = _artist(state, part.artist_ref)
+        artist = artists[part.artist_ref]
         preview = preview_cancellation(part, order.currency)
         now = utcnow()
         request = Request(
@@ -728,14 +729,15 @@ def mark_seen(user: User | None, request: Request) -> None:
     """
     roles = roles_on(user, request)
     shown = request.last_activity_at
-    if Role.BUYER in roles and _unseen(request.buyer_seen_at, shown):
+    if Role.BUYER in roles and is_unread(request.buyer_seen_at, shown):
         _set_seen(request, "buyer_seen_at", shown)
-    if Role.ARTIST in roles and _unseen(request.artist_seen_at, shown):
+    if Role.ARTIST in roles and is_unread(request.artist_seen_at, shown):
         _set_seen(request, "artist_seen_at", shown)
 
 
-def _unseen(seen_at: datetime | None, shown: datetime | None) -> bool:
-    return seen_at is None or (shown is not None and seen_at < shown)
+def is_unread(seen_at: datetime | None, last_activity_at: datetime | None) -> bool:
+    """Something happened on a request since its party last read it."""
+    return seen_at is None or (last_activity_at is not None and seen_at < last_activity_at)
 
 
 def _set_seen(request: Request, column: str, moment: datetime | None) -> None:

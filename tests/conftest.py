@@ -67,6 +67,17 @@ def database_kind() -> str:
     return os.environ.get("MIRETTE_TEST_DATABASE", "sqlite").lower()
 
 
+#: The marks of a module of races: they need a server database.
+RACES = [
+    pytest.mark.concurrency,
+    pytest.mark.skipif(
+        database_kind() == "sqlite",
+        reason="races need a server database: SQLite admits one writer at a time, so nothing can race there. "
+               "Run with MIRETTE_TEST_DATABASE=postgresql or mariadb (CI does).",
+    ),
+]
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     kind = database_kind()

@@ -24,17 +24,10 @@ from mirette_returns_plugin.errors import Conflict, MiretteReturnsError, NotAllo
 from mirette_returns_plugin.models import HistoryEntry, Refund, RefundState, Request, RequestKind
 from mirette_returns_plugin.workflow import Status
 from tests import flows
-from tests.conftest import database_kind
+from tests.conftest import RACES
 from tests.shop import BOIS, CAMILLE, LUNE, SUPPORT, artist_ref, line_ref, order_ref, user
 
-pytestmark = [
-    pytest.mark.concurrency,
-    pytest.mark.skipif(
-        database_kind() == "sqlite",
-        reason="races need a server database: SQLite admits one writer at a time, so nothing can race there. "
-               "Run with MIRETTE_TEST_DATABASE=postgresql or mariadb (CI does).",
-    ),
-]
+pytestmark = RACES
 
 THREADS = 8
 

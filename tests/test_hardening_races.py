@@ -33,19 +33,12 @@ import sqlalchemy as sa
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import PaymentRefund, Shipment, db
 from mirette_returns_plugin.models import HistoryEntry, OutboxEmail, Refund, Request
-from tests.conftest import database_kind
+from tests.conftest import RACES
 from tests.hardening import Browser, HttpAnswer, browser_as, build_world, reset, served, show
 from tests.pagekit import form_values, parse
 from tests.shop import BOIS, CAMILLE, LUNE, SUPPORT, artist_ref, line_ref, order_ref, user
 
-pytestmark = [
-    pytest.mark.concurrency,
-    pytest.mark.skipif(
-        database_kind() == "sqlite",
-        reason="races need a server database: SQLite admits one writer at a time, so nothing can race there. "
-               "Run with MIRETTE_TEST_DATABASE=postgresql or mariadb.",
-    ),
-]
+pytestmark = RACES
 
 AT_ONCE = 16
 #: One line per race, printed at the end of the module.

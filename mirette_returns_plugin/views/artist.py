@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from .. import workflow
 from ..errors import NotAllowed
 from ..i18n import gettext as _
 from ..models import Request
@@ -30,4 +31,4 @@ def artist_inbox() -> Response:
 
 def _unread(row: Request) -> bool:
     """Something happened since the artist last opened the request."""
-    return row.artist_seen_at is None or row.last_activity_at > row.artist_seen_at
+    return workflow.is_unread(row.artist_seen_at, row.last_activity_at)
