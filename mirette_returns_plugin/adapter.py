@@ -101,6 +101,10 @@ class OrderPart:
     delivery_cost: Decimal = Decimal("0")
     #: When the part was delivered, if it was (UTC-aware).
     delivered_at: datetime | None = None
+    #: Where the return window starts when there is no ``delivered_at``: set it
+    #: for a shop that keeps no delivery date (the ready adapter gives the
+    #: shipping date, else the order date). ``None``: the window starts at delivery.
+    window_from: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -175,13 +175,18 @@ class SQLAlchemyShopAdapter:
         if mapping.refuse_part is not None:
             mapping.refuse_part(order_ref, artist_ref)
             return
-        row, stage_attribute = self._lock_stage_row(order_ref, artist_ref)
+        row, stage_field = self._lock_stage_row(order_ref, artist_ref)
         if row is None:
             raise AdapterError(_("This order has no items from this seller."))
-        if self.stage_of(row, stage_attribute) != Stage.PENDING:
+        if self.stage_of(row, stage_field) != Stage.PENDING:
             raise AdapterError(_("This part of the order was already processed; it cannot be refused."))
         # Same session as the plugin: this write commits (or rolls back) with it.
-        setattr(row, stage_attribute, refused_value(mapping))
+        if mapping.refuse_writes is not None:
+            for column, value in mapping.refuse_writes.items():
+                setattr(row, column, value)
+        else:
+            assert isinstance(stage_field, str)  # a derived stage needs refuse_writes, checked by validate()
+            setattr(row, stage_field, refused_value(mapping))
 
     def initiate_refund(self, refund: RefundOrder) -> RefundResult:
         hook = self.mapping.initiate_refund
@@ -255,15 +260,17 @@ class SQLAlchemyShopAdapter:
             belongs = line.order_ref is not None and str(getattr(row, line.order_ref)) == order_id
         return row if belongs else None
 
-    def stage_of(self, row: Any, attribute: str) -> Stage:
-        """The plugin's stage for the shop's stage value on ``row``."""
-        value = getattr(row, attribute)
+    def stage_of(self, row: Any, stage_field: Field) -> Stage:
+        """The plugin's stage for the shop's stage value on ``row`` (a column's, or a derived one)."""
+        value = read(row, stage_field)
         try:
             return self.mapping.stages[value]
         except (KeyError, TypeError):
             known = ", ".join(repr(key) for key in self.mapping.stages)
+            source = (f"{type(row).__name__}.{stage_field}" if isinstance(stage_field, str)
+                      else f"The stage of {type(row).__name__} {getattr(row, 'id', '')}".rstrip())
             raise ConfigurationError(
-                f"{type(row).__name__}.{attribute} is {value!r}, which ShopMapping.stages does not map to a "
+                f"{source} is {value!r}, which ShopMapping.stages does not map to a "
                 f"Stage (it maps {known}). Add it, e.g. stages={{..., {value!r}: Stage.SHIPPED}}."
             ) from None
 
@@ -353,6 +360,7 @@ class SQLAlchemyShopAdapter:
         mapping, order = self.mapping, self.mapping.order
         order_id = str(getattr(row, order.id))
         currency = _text(read(row, order.currency))
+        placed_at = _utc(read(row, order.placed_at)) or datetime.fromtimestamp(0, timezone.utc)
         parts: list[OrderPart] = []
         if mapping.parts is not None:
             part_map = mapping.parts
@@ -363,7 +371,7 @@ class SQLAlchemyShopAdapter:
                 owner = (("part", str(getattr(part, part_map.id))) if mapping.line.part_ref is not None
                          else (order_id, artist_ref))
                 parts.append(self._part(part, part_map, part_map.stage, artist_ref,
-                                        lines_by_owner.get(owner, []), products, currency))
+                                        lines_by_owner.get(owner, []), products, currency, placed_at))
         else:
             assert order.stage is not None  # checked by validate()
             sellers = [seller for (owner_order, seller) in lines_by_owner if owner_order == order_id]
@@ -371,7 +379,7 @@ class SQLAlchemyShopAdapter:
                 sellers = [mapping.seller.ref]
             for seller in sellers:
                 parts.append(self._part(row, order, order.stage, seller, lines_by_owner.get((order_id, seller), []),
-                                        products, currency))
+                                        products, currency, placed_at))
         buyer_ref = str(getattr(row, order.buyer_ref))
         buyer = buyers.get(buyer_ref)
         users = mapping.users
@@ -383,19 +391,32 @@ class SQLAlchemyShopAdapter:
             buyer_email=_text(_read_either(row, order.buyer_email, buyer, users.email)),
             buyer_locale=_optional_text(_read_either(row, order.buyer_locale, buyer, users.locale)),
             currency=currency,
-            placed_at=_utc(read(row, order.placed_at)) or datetime.fromtimestamp(0, timezone.utc),
+            placed_at=placed_at,
             parts=tuple(parts),
         )
 
-    def _part(self, row: Any, source: OrderMap | PartMap, stage_attribute: str, artist_ref: str,
-              lines: list[Any], products: dict[str, Any], currency: str) -> OrderPart:
+    def _part(self, row: Any, source: OrderMap | PartMap, stage_field: Field, artist_ref: str,
+              lines: list[Any], products: dict[str, Any], currency: str, placed_at: datetime) -> OrderPart:
         return OrderPart(
             artist_ref=artist_ref,
-            stage=self.stage_of(row, stage_attribute),
+            stage=self.stage_of(row, stage_field),
             lines=tuple(self._line(line, products, currency) for line in lines),
             delivery_cost=_decimal(read(row, source.delivery_cost)),
             delivered_at=_utc(read(row, source.delivered_at)),
+            window_from=self._window_from(row, source, placed_at),
         )
+
+    def _window_from(self, row: Any, source: OrderMap | PartMap, placed_at: datetime) -> datetime | None:
+        """Where the return window starts for a shop that keeps no delivery date.
+
+        A mapped ``delivered_at`` that is empty means "not delivered yet": the
+        window has not started. Without the column at all, the window counts
+        from the shipping (or processing) date, else from the order date, so
+        it still ends.
+        """
+        if source.delivered_at is not None:
+            return None
+        return _utc(read(row, source.shipped_at)) or placed_at
 
     def _line(self, row: Any, products: dict[str, Any], currency: str) -> OrderLine:
         line, product = self.mapping.line, self.mapping.product
@@ -423,7 +444,7 @@ class SQLAlchemyShopAdapter:
             returnable=True if returnable is None else bool(returnable),
         )
 
-    def _lock_stage_row(self, order_ref: str, artist_ref: str) -> tuple[Any | None, str]:
+    def _lock_stage_row(self, order_ref: str, artist_ref: str) -> tuple[Any | None, Field]:
         """The row holding the stage of this seller's part, locked until commit."""
         mapping = self.mapping
         order_row = self.find_order_row(order_ref)

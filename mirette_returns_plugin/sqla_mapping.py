@@ -8,10 +8,13 @@ is typed :data:`Field`, it takes
 * a function of the row (``lambda line: Decimal(line.price_pence) / 100``);
 * a constant, wrapped so it cannot be mistaken for a name: ``constant("EUR")``.
 
-Fields that the adapter *queries by* (ids, the order ref, the buyer's id, the
-stage) must name mapped columns. Every name is checked when the mapping is
-built, and a wrong one raises :class:`~mirette_returns_plugin.errors.ConfigurationError`
-naming the model, the attribute and the fix.
+Fields that the adapter *queries by* (ids, the order ref, the buyer's id)
+must name mapped columns. The stage may also be derived from several columns:
+a function of the row, or a SQL expression declared on the model as a
+``column_property``. Every name is checked when the mapping is built, and so
+is the type of the columns named for dates, quantities, prices and stages: a
+wrong one raises :class:`~mirette_returns_plugin.errors.ConfigurationError`
+naming the map, the field, the column and the fix.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import difflib
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Union
 
 import sqlalchemy as sa
@@ -71,9 +76,18 @@ class OrderMap:
     buyer_name: Field | None = None
     buyer_email: Field | None = None
     buyer_locale: Field | None = None
-    #: Without a part model, the order's own stage column and delivery facts.
-    stage: str | None = None
+    #: Without a part model, the order's own stage: a column (or a
+    #: ``column_property`` SQL expression) whose values ``ShopMapping.stages``
+    #: maps, or a function of the row returning one of those values (a stage
+    #: derived from a payment status and a shipping status, say).
+    stage: Field | None = None
+    #: When the order was delivered. A shop that keeps no delivery date leaves
+    #: it out: the return window then counts from ``shipped_at``, else from
+    #: ``placed_at``.
     delivered_at: Field | None = None
+    #: When the order was shipped (or processed); read only when
+    #: ``delivered_at`` is not mapped.
+    shipped_at: Field | None = None
     delivery_cost: Field | None = None
 
 
@@ -87,9 +101,11 @@ class PartMap:
     order_ref: str = "order_id"
     #: Column holding the seller's ``ArtistMap.id``.
     artist_ref: str = "artist_id"
-    #: Column holding the part's stage (mapped by ``ShopMapping.stages``).
-    stage: str = "state"
+    #: The part's stage (mapped by ``ShopMapping.stages``): as ``OrderMap.stage``.
+    stage: Field = "state"
     delivered_at: Field | None = None
+    #: As ``OrderMap.shipped_at``; without either, the window counts from the order date.
+    shipped_at: Field | None = None
     delivery_cost: Field | None = None
 
 
@@ -206,6 +222,10 @@ class ShopMapping:
     #: The value written by the default ``refuse_part``; ``None``: the one
     #: value that ``stages`` maps to ``Stage.CANCELLED``.
     refused_stage_value: Any = None
+    #: When the stage is derived (a function or a SQL expression), what the
+    #: default ``refuse_part`` writes instead: ``{column: value}`` on the
+    #: stage's row, e.g. ``{"shipping_status": 9}``.
+    refuse_writes: Mapping[str, Any] | None = None
     #: Addresses of the support team, or a function returning them. ``None``:
     #: the emails of users whose ``UserMap.is_support`` column is true.
     support_emails: Sequence[str] | Callable[[], Sequence[str]] | None = None
@@ -225,6 +245,8 @@ class ShopMapping:
     def __post_init__(self) -> None:
         # A read-only copy, so the frozen mapping cannot be changed from outside.
         object.__setattr__(self, "stages", types.MappingProxyType(dict(self.stages)))
+        if self.refuse_writes is not None:
+            object.__setattr__(self, "refuse_writes", types.MappingProxyType(dict(self.refuse_writes)))
 
 
 # --------------------------------------------------------------------------- #
@@ -239,11 +261,14 @@ def validate(mapping: ShopMapping, *, has_refund_method: bool = False) -> None:
 
     order = mapping.order
     check.model("order", order.model)
-    for name in ("id", "ref", "buyer_ref", "stage"):
+    for name in ("id", "ref", "buyer_ref"):
         check.column("order", order, name)
     for name in ("number", "placed_at", "currency", "buyer_name", "buyer_email", "buyer_locale",
-                 "delivered_at", "delivery_cost"):
+                 "delivered_at", "shipped_at", "delivery_cost", "stage"):
         check.field("order", order, name)
+    for name in ("placed_at", "delivered_at", "shipped_at"):
+        check.typed("order", order, name, DATES)
+    check.typed("order", order, "delivery_cost", NUMBERS)
 
     line = mapping.line
     check.model("line", line.model)
@@ -252,6 +277,8 @@ def validate(mapping: ShopMapping, *, has_refund_method: bool = False) -> None:
     for name in ("artist_ref", "product_ref", "quantity", "unit_price", "name", "variant", "image_url",
                  "returnable"):
         check.field("line", line, name)
+    check.typed("line", line, "quantity", WHOLE_NUMBERS)
+    check.typed("line", line, "unit_price", NUMBERS)
     if line.order_ref is None and line.part_ref is None:
         problems.append("ShopMapping.line: give LineMap(order_ref=...) or LineMap(part_ref=...), the column "
                         "that ties a line to its order or to its part.")
@@ -281,6 +308,7 @@ def validate(mapping: ShopMapping, *, has_refund_method: bool = False) -> None:
 
     _check_sellers(mapping, check, problems)
     _check_stages(mapping, problems)
+    _check_stage_source(mapping, problems)
 
     if mapping.initiate_refund is None and not has_refund_method:
         problems.append("ShopMapping.initiate_refund is missing: give a function(RefundOrder) -> RefundResult "
@@ -319,10 +347,13 @@ def _check_sellers(mapping: ShopMapping, check: _Checker, problems: list[str]) -
     if mapping.parts is not None:
         parts = mapping.parts
         check.model("parts", parts.model)
-        for name in ("id", "order_ref", "artist_ref", "stage"):
+        for name in ("id", "order_ref", "artist_ref"):
             check.column("parts", parts, name)
-        for name in ("delivered_at", "delivery_cost"):
+        for name in ("delivered_at", "shipped_at", "delivery_cost", "stage"):
             check.field("parts", parts, name)
+        for name in ("delivered_at", "shipped_at"):
+            check.typed("parts", parts, name, DATES)
+        check.typed("parts", parts, "delivery_cost", NUMBERS)
     elif mapping.seller is None and mapping.artists is not None:
         if order.stage is None:
             problems.append("ShopMapping.order.stage is needed when there is no part model: name the "
@@ -344,7 +375,7 @@ def _check_stages(mapping: ShopMapping, problems: list[str]) -> None:
     if not mapping.stages:
         problems.append("ShopMapping.stages is empty: map each of your status values to a Stage, "
                         "e.g. {'paid': Stage.PENDING, 'shipped': Stage.SHIPPED}.")
-    if mapping.refuse_part is None and mapping.refused_stage_value is None:
+    if mapping.refuse_part is None and mapping.refuse_writes is None and mapping.refused_stage_value is None:
         cancelled = [key for key, stage in mapping.stages.items() if stage == Stage.CANCELLED]
         if len(cancelled) != 1:
             problems.append("ShopMapping.refused_stage_value is needed: the default refuse_part writes it to "
@@ -354,6 +385,48 @@ def _check_stages(mapping: ShopMapping, problems: list[str]) -> None:
             != Stage.CANCELLED:
         problems.append(f"ShopMapping.refused_stage_value {mapping.refused_stage_value!r} must be one that "
                         "stages maps to Stage.CANCELLED.")
+
+
+def stage_source(mapping: ShopMapping) -> tuple[str, type, Field | None]:
+    """Where the stage is read: the map's name, its model and its ``stage`` field."""
+    if mapping.parts is not None:
+        return "parts", mapping.parts.model, mapping.parts.stage
+    return "order", mapping.order.model, mapping.order.stage
+
+
+def writable_stage_column(model: type, stage: Field | None) -> bool:
+    """Whether ``stage`` names a plain table column, which the default refusal can write."""
+    return isinstance(stage, str) and isinstance(sa.inspect(model).columns.get(stage), sa.Column)
+
+
+def _check_stage_source(mapping: ShopMapping, problems: list[str]) -> None:
+    """The stage's column type fits the ``stages`` keys; a derived stage says how a refusal is written."""
+    where, model, stage = stage_source(mapping)
+    if stage is None or not _is_mapped(model) or isinstance(stage, str) and not hasattr(model, stage):
+        return  # nothing to read, or already reported as a wrong name
+    column = sa.inspect(model).columns.get(stage) if isinstance(stage, str) else None
+    if column is not None:
+        wanted = _python_type(column)
+        wrong = [key for key in mapping.stages if wanted is not None and not isinstance(key, wanted)]
+        if wrong:
+            problems.append(
+                f"ShopMapping.stages: ShopMapping.{where}.stage names {model.__name__}.{stage}, a "
+                f"{column.type} column holding {wanted.__name__} values, but stages maps {wrong[0]!r} "
+                f"({type(wrong[0]).__name__}). Key stages by the values the column holds.")
+    if mapping.refuse_part is not None:
+        return
+    if mapping.refuse_writes is not None:
+        columns = column_names(model)
+        for name in mapping.refuse_writes:
+            if name not in columns:
+                problems.append(f"ShopMapping.refuse_writes: {model.__name__} has no column {name!r}"
+                                f"{_suggest(name, columns)}. Name the columns the refusal writes on "
+                                f"{model.__name__} ({', '.join(columns)}).")
+    elif not writable_stage_column(model, stage):
+        what = "a function" if callable(stage) else "not a plain column (a SQL expression or a property)"
+        problems.append(f"ShopMapping.refuse_writes is needed: ShopMapping.{where}.stage is {what}, which a "
+                        "refusal cannot write. Give the columns to write, e.g. "
+                        "refuse_writes={'shipping_status': 9}, or a refuse_part function.")
 
 
 def refused_value(mapping: ShopMapping) -> Any:
@@ -404,6 +477,42 @@ class _Checker:
                 f"{_suggest(value, names)}. Name one of its attributes, a function of the row "
                 f"(lambda row: ...), or constant({value!r}) if {value!r} is the value itself."
             )
+
+    def typed(self, where: str, part: object, name: str, kind: tuple[tuple[type, ...], str]) -> None:
+        """A field naming a column must name one whose type holds what the field means."""
+        value = getattr(part, name)
+        model = getattr(part, "model")
+        if not isinstance(value, str) or not _is_mapped(model):
+            return
+        column = sa.inspect(model).columns.get(value)
+        held = _python_type(column) if column is not None else None
+        accepted, words = kind
+        if held is None or issubclass(held, accepted) and not (held is bool and bool not in accepted):
+            return
+        self.problems.append(
+            f"ShopMapping.{where}.{name}: {model.__name__}.{value} is a {column.type} column ({held.__name__}), "
+            f"but {name} must be {words}. Name a column that holds {words}, or a function of the row "
+            "(lambda row: ...) that converts it.")
+
+
+#: What a column named for each kind of field must hold (for the messages: the words).
+DATES = ((datetime, date), "a date and time")
+NUMBERS = ((int, float, Decimal), "a number")
+WHOLE_NUMBERS = ((int,), "a whole number")
+
+
+def _python_type(column: Any) -> type | None:
+    """What the column's values are in Python; ``None`` when the type does not say."""
+    column_type = column.type
+    # A shop's own type (a UTC datetime, say) wraps a standard one that does say.
+    held = getattr(column_type, "python_type", None) if not isinstance(column_type, sa.TypeDecorator) else None
+    try:
+        held = column_type.python_type if held is None else held
+        if held is object and isinstance(column_type, sa.TypeDecorator):
+            held = column_type.impl_instance.python_type
+    except (AttributeError, NotImplementedError):
+        return None
+    return None if held is object else held
 
 
 def _is_mapped(model: object) -> bool:

@@ -266,8 +266,9 @@ def return_block_reason(order: Order, part: OrderPart, line: OrderLine | None = 
     if artist is None:
         artist = current_state().adapter.get_artist(part.artist_ref)
     window = artist.policy.window_days if artist else None
-    if window is not None and part.delivered_at is not None:
-        deadline = part.delivered_at + timedelta(days=window)
+    window_start = part.delivered_at or part.window_from
+    if window is not None and window_start is not None:
+        deadline = window_start + timedelta(days=window)
         if utcnow() > deadline:
             from flask_babel import format_date
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, g
 from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 from mirette_returns_plugin import AdapterError, ConfigurationError, RefundOrder, RefundResult, Stage
 from mirette_returns_plugin.demo.adapter import DemoShopAdapter
@@ -134,6 +134,8 @@ def make_shop(kind: str) -> SimpleNamespace:
         state: Mapped[str] = mapped_column(sa.String(12), default="new")
         placed: Mapped[datetime] = mapped_column(sa.DateTime)
         arrived_on: Mapped[datetime | None] = mapped_column(sa.DateTime)
+        #: A stage derived by the database from two columns (a SQL expression).
+        progress = column_property(sa.case((arrived_on.is_not(None), "arrived"), else_=state))
 
     class SaleLine(db.Model):
         __tablename__ = f"sqla_{kind}_sale_line"
@@ -373,6 +375,91 @@ def test_a_stage_value_the_mapping_does_not_know_says_how_to_add_it(shop):
     assert "'lost': Stage.SHIPPED" in message
 
 
+def sale_map(**changes) -> dict:
+    fields = dict(ref="code", buyer_ref="reader_id", placed_at="placed", currency=constant("EUR"), number="code",
+                  stage="state", delivered_at="arrived_on")
+    return {**fields, **changes}
+
+
+@pytest.mark.parametrize("derived", ["function", "sql expression"])
+def test_a_stage_derived_from_two_columns_reads_and_refuses(shop, derived):
+    stage = (lambda sale: "arrived" if sale.arrived_on is not None else sale.state) if derived == "function" \
+        else "progress"
+    # S-3 is "sent" but has arrived: only the derived stage knows it.
+    shop.db.session.execute(sa.update(shop.Sale).where(shop.Sale.code == "S-3").values(arrived_on=datetime(2026, 1, 2)))
+    shop.db.session.commit()
+    adapter = SQLAlchemyShopAdapter(single_seller_mapping(
+        shop, order=OrderMap(shop.Sale, **sale_map(stage=stage)), refuse_writes={"state": "void"}))
+    assert [adapter.get_order(code).parts[0].stage for code in ("S-1", "S-2", "S-3")] == [
+        Stage.PENDING, Stage.DELIVERED, Stage.DELIVERED]
+    adapter.refuse_part("S-1", "shop")
+    shop.db.session.commit()
+    assert shop.db.session.scalar(sa.select(shop.Sale.state).where(shop.Sale.code == "S-1")) == "void"
+    assert adapter.get_order("S-1").parts[0].stage == Stage.CANCELLED
+    with pytest.raises(AdapterError, match="already processed"):
+        adapter.refuse_part("S-3", "shop")
+
+
+def test_a_derived_stage_needs_to_know_what_a_refusal_writes():
+    for stage in (lambda sale: sale.state, "progress"):
+        message = configuration_error(order=OrderMap(BOOKS.Sale, **sale_map(stage=stage)))
+        assert "ShopMapping.refuse_writes is needed: ShopMapping.order.stage is" in message
+        assert "refuse_writes={'shipping_status': 9}" in message
+    message = configuration_error(order=OrderMap(BOOKS.Sale, **sale_map(stage="progress")),
+                                  refuse_writes={"stat": "void"})
+    assert "ShopMapping.refuse_writes: Sale has no column 'stat' (did you mean 'state'?)" in message
+
+
+@pytest.mark.parametrize(("order", "line", "expected"), [
+    ({"placed_at": "code"}, {}, "ShopMapping.order.placed_at: Sale.code is a VARCHAR(20) column (str), but placed_at "
+                                "must be a date and time"),
+    ({"delivered_at": "reader_id"}, {}, "ShopMapping.order.delivered_at: Sale.reader_id is a INTEGER column (int)"),
+    ({}, {"quantity": "price"}, "ShopMapping.line.quantity: SaleLine.price is a NUMERIC(8, 2) column (Decimal), "
+                                "but quantity must be a whole number"),
+    ({}, {"unit_price": "sale_id"}, None),  # an integer is a number: pence, cents
+])
+def test_a_column_of_the_wrong_type_is_refused_by_map_field_and_column(order, line, expected):
+    lines = dict(order_ref="sale_id", product_ref="book_id", quantity="copies", unit_price="price")
+    changes = dict(order=OrderMap(BOOKS.Sale, **sale_map(**order)), line=LineMap(BOOKS.SaleLine, **{**lines, **line}))
+    if expected is None:
+        SQLAlchemyShopAdapter(single_seller_mapping(BOOKS, **changes))
+    else:
+        message = configuration_error(**changes)
+        assert expected in message and "a function of the row (lambda row: ...) that converts it" in message
+
+
+def test_stages_keyed_by_the_wrong_type_for_the_column_are_refused():
+    message = configuration_error(stages={1: Stage.PENDING, 9: Stage.CANCELLED})
+    assert ("ShopMapping.stages: ShopMapping.order.stage names Sale.state, a VARCHAR(12) column holding str "
+            "values, but stages maps 1 (int)") in message
+
+
+def test_without_a_delivery_date_the_window_counts_from_shipping_else_the_order_date(shop):
+    from mirette_returns_plugin import Artist, ReturnPolicy, workflow
+
+    placed = {code: shop.db.session.scalar(sa.select(shop.Sale.placed).where(shop.Sale.code == code))
+              for code in ("S-2", "S-3")}
+    with_date = SQLAlchemyShopAdapter(single_seller_mapping(shop))
+    assert with_date.get_order("S-3").parts[0].window_from is None  # mapped but empty: not delivered yet
+    no_date = SQLAlchemyShopAdapter(single_seller_mapping(
+        shop, order=OrderMap(shop.Sale, **sale_map(delivered_at=None))))
+    part = no_date.get_order("S-3").parts[0]
+    assert part.delivered_at is None and part.window_from == placed["S-3"].replace(tzinfo=timezone.utc)
+    shipped = SQLAlchemyShopAdapter(single_seller_mapping(
+        shop, order=OrderMap(shop.Sale, **sale_map(delivered_at=None, shipped_at="arrived_on"))))
+    assert shipped.get_order("S-2").parts[0].window_from.date() == (datetime.now(timezone.utc)
+                                                                    - timedelta(days=2)).date()
+    order = no_date.get_order("S-3")  # placed 8 days ago
+
+    def reason(days: int) -> str | None:
+        artist = Artist(ref="shop", name="The Bookshop", email="books@shop.example",
+                        policy=ReturnPolicy(window_days=days))
+        return workflow.return_block_reason(order, order.parts[0], artist=artist)
+
+    assert reason(30) is None
+    assert "The return period of 7 days ended on" in reason(7)
+
+
 def vars_of(mapping: ShopMapping) -> dict:
     from dataclasses import fields
 
@@ -404,11 +491,7 @@ def test_a_query_field_must_be_a_column():
     message = configuration_error(order=OrderMap(BOOKS.Sale, ref="code", buyer_ref="reader", number="code",
                                                  placed_at="placed", currency=constant("EUR"), stage="state"))
     assert "ShopMapping.order.buyer_ref: Sale has no column 'reader' (did you mean 'reader_id'?)" in message
-    assert "Name one of its columns (id, code, reader_id, state, placed, arrived_on)" in message
-    message = configuration_error(order=OrderMap(BOOKS.Sale, ref="code", buyer_ref="reader_id", number="code",
-                                                 placed_at="placed", currency=constant("EUR"),
-                                                 stage=lambda sale: sale.state))
-    assert "ShopMapping.order.stage must name a column of Sale" in message
+    assert "Name one of its columns (progress, id, code, reader_id, state, placed, arrived_on)" in message
 
 
 def test_every_problem_is_listed_at_once():
