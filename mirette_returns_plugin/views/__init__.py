@@ -10,7 +10,7 @@ from ..errors import MiretteReturnsError
 from ..i18n import gettext
 from ..templating import STATIC_FOLDER, TEMPLATE_FOLDER
 from . import artist, buyer, common, details, photos, support
-from .entry import order_actions
+from .entry import nav_links, order_actions
 
 BLUEPRINT_NAME = "mirette_returns"
 
@@ -36,5 +36,6 @@ def create_blueprint() -> Blueprint:
     blueprint.register_error_handler(RequestEntityTooLarge, common.handle_too_large)
     # For the shop's own templates (its order page), app-wide.
     blueprint.add_app_template_global(order_actions, "mirette_returns_order_actions")
+    blueprint.add_app_template_global(nav_links, "mirette_returns_nav_links")
     blueprint.add_app_template_global(gettext, "mirette_returns_gettext")
     return blueprint

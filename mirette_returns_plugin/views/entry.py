@@ -50,3 +50,26 @@ def order_actions(order_ref: object) -> OrderActions:
         if workflow.return_block_reason(order, part) is None:
             return OrderActions(url=url, returnable=True, has_requests=has_requests)
     return OrderActions(url=url, has_requests=has_requests)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    url: str
+
+
+def nav_links() -> list[NavLink]:
+    """The plugin's pages the signed-in person works in, for the shop's own navigation:
+    the seller's requests, and every request for support. Empty for a buyer or nobody."""
+    from ..i18n import gettext as _
+
+    user = current_user()
+    if user is None:
+        return []
+    name = current_state().blueprint_name
+    links = []
+    if user.artist_ref:
+        links.append(NavLink(_("Requests on my items"), url_for(f"{name}.artist_inbox")))
+    if user.is_support:
+        links.append(NavLink(_("Every request"), url_for(f"{name}.support_list")))
+    return links
