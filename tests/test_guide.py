@@ -455,5 +455,46 @@ def test_the_configuration_sizes_in_the_guide_are_true():
     assert rows["The same demo, as a mapping"] == \
         f"{code_lines(demo_mapping)}, {code_lines(demo_mapping, only_mapping=True)}"
     assert rows["Corner Tea House"] == f"{code_lines(corner)}, {code_lines(corner, only_mapping=True)}"
+    harbour = REPOSITORY / "examples" / "bootstrap_shop" / "returns_adapter.py"
+    assert rows["Harbour Prints"] == f"{code_lines(harbour)}, {code_lines(harbour, only_mapping=True)}"
     # "Short enough to read at a glance."
     assert code_lines(corner, only_mapping=True) <= 25
+
+
+def test_under_an_app_wide_csrf_protect_the_webhook_is_exempt_and_the_forms_are_not(shop_package, tmp_path):
+    from shop.csrf import csrf
+
+    app = shop_package.create_app(shop_config(tmp_path, WTF_CSRF_ENABLED=True))
+    csrf.init_app(app)  # as section 9 says, in the app factory
+    prepare(app, shop_package)
+    with app.app_context():
+        from shop.models import Customer, PaymentRefund, db
+
+        ids = dict(db.session.execute(sa.select(Customer.email, Customer.id)).all())
+
+    def client_of(email: str):
+        # The guide's sign-in form has no token: sign in through the session instead.
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["customer_id"] = ids[email]
+        return client
+
+    buyer, staff = client_of("noor@example.com"), client_of("sam@myshop.example")
+    form = read(buyer.get("/returns/orders/MS-1002")).form(lambda f: "artist_ref" in f.names())
+    forged = {**form.data(message="Wrong size, sorry."), "csrf_token": "forged"}
+    assert buyer.post(form.action, data=forged).status_code == 400
+    submit(buyer, form, message="Wrong size, sorry.")
+    # The layout's returns_nav_links: the staff's way to the requests, nothing for the buyer.
+    every_request = read(staff.get("/returns/support/requests"))  # the guide's staff are support too
+    inbox = read(staff.get(every_request.link("Requests on my items")))
+    assert every_request.link("Every request") == "/returns/support/requests"
+    assert "Requests on my items" not in [text for text, _href in read(buyer.get("/orders/MS-1002")).links]
+    [detail_url] = {href for _text, href in inbox.links if "/requests/" in href}
+    submit(staff, read(staff.get(detail_url)).action_form("refuse_order"), confirm="1")
+    with app.app_context():
+        [key] = db.session.scalars(sa.select(PaymentRefund.key)).all()
+
+    answer = app.test_client().post("/payments/webhook", json={
+        "type": "refund.succeeded", "idempotency_key": key, "refund_id": "re_456"})
+    assert answer.status_code == 200 and answer.get_json() == {"received": True}
+    assert "Refunded" in read(buyer.get(detail_url)).text
