@@ -85,6 +85,8 @@ def sizes(page: Page) -> dict:
                 .filter(el => el.getClientRects().length).map(el => [el.tagName, el.textContent.trim(), px(el)]),
             controls: [...root.querySelectorAll('input[type=radio], input[type=checkbox]')]
                 .filter(el => el.getClientRects().length).map(el => [el.name, ...box(el)]),
+            fields: [...root.querySelectorAll('input:not([type=hidden]):not([type=radio]):not([type=checkbox]), select')]
+                .filter(el => el.getClientRects().length).map(el => [el.name, ...box(el)]),
             names: [...root.querySelectorAll('.mr-line-name, h2, h3, legend')]
                 .map(el => [el.textContent.trim(), getComputedStyle(el).textTransform,
                             getComputedStyle(el).letterSpacing]),
@@ -103,6 +105,8 @@ def check_layout(page: Page, *, controls: set[str]) -> None:
     small = [(name, w, h) for name, w, h in found["controls"] if min(w, h) < SMALLEST_CONTROL]
     assert {name for name, *_ in found["controls"]} >= controls
     assert not small, f"controls under {SMALLEST_CONTROL}px: {small}"
+    squashed = [(name, w, h) for name, w, h in found["fields"] if h < SMALLEST_CONTROL]
+    assert not squashed, f"fields under {SMALLEST_CONTROL}px high: {squashed}"
     shouted = [(text, case, spacing) for text, case, spacing in found["names"]
                if case != "none" or spacing != "normal"]
     assert not shouted, f"shown in another case or spacing than written: {shouted}"
