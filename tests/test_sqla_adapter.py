@@ -400,6 +400,17 @@ def test_a_stage_derived_from_two_columns_reads_and_refuses(shop, derived):
         adapter.refuse_part("S-3", "shop")
 
 
+def test_a_derived_stage_value_the_mapping_does_not_know_says_so(shop):
+    adapter = SQLAlchemyShopAdapter(single_seller_mapping(
+        shop, order=OrderMap(shop.Sale, **sale_map(stage=lambda sale: (sale.state, "x"))),
+        stages={("new", "x"): Stage.PENDING, ("void", "x"): Stage.CANCELLED}, refuse_writes={"state": "void"}))
+    assert adapter.get_order("S-1").parts[0].stage == Stage.PENDING
+    with pytest.raises(ConfigurationError) as error:
+        adapter.get_order("S-2")
+    assert "The stage of Sale" in str(error.value) and "('arrived', 'x'), which ShopMapping.stages does not map" \
+        in str(error.value)
+
+
 def test_a_derived_stage_needs_to_know_what_a_refusal_writes():
     for stage in (lambda sale: sale.state, "progress"):
         message = configuration_error(order=OrderMap(BOOKS.Sale, **sale_map(stage=stage)))
