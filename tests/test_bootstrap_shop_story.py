@@ -244,7 +244,7 @@ def test_support_finds_every_request_from_the_navigation(shop: Flask):
 
 
 @pytest.mark.xfail(strict=True, reason="needs the adapter to say what was paid: an unpaid order is cancelled "
-                   "without a refund (issue 13, item 5, built on another branch); remove this mark after the merge")
+                   "without a refund (issue 13, item 5, not built yet): remove this mark when it is")
 def test_an_unpaid_order_is_cancelled_without_a_refund(shop: Flask):
     buyer, artist = signed_in(shop, BUYER), signed_in(shop, ARTIST)
     page = open_return_request(buyer, "HP-2003")
@@ -256,8 +256,8 @@ def test_an_unpaid_order_is_cancelled_without_a_refund(shop: Flask):
     assert "Refund initiated" not in read(buyer.get(url)).text
 
 
-@pytest.mark.xfail(strict=True, reason="needs the one-seller words (issue 13, item 4, built on another branch); "
-                   "remove this mark after the merge")
+@pytest.mark.xfail(strict=True, reason="needs the one-seller words (issue 13, item 4, not built yet): "
+                   "remove this mark when it is")
 def test_a_one_seller_shop_speaks_as_the_shop(shop: Flask, smtp: SMTPServer):
     buyer = signed_in(shop, BUYER)
     page = open_return_request(buyer, "HP-2001")
@@ -268,7 +268,7 @@ def test_a_one_seller_shop_speaks_as_the_shop(shop: Flask, smtp: SMTPServer):
 
 
 @pytest.mark.xfail(strict=True, reason="needs the signed-out redirect to Flask-Login's login_view (issue 13, "
-                   "item 7, built on another branch); remove this mark after the merge")
+                   "item 7, not built yet): remove this mark when it is")
 def test_a_signed_out_buyer_following_an_email_link_signs_in_and_comes_back(shop: Flask):
     buyer = signed_in(shop, BUYER)
     page = open_return_request(buyer, "HP-2001")
