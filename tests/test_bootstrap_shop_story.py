@@ -217,6 +217,8 @@ def test_without_a_delivery_date_the_window_counts_from_the_order_date(shop: Fla
     page = read(buyer.get(url))
     deadline = (datetime.now(timezone.utc) - timedelta(days=45) + timedelta(days=30)).strftime("%b %-d, %Y")
     assert f"The return period of 30 days ended on {deadline}." in page.text
+    placed = (datetime.now(timezone.utc) - timedelta(days=45)).strftime("%b %-d, %Y")
+    assert f"Shipped · the return window of 30 days counts from {placed}" in page.text
     assert "Request return" not in [text for text, _href in page.links]
 
 
