@@ -82,6 +82,9 @@ class MiretteReturns:
         from .views import create_blueprint
 
         blueprint = create_blueprint()
+        # Flask-Babel first: the layout check parses with the app's Jinja
+        # environment, which then knows ``{% trans %}``.
+        _ensure_babel(app)
         from .mount_checks import check_base_template
 
         check_base_template(app, blueprint, settings["BASE_TEMPLATE"])
@@ -93,7 +96,6 @@ class MiretteReturns:
             photos=photos,
             blueprint_name=blueprint.name,
         )
-        _ensure_babel(app)
         app.register_blueprint(blueprint, url_prefix=settings["URL_PREFIX"])
         from .cli import cli
 
