@@ -123,5 +123,15 @@ def limit_upload_size() -> None:
         request.max_content_length = config["MAX_PHOTOS"] * config["MAX_PHOTO_BYTES"] + 1024 * 1024
 
 
+def private_pages(response: Response) -> Response:
+    """``after_request`` of the blueprint: every answer is about someone's
+    orders and messages, so no cache keeps it (not the browser's back button
+    after signing out, not a shared proxy). An answer that says otherwise (a
+    photo, a static file) keeps its own."""
+    if "Cache-Control" not in response.headers and not (request.endpoint or "").endswith(".static"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def not_found() -> NotFound:
     return NotFound(_("This page does not exist, or you may not see it."))
