@@ -68,6 +68,9 @@ class MiretteReturns:
                 "before mounting it."
             )
         settings = read_config(app)
+        from .deployment import check_deployment
+
+        check_deployment(app)
         reasons = ReasonCatalogue(settings["REASONS"] or DEFAULT_REASONS)
         storage = photo_storage or self.photo_storage or LocalPhotoStorage(
             settings["PHOTO_DIR"] or Path(app.instance_path) / "mirette_returns_photos"
