@@ -35,7 +35,7 @@ from werkzeug.datastructures import MultiDict
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import HistoryEntry, Message, Photo, Request
-from tests.hardening import BASE_CONFIG, World, account_id, build_world, jpeg, show, snapshot
+from tests.hardening import BASE_CONFIG, World, account_id, build_world, jpeg, show, snapshot, visitor
 from tests.pagekit import HTMX, another_app, text_of
 from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, login, user
 
@@ -228,7 +228,7 @@ def test_a_nameless_multipart_field_is_refused_on_every_form(shop, name):
     for email, url, form in forms:
         for htmx in (False, True):
             before = snapshot(shop)
-            response = post(client_for(shop, email), url, [*form.items(), (name, "x")], "multipart", htmx=htmx)
+            response = post(visitor(shop, email), url, [*form.items(), (name, "x")], "multipart", htmx=htmx)
             assert response.status_code == 400, (url, response.status_code)
             assert "What you sent has a field without a readable name" in text_of(response)
             assert snapshot(shop) == before
