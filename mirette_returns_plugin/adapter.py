@@ -202,6 +202,16 @@ class ShopAdapter(Protocol):
         """One order with its parts and lines."""
         ...
 
+    def get_order_for_buyer(self, order_ref: str, buyer_ref: str) -> Order | None:
+        """The order, only if ``buyer_ref`` bought it (optional).
+
+        Filter by buyer in the query that finds the order, so that someone
+        else's order costs what an unknown one does (one query, nothing
+        built) and the time of a 404 says nothing. Without it the plugin
+        calls ``get_order`` and compares (see :func:`order_of_buyer`).
+        """
+        ...
+
     def get_artist(self, artist_ref: str) -> Artist | None:
         """An artist with their return policy."""
         ...
@@ -239,6 +249,16 @@ class ShopAdapter(Protocol):
     def artist_url(self, artist_ref: str) -> str | None:
         """The shop's page of an artist, where their terms of sale are."""
         ...
+
+
+def order_of_buyer(adapter: ShopAdapter, order_ref: str, buyer_ref: str) -> Order | None:
+    """``order_ref`` if ``buyer_ref`` bought it, else ``None``: through the
+    adapter's ``get_order_for_buyer`` when it has one, else ``get_order``."""
+    for_buyer = getattr(adapter, "get_order_for_buyer", None)
+    if callable(for_buyer):
+        return for_buyer(order_ref, buyer_ref)
+    order = adapter.get_order(order_ref)
+    return order if order is not None and order.buyer_ref == buyer_ref else None
 
 
 #: The methods every adapter must have; checked at ``init_app``.

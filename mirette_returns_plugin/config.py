@@ -40,6 +40,12 @@ PHOTO_DIR: str | None = None
 #: Longest message or comment, in characters.
 MESSAGE_MAX_LENGTH = 5000
 
+#: Where signed-out visitors sign in: a path, a URL or an endpoint name. A
+#: signed-out visitor asking for a plugin page is sent there with ``next``
+#: set to that page. ``None``: Flask-Login's ``login_view`` when the app has
+#: one, else the page every stranger gets (404).
+LOGIN_URL: str | None = None
+
 #: Seconds between two polls of a details page for news.
 POLL_SECONDS = 10
 

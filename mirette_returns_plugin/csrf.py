@@ -1,16 +1,22 @@
 """CSRF protection of the plugin's forms.
 
-A shop that already runs Flask-WTF's ``CSRFProtect`` protects the plugin's
-blueprint with it (its token, its error page). Otherwise the plugin checks
-Flask-WTF's token itself on every state-changing request of its blueprint,
-honouring ``WTF_CSRF_ENABLED`` like ``CSRFProtect`` does. Either way every
-form carries the token in a hidden field, and htmx sends that field with the
-form.
+When the shop's Flask-WTF ``CSRFProtect`` has checked a request, the shop's
+check stands (its token, its error page). A shop may run ``CSRFProtect``
+without checking the plugin's forms, though: ``WTF_CSRF_CHECK_DEFAULT =
+False`` (only the views it names are checked), the plugin's blueprint
+exempted, or a method left out of ``WTF_CSRF_METHODS``. So the plugin does not
+ask whether a ``CSRFProtect`` is registered but whether it passed this very
+request (it marks ``g.csrf_valid``, and its ``before_request`` is app-wide, so
+it runs before the blueprint's); otherwise the plugin checks Flask-WTF's
+token itself on every state-changing request of its blueprint. Only
+``WTF_CSRF_ENABLED = False`` turns the check off, as it does ``CSRFProtect``'s
+(the plugin warns about it when mounted). Either way every form carries the
+token in a hidden field, and htmx sends that field with the form.
 """
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms import ValidationError as WTFValidationError
 
@@ -40,14 +46,14 @@ def csrf_token() -> str:
     return generate_csrf()
 
 
-def host_protects() -> bool:
-    """Whether the shop's ``CSRFProtect`` already checks every request."""
-    return "csrf" in current_app.extensions
+def host_checked() -> bool:
+    """Whether the shop's ``CSRFProtect`` checked the current request, and passed it."""
+    return bool(g.get("csrf_valid", False))
 
 
 def check_request() -> None:
     """``before_request`` of the blueprint: refuse a POST without a valid token."""
-    if request.method in SAFE_METHODS or host_protects():
+    if request.method in SAFE_METHODS or host_checked():
         return
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return

@@ -68,6 +68,9 @@ class MiretteReturns:
                 "before mounting it."
             )
         settings = read_config(app)
+        from .deployment import check_deployment
+
+        check_deployment(app)
         reasons = ReasonCatalogue(settings["REASONS"] or DEFAULT_REASONS)
         storage = photo_storage or self.photo_storage or LocalPhotoStorage(
             settings["PHOTO_DIR"] or Path(app.instance_path) / "mirette_returns_photos"
@@ -82,6 +85,9 @@ class MiretteReturns:
         from .views import create_blueprint
 
         blueprint = create_blueprint()
+        # Flask-Babel first: the layout check parses with the app's Jinja
+        # environment, which then knows ``{% trans %}``.
+        _ensure_babel(app)
         from .mount_checks import check_base_template
 
         check_base_template(app, blueprint, settings["BASE_TEMPLATE"])
@@ -93,7 +99,6 @@ class MiretteReturns:
             photos=photos,
             blueprint_name=blueprint.name,
         )
-        _ensure_babel(app)
         app.register_blueprint(blueprint, url_prefix=settings["URL_PREFIX"])
         from .cli import cli
 

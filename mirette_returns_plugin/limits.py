@@ -2,9 +2,11 @@
 
 Hostile input must get a clear answer, never a database error: an id in the
 URL beyond what an integer column holds (PostgreSQL and SQLite fail on the
-value instead of finding nothing), or a NUL character in a text field
-(PostgreSQL refuses to store it). The size of a post is bounded in
-``views.common.limit_upload_size``, before the body is read.
+value instead of finding nothing), a NUL character in a text field
+(PostgreSQL refuses to store it), or a multipart field whose name is a lone
+CR or LF (Werkzeug's parser then gives it no name at all). The size of a
+post is bounded in ``views.common.limit_upload_size``, before the body is
+read.
 """
 
 from __future__ import annotations
@@ -54,7 +56,9 @@ def abort_on_out_of_range_ids(endpoint: str | None, values: dict[str, Any] | Non
         abort(404)
 
 
-def _texts() -> Iterable[str]:
+def _texts() -> Iterable[str | None]:
+    """Every name and value of the query and the form; a name is ``None``
+    when the multipart parser could not read it."""
     for values in (request.args, request.form):
         for name, value in values.items(multi=True):
             yield name
@@ -65,8 +69,13 @@ def _texts() -> Iterable[str]:
 
 
 def refuse_unstorable_text() -> None:
-    """``before_request``: refuse a NUL character anywhere in the query or the
-    form, with a message, before anything is checked or saved."""
-    if any("\x00" in text for text in _texts()):
+    """``before_request``: refuse a field without a name, or a NUL character
+    anywhere in the query or the form, with a message, before anything is
+    checked or saved."""
+    texts = list(_texts())
+    if any(text is None for text in texts):
+        raise UnstorableText(_("What you sent has a field without a readable name. Reload the page and "
+                               "try again."))
+    if any("\x00" in text for text in texts if text is not None):
         raise UnstorableText(_("What you sent contains an invisible control character (NUL) that cannot be "
                                "saved. Remove it, or type the text again, and retry."))

@@ -7,9 +7,18 @@ otherwise on the first request to a plugin page, when every blueprint of the
 shop is registered. Either way a wrong layout fails with a
 :class:`~mirette_returns_plugin.errors.ConfigurationError` that names the
 template, the missing block and the fix, not with a blank page.
+
+The template is parsed by the app's own Jinja environment, with the shop's
+extensions (``{% trans %}`` from Flask-Babel's i18n, say): a bare environment
+would not know their tags. A layout that cannot be checked when mounting
+(its parent chosen at run time, or a tag no extension of the app knows yet)
+is said so in a warning of the ``mirette_returns_plugin`` logger, naming the
+template and why.
 """
 
 from __future__ import annotations
+
+import logging
 
 from flask import Blueprint, Flask, current_app
 from jinja2 import Environment, TemplateNotFound, TemplateSyntaxError, nodes
@@ -21,6 +30,8 @@ REQUIRED_BLOCKS: tuple[str, ...] = ("title", "head", "content")
 
 #: The setting that names the base template (for messages).
 SETTING = "MIRETTE_RETURNS_BASE_TEMPLATE"
+
+log = logging.getLogger("mirette_returns_plugin")
 
 
 def defined_blocks(environment: Environment, name: str) -> set[str] | None:
@@ -73,22 +84,30 @@ def _not_found_message(name: str, missing: str) -> str:
 def check_base_template(app: Flask, blueprint: Blueprint, name: str) -> None:
     """Check the base template now if it can be found, else at the first plugin request.
 
-    Call before ``app.register_blueprint(blueprint)``.
+    Call before ``app.register_blueprint(blueprint)``, once the app's Jinja
+    extensions are in place (Flask-Babel's included).
     """
     try:
-        # A throwaway environment: creating ``app.jinja_env`` this early would
-        # freeze the app's Jinja options before the shop is done setting them.
-        problem = base_template_problem(app.create_jinja_environment(), name)
-    except (TemplateNotFound, TemplateSyntaxError):
-        # Registered later (a blueprint's folder), or using a Jinja extension
-        # that the shop adds later: look again when a page is asked for.
-        problem = None
-        checked = False
+        blocks = defined_blocks(app.jinja_env, name)
+    except TemplateNotFound:
+        # In the folder of a blueprint registered later: looked at when a
+        # page is asked for, once every blueprint is there.
+        pass
+    except TemplateSyntaxError as error:
+        # Broken, or using a tag of an extension the shop adds after mounting
+        # the plugin: said now, and checked again at the first page.
+        log.warning("mirette-returns: the base template %r (%s) cannot be checked when mounting: %s "
+                    "(line %s). It is checked again at the first page of the plugin.",
+                    name, SETTING, error.message, error.lineno)
     else:
-        checked = True
-    if problem:
-        raise ConfigurationError(problem)
-    if checked:
+        if blocks is None:
+            log.warning("mirette-returns: the base template %r (%s) cannot be checked: it extends a "
+                        "template chosen at run time. Make sure that template defines the blocks %s.",
+                        name, SETTING, ", ".join(REQUIRED_BLOCKS))
+            return
+        problem = base_template_problem(app.jinja_env, name)
+        if problem:
+            raise ConfigurationError(problem)
         return
 
     # The blueprint is made for this app alone, so one flag per closure is enough.

@@ -104,7 +104,10 @@ def perform_refund_step(state, user, request_id, action, *, version=None, note=N
     except AdapterError as failure:
         result, error = None, failure.message
     except Exception as failure:  # the shop's hook is outside our control
-        state.app.logger.exception("mirette-returns: refund hook failed for %s", order.idempotency_key)
+        # The error's type and message only: no idempotency key (it starts a
+        # refund), no traceback of the shop's code (paths, values, secrets).
+        state.app.logger.error("mirette-returns: the shop's refund hook failed for request %s: %s: %s",
+                               request_id, type(failure).__name__, failure)
         result, error = None, _("The shop could not start the refund (%(error)s).", error=type(failure).__name__)
     return _record_answer(state, user, role, request_id, order.idempotency_key, result, error)
 

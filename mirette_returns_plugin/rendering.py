@@ -20,6 +20,7 @@ from flask import Response, current_app, make_response, render_template, session
 from flask_babel import format_currency, format_decimal, get_locale
 
 from . import htmx, moments
+from .links import safe_url
 from .csrf import csrf_token, field_name
 from .i18n import gettext, ngettext
 from .state import current_state
@@ -40,6 +41,8 @@ class Helpers:
 
     when = staticmethod(moments.when)
     day = staticmethod(moments.day)
+    #: A shop-supplied URL for an ``href`` or ``src``, or ``None`` (see :mod:`.links`).
+    safe_url = staticmethod(safe_url)
 
     @staticmethod
     def iso(moment: datetime | None) -> str:

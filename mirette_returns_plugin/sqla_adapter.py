@@ -124,6 +124,10 @@ class SQLAlchemyShopAdapter:
         row = self.find_order_row(order_ref)
         return self.build_orders([row])[0] if row is not None else None
 
+    def get_order_for_buyer(self, order_ref: str, buyer_ref: str) -> Order | None:
+        row = self.find_order_row(order_ref, buyer_ref=buyer_ref)
+        return self.build_orders([row])[0] if row is not None else None
+
     def get_artist(self, artist_ref: str) -> Artist | None:
         mapping = self.mapping
         if mapping.seller is not None:
@@ -230,13 +234,21 @@ class SQLAlchemyShopAdapter:
             is_support=bool(read(row, users.is_support)) if users.is_support is not None else False,
         )
 
-    def find_order_row(self, order_ref: str) -> Any | None:
+    def find_order_row(self, order_ref: str, *, buyer_ref: str | None = None) -> Any | None:
+        """The order's row; with ``buyer_ref``, only if that buyer placed it (in the same query)."""
         order = self.mapping.order
         column = getattr(order.model, order.ref or order.id)
         key = to_key(column, order_ref)
         if key is None:
             return None
-        return self.session.scalar(sa.select(order.model).where(column == key))
+        query = sa.select(order.model).where(column == key)
+        if buyer_ref is not None:
+            buyer_column = getattr(order.model, order.buyer_ref)
+            buyer_key = to_key(buyer_column, buyer_ref)
+            if buyer_key is None:
+                return None
+            query = query.where(buyer_column == buyer_key)
+        return self.session.scalar(query)
 
     def find_line_row(self, order_ref: str, line_ref: str) -> Any | None:
         """A line of the shop, only if it belongs to that order."""

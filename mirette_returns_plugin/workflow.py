@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import notifications, signals
 from .access import Role, roles_on
-from .adapter import Artist, Order, OrderLine, OrderPart, Stage, User
+from .adapter import Artist, Order, OrderLine, OrderPart, Stage, User, order_of_buyer
 from .errors import AdapterError, Conflict, MiretteReturnsError, NotAllowed, NotFound, ValidationError
 from .i18n import N_, gettext as _, ngettext
 from .models import HistoryEntry, Message, PartLock, Photo, Request, RequestArtist, RequestKind, utcnow
@@ -873,8 +873,8 @@ def _store_photo(state, request: Request, message: Message | None, upload, role:
 def _buyer_order(state, user: User | None, order_ref: str) -> Order:
     if user is None:
         raise NotFound(_("This order does not exist."))
-    order = state.adapter.get_order(str(order_ref))
-    if order is None or order.buyer_ref != user.ref:
+    order = order_of_buyer(state.adapter, str(order_ref), user.ref)
+    if order is None:
         raise NotFound(_("This order does not exist."))
     return order
 

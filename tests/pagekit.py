@@ -326,3 +326,12 @@ def insert_messages(request_id: int, count: int, *, author_ref: str, author_role
         for index in range(count)
     ])
     db.commit()
+
+
+def poll_of(client: FlaskClient, request_id: int) -> tuple[str, dict[str, str]]:
+    """The details page's poll, as htmx sends it: its URL, and the headers
+    (``HX-Request`` and the key from ``hx-headers``)."""
+    import json
+
+    poller = parse(client.get(f"/returns/requests/{request_id}")).by_id("mr-poll")
+    return poller.get("hx-get"), {**HTMX, **json.loads(poller.get("hx-headers") or "{}")}

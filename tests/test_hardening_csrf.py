@@ -1,6 +1,10 @@
 """CSRF on every state-changing route, generated from the app's route table.
 
-Every POST route of the demo app (the plugin's blueprint and the shop's own
+The whole module runs once per way a shop may set up Flask-WTF (no
+``CSRFProtect``; one checking every view; one checking only chosen views,
+``WTF_CSRF_CHECK_DEFAULT = False``; one with the plugin's blueprint exempted):
+the plugin's forms are checked in each, by the shop when it checks them, by
+the plugin otherwise. Every POST route of the demo app (the plugin's blueprint and the shop's own
 forms) must be in :data:`POSTS`; each is posted with no token, a forged one,
 another visitor's valid token and a forged header, by someone who could
 otherwise make the change. Each is refused (400 with a message) and changes
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 import pytest
 import sqlalchemy as sa
 from flask import Flask, url_for
+from flask_wtf.csrf import CSRFProtect
 
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import PaymentRefund, db
@@ -45,12 +50,43 @@ class Post:
     extra: dict = field(default_factory=dict)
 
 
+#: The shop's error page for a refused token (its CSRFProtect's ``CSRFError``).
+SHOP_REFUSAL = "This request could not be understood"
+
+#: ``(CSRFProtect, WTF_CSRF_CHECK_DEFAULT, plugin's blueprint exempted)``.
+SETUPS = {
+    "no CSRFProtect": (False, True, False),
+    "CSRFProtect checking every view": (True, True, False),
+    "CSRFProtect checking chosen views": (True, False, False),
+    "CSRFProtect, plugin exempted": (True, True, True),
+}
+
+
+@pytest.fixture(scope="module", params=SETUPS.values(), ids=SETUPS.keys())
+def setup(request) -> tuple[bool, bool, bool]:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def shop(_schema, database_url, tmp_path_factory) -> Iterator[Flask]:
-    config = {**BASE_CONFIG, "WTF_CSRF_ENABLED": True, "SQLALCHEMY_DATABASE_URI": database_url,
+def shop(_schema, database_url, tmp_path_factory, setup) -> Iterator[Flask]:
+    protect, check_default, exempt = setup
+    config = {**BASE_CONFIG, "WTF_CSRF_ENABLED": True, "WTF_CSRF_CHECK_DEFAULT": check_default,
+              "SQLALCHEMY_DATABASE_URI": database_url,
               "MIRETTE_RETURNS_PHOTO_DIR": str(tmp_path_factory.mktemp("photos"))}
     with another_app(config) as app:
+        if protect:
+            csrf = CSRFProtect(app)
+            if exempt:
+                csrf.exempt(app.blueprints["mirette_returns"])
         yield app
+
+
+def refusal(setup: tuple[bool, bool, bool], endpoint: str, own: str) -> str:
+    """What a refused post shows: the shop's error page where its CSRFProtect
+    checks the route, the form's own message otherwise."""
+    protect, check_default, exempt = setup
+    plugin = endpoint.startswith("mirette_returns.")
+    return SHOP_REFUSAL if protect and check_default and not (plugin and exempt) else own
 
 
 def _count(app: Flask, model, *where) -> int:
@@ -169,7 +205,7 @@ def session_value(client, key: str | None):
 
 
 @pytest.mark.parametrize("endpoint", POSTS)
-def test_post_without_the_right_token_is_refused_and_changes_nothing(shop, endpoint):
+def test_post_without_the_right_token_is_refused_and_changes_nothing(shop, setup, endpoint):
     app = shop
     world = build_world(app)
     foreign_token = token_of(app.test_client())  # valid, but for another visitor's session
@@ -193,7 +229,7 @@ def test_post_without_the_right_token_is_refused_and_changes_nothing(shop, endpo
             for htmx in ({}, HTMX):
                 response = client.post(post.url, data={**post.form, **extra}, headers={**headers, **htmx})
                 assert response.status_code == 400, (endpoint, post.url, extra, headers, response.status_code)
-                assert post.refusal in text_of(response), (endpoint, extra, headers)
+                assert refusal(setup, endpoint, post.refusal) in text_of(response), (endpoint, extra, headers)
         assert snapshot(app) == before, f"a refused post to {post.url} changed the database"
         assert session_value(client, post.session_key) == kept, f"a refused post to {post.url} changed the session"
         # The same post, with the page's token (in the header where the form

@@ -35,7 +35,7 @@ from werkzeug.datastructures import MultiDict
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import HistoryEntry, Message, Photo, Request
-from tests.hardening import BASE_CONFIG, World, account_id, build_world, jpeg, show, snapshot
+from tests.hardening import BASE_CONFIG, World, account_id, build_world, jpeg, show, snapshot, visitor
 from tests.pagekit import HTMX, another_app, text_of
 from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, login, user
 
@@ -110,6 +110,10 @@ HOSTILE_TEXTS = [
 ]
 SAFE_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200)
 TEXT = st.one_of(st.sampled_from(HOSTILE_TEXTS), SAFE_TEXT)
+#: Field names a broken client may send: in a multipart body a lone CR or LF
+#: leaves the field with no name at all once parsed.
+HOSTILE_NAMES = ["\r", "\n", "\r\n", "", "\x00", "body\x00", " ", "n" * 10_000]
+NAME = st.one_of(st.sampled_from(HOSTILE_NAMES), SAFE_TEXT)
 NUMBER = st.one_of(st.integers(-(2**70), 2**70).map(str), st.integers(-3, 8).map(str), TEXT)
 ID = st.one_of(st.integers(0, 40), st.sampled_from([2**31 - 1, 2**31, 2**63, 2**70, 10**30]))
 ENCODINGS = st.sampled_from(["urlencoded", "multipart", "urlencoded", "multipart", "json", "text",
@@ -121,7 +125,7 @@ def fields(names: dict[str, st.SearchStrategy], valid: dict[str, str] | None = N
     """Form fields: either a valid form with one or two fields made hostile,
     or some of ``names`` with any values, sometimes twice, with stray fields."""
     one = st.tuples(*(st.tuples(st.just(name), st.one_of(values, TEXT)) for name, values in names.items()))
-    stray = st.lists(st.tuples(st.one_of(st.sampled_from(list(names)), SAFE_TEXT), TEXT), max_size=3)
+    stray = st.lists(st.tuples(st.one_of(st.sampled_from(list(names)), NAME), TEXT), max_size=3)
     keep = st.lists(st.booleans(), min_size=len(names), max_size=len(names))
     anything = st.builds(
         lambda pairs, kept, extra: [pair for pair, k in zip(pairs, kept) if k] + extra, one, keep, stray)
@@ -205,6 +209,33 @@ def fresh_world(app: Flask, holder: dict) -> World:
     if "world" not in holder:
         holder["world"] = build_world(app)
     return holder["world"]
+
+
+# --------------------------------------------------------------------------- #
+# A field without a readable name, on every form of the plugin
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("name", ["\r", "\n", "\r\n"])
+def test_a_nameless_multipart_field_is_refused_on_every_form(shop, name):
+    world = build_world(shop)
+    forms = [
+        (CAMILLE, f"/returns/orders/{world.order}/lines/{world.line}/return", VALID_RETURN),
+        (CAMILLE, f"/returns/orders/{world.pending_order}/cancel", VALID_CANCEL),
+        (CAMILLE, f"/returns/requests/{world.ret}/messages", {"body": "Hello"}),
+        (LUNE, f"/returns/requests/{world.ret}/actions/accept", {"version": str(world.ret_version)}),
+    ]
+    for email, url, form in forms:
+        for htmx in (False, True):
+            before = snapshot(shop)
+            response = post(visitor(shop, email), url, [*form.items(), (name, "x")], "multipart", htmx=htmx)
+            assert response.status_code == 400, (url, response.status_code)
+            assert "What you sent has a field without a readable name" in text_of(response)
+            assert snapshot(shop) == before
+    # The same forms with ordinary names are accepted: the name was the only fault.
+    response = post(client_for(shop, CAMILLE), f"/returns/requests/{world.ret}/messages",
+                    [("body", "Hello"), ("extra", "x")], "multipart")
+    assert response.status_code == 303
 
 
 # --------------------------------------------------------------------------- #
@@ -329,6 +360,10 @@ def test_post_message(shop):
 
     @fuzz("post_message")
     @example(pairs=[("body", "a\x00b")], encoding="urlencoded", files=[], htmx=False, request_id=None, who=CAMILLE)
+    @example(pairs=[("body", "Hi"), ("\r", "x")], encoding="multipart", files=[], htmx=False, request_id=None,
+             who=CAMILLE)
+    @example(pairs=[("body", "Hi"), ("\n", "x")], encoding="multipart", files=[], htmx=True, request_id=None,
+             who=LUNE)
     @example(pairs=[("body", "Hi")], encoding="urlencoded", files=[], htmx=False, request_id=2**31, who=CAMILLE)
     @example(pairs=[("body", "Hi")], encoding="urlencoded", files=[], htmx=False, request_id=2**63, who=CAMILLE)
     @given(pairs=fields({"body": TEXT}, {"body": "Hello"}), encoding=ENCODINGS, files=uploads(), htmx=st.booleans(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -13,9 +13,9 @@ from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.errors import AdapterError
 from mirette_returns_plugin.models import Message, Photo, Refund, Request
-from tests.pagekit import HTMX, count_statements, parse, plain_jpeg, png_with_text, submit, text_of
+from tests.pagekit import HTMX, count_statements, parse, plain_jpeg, png_with_text, poll_of, submit, text_of
 from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.shop import BOIS, CAMILLE, LUNE, line_ref, order_ref, user
+from tests.shop import ALEX, BOIS, CAMILLE, LUNE, line_ref, order_ref, user
 
 
 @pytest.fixture
@@ -128,52 +128,83 @@ def test_empty_message_and_bad_photo_are_refused(app, client_as, request_id):
 
 
 def test_a_quiet_poll_with_its_key_reads_only_the_version(app, client_as, request_id, monkeypatch):
-    lune, stranger = client_as(LUNE), client_as(BOIS)
-    news_url = parse(lune.get(f"/returns/requests/{request_id}")).by_id("mr-poll").get("hx-get")
-    assert "key=" in news_url
+    lune = client_as(LUNE)
+    news_url, headers = poll_of(lune, request_id)
+    # The key travels in a header, never in the URL (and so never in an access log).
+    assert "key" not in news_url and set(headers) == {"HX-Request", poll_keys.HEADER}
     with app.app_context():
         engine = db.engine
     with count_statements(engine) as log:
-        assert lune.get(news_url, headers=HTMX).status_code == 204
+        assert lune.get(news_url, headers=headers).status_code == 204
     assert len(log.statements) == 1 and "mirette_returns_request" in log.statements[0]
-    # Without the key, the viewer is checked as on every page.
-    without_key = re.sub(r"&key=[^&]*", "", news_url)
+    # Without the key, the viewer is checked as on every page, and the poll gets a new key.
     with count_statements(engine) as log:
-        assert lune.get(without_key, headers=HTMX).status_code == 204
+        renewed = lune.get(news_url, headers=HTMX)
     assert any("shop_account" in sql for sql in log.statements)
-    assert stranger.get(without_key, headers=HTMX).status_code == 404
-    # A key made for another request, a forged one or an expired one is no key.
-    key = re.search(r"key=([^&]*)", news_url).group(1)
-    forged = news_url.replace(key, key[:-1] + ("0" if key[-1] != "0" else "1"))
-    assert stranger.get(forged, headers=HTMX).status_code == 404
+    assert renewed.status_code == 200
+    poller = parse(renewed).find("div", id="mr-poll")
+    assert poller.get("hx-get") == news_url
+    fresh = {**HTMX, **json.loads(poller.get("hx-headers"))}
+    with count_statements(engine) as log:
+        assert lune.get(news_url, headers=fresh).status_code == 204
+    assert len(log.statements) == 1
+
+
+def test_a_poll_key_works_only_for_its_viewer_and_for_minutes(app, client_as, request_id, monkeypatch):
+    lune = client_as(LUNE)
+    news_url, headers = poll_of(lune, request_id)
+    key = headers[poll_keys.HEADER]
+    # Another artist, another buyer and a signed-out visitor holding Lune's key
+    # take the full, checked path: 404, never "nothing new".
+    for holder in (client_as(BOIS), client_as(ALEX), client_as(None)):
+        assert holder.get(news_url, headers=headers).status_code == 404
+    # Even one whose own session names a viewer (someone else's).
+    alex = client_as(ALEX)
+    with alex.session_transaction() as session:
+        session[poll_keys.VIEWER_KEY] = "someone"
+    assert alex.get(news_url, headers=headers).status_code == 404
+    # The buyer of the request, holding the artist's key, is checked as herself (and gets a key of her own).
+    camille = client_as(CAMILLE)
+    mine = camille.get(news_url, headers=headers)
+    assert mine.status_code == 200 and parse(mine).find("div", id="mr-poll") is not None
+    # A key for another request, a forged or a crafted one is no key.
+    stranger = client_as(BOIS)
+    forged = key[:-1] + ("0" if key[-1] != "0" else "1")
+    for wrong in (forged, "²²²²²." + "0" * 32, f"{poll_keys._now()}.ü" + "0" * 31, "x" * 65,
+                  f"{poll_keys._now() + 10 * poll_keys.LIFETIME_SECONDS}.{key.partition('.')[2]}"):
+        assert lune.get(news_url, headers={**HTMX, poll_keys.HEADER: wrong}).status_code == 200
+        assert stranger.get(news_url, headers={**HTMX, poll_keys.HEADER: wrong}).status_code == 404
     assert stranger.get(news_url.replace(f"/requests/{request_id}/", f"/requests/{request_id + 1}/"),
-                        headers=HTMX).status_code == 404
-    for crafted in ("²²²²²." + "0" * 32, f"{poll_keys._today()}.ü" + "0" * 31, "x" * 65):
-        assert stranger.get(news_url.replace(key, crafted), headers=HTMX).status_code == 404
-    today = poll_keys._today()
-    monkeypatch.setattr(poll_keys, "_today", lambda: today + poll_keys.VALID_DAYS + 1)
-    assert stranger.get(news_url, headers=HTMX).status_code == 404
-    monkeypatch.setattr(poll_keys, "_today", lambda: today)
+                        headers=headers).status_code == 404
+    # An expired key takes the full path: the viewer is checked again.
+    now = poll_keys._now()
+    monkeypatch.setattr(poll_keys, "_now", lambda: now + poll_keys.LIFETIME_SECONDS + 1)
+    with app.app_context():
+        engine = db.engine
+    with count_statements(engine) as log:
+        assert lune.get(news_url, headers=headers).status_code == 200
+    assert any("shop_account" in sql for sql in log.statements)
+    monkeypatch.setattr(poll_keys, "_now", lambda: now)
     # Once something changed, the key gives nothing: the news go to the viewer only.
     with app.test_request_context():
         workflow.post_message(user(CAMILLE), request_id, "Any news?")
-    assert stranger.get(news_url, headers=HTMX).status_code == 404
-    assert "Any news?" in lune.get(news_url, headers=HTMX).get_data(as_text=True)
+    assert stranger.get(news_url, headers=headers).status_code == 404
+    assert "Any news?" in lune.get(news_url, headers=headers).get_data(as_text=True)
 
 
 def test_poll_answers_nothing_new_with_an_empty_204(app, client_as, request_id):
     lune = client_as(LUNE)
+    news_url, headers = poll_of(lune, request_id)
     poller = parse(lune.get(f"/returns/requests/{request_id}")).by_id("mr-poll")
     assert poller.get("hx-trigger") == "every 10s"
-    news_url = poller.get("hx-get")
-    quiet = lune.get(news_url, headers=HTMX)
+    quiet = lune.get(news_url, headers=headers)
     assert quiet.status_code == 204 and quiet.get_data() == b""
     assert "HX-Request" in quiet.headers["Vary"]
 
     # The buyer writes: the artist's next poll brings the new timeline.
     with app.test_request_context():
         workflow.post_message(user(CAMILLE), request_id, "Any news?")
-    news = lune.get(news_url, headers=HTMX)
+    news = lune.get(news_url, headers=headers)
     assert news.status_code == 200
     fragment = parse(news)
     new_poller = fragment.find("div", id="mr-poll")
@@ -181,12 +212,13 @@ def test_poll_answers_nothing_new_with_an_empty_204(app, client_as, request_id):
     assert "Any news?" in fragment.find("section", id="mr-timeline").text
     # The steps on offer did not change: the forms (and what is typed in them) stay.
     assert fragment.find("section", id="mr-actions") is None
-    assert lune.get(new_poller.get("hx-get"), headers=HTMX).status_code == 204
+    new_headers = {**HTMX, **json.loads(new_poller.get("hx-headers"))}
+    assert lune.get(new_poller.get("hx-get"), headers=new_headers).status_code == 204
 
     # A status change replaces the forms too.
     with app.test_request_context():
         workflow.perform(user(LUNE), request_id, "accept", note="Send it back.")
-    changed = parse(lune.get(new_poller.get("hx-get"), headers=HTMX))
+    changed = parse(lune.get(new_poller.get("hx-get"), headers=new_headers))
     assert "Accepted" in changed.find("section", id="mr-summary").text
     assert changed.find("section", id="mr-actions").find("form", id="mr-action-receive") is not None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
-from tests.pagekit import HTMX, count_statements, insert_messages, insert_requests, parse, plain_jpeg
+from tests.pagekit import HTMX, count_statements, insert_messages, insert_requests, parse, plain_jpeg, poll_of
 from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
 from tests.shop import CAMILLE, LUNE, SUPPORT, account, artist_ref, line_ref, order_ref, user
 
@@ -67,12 +67,12 @@ def test_inbox_and_support_list_cost_the_same_for_3_and_60_requests(app, client_
 def test_quiet_poll_is_one_query_of_the_plugin(app, client_as):
     request_id = thread_with(app, 1)
     lune = client_as(LUNE)
-    url = parse(lune.get(f"/returns/requests/{request_id}")).by_id("mr-poll").get("hx-get")
-    lune.get(url, headers=HTMX)
+    url, headers = poll_of(lune, request_id)
+    lune.get(url, headers=headers)
     with app.app_context():
         engine = db.engine
     with count_statements(engine) as log:
-        response = lune.get(url, headers=HTMX)
+        response = lune.get(url, headers=headers)
     assert response.status_code == 204
     ours = [s for s in log.statements if "mirette_returns_" in s]
     assert len(ours) == 1 and "WHERE mirette_returns_request.id =" in ours[0]

@@ -7,6 +7,8 @@ plugin's public API, exactly as the README tells a shop developer to.
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(
-        SECRET_KEY=os.environ.get("DEMO_SECRET_KEY", "demo-only-secret-key"),
+        SECRET_KEY=os.environ.get("DEMO_SECRET_KEY") or instance_secret_key(Path(app.instance_path)),
         SQLALCHEMY_DATABASE_URI=os.environ.get(
             "DEMO_DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'demo-shop.sqlite3'}"
         ),
@@ -79,6 +81,31 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     install(app)
     return app
+
+
+#: File of the instance folder holding the demo's secret key.
+SECRET_KEY_FILE = "demo-secret-key"
+
+
+def instance_secret_key(instance: Path) -> str:
+    """The demo's secret key: made at random on the first start and kept in
+    the instance folder (readable by its owner only), so that sessions
+    survive a restart and no two demos share a key."""
+    path = instance / SECRET_KEY_FILE
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Made by an earlier start, or by another worker a moment ago.
+        for _attempt in range(50):
+            key = path.read_text(encoding="ascii").strip()
+            if key:
+                return key
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} is empty: delete it and start again.") from None
+    key = secrets.token_hex(32)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(key)
+    return key
 
 
 def mail_settings(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -56,6 +56,12 @@ class DemoShopAdapter:
         order = db.session.scalar(_order_query().where(ShopOrder.id == _int(order_ref)))
         return _order(order) if order else None
 
+    def get_order_for_buyer(self, order_ref: str, buyer_ref: str) -> Order | None:
+        # The buyer in the query: someone else's order costs what an unknown one does.
+        order = db.session.scalar(_order_query().where(ShopOrder.id == _int(order_ref),
+                                                       ShopOrder.buyer_id == _int(buyer_ref)))
+        return _order(order) if order else None
+
     def get_artist(self, artist_ref: str) -> Artist | None:
         artist = db.session.get(ArtistProfile, _int(artist_ref))
         if artist is None:

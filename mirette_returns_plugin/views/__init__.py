@@ -32,6 +32,7 @@ def create_blueprint() -> Blueprint:
     blueprint.before_request(limits.refuse_unstorable_text)
     for pages in (buyer, details, artist, support, photos):
         pages.register(blueprint)
+    blueprint.after_request(common.private_pages)
     blueprint.register_error_handler(MiretteReturnsError, common.handle_plugin_error)
     blueprint.register_error_handler(RequestEntityTooLarge, common.handle_too_large)
     # For the shop's own templates (its order page), app-wide.

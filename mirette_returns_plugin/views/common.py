@@ -12,10 +12,10 @@ from flask_babel import format_decimal
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import htmx
+from .. import htmx, sign_in
 from ..access import current_user
 from ..adapter import User
-from ..errors import MiretteReturnsError, NotFound, ValidationError
+from ..errors import MiretteReturnsError, NotAllowed, NotFound, ValidationError
 from ..i18n import gettext as _
 from ..photos import PreparedPhoto
 from ..rendering import render
@@ -97,6 +97,12 @@ def error_response(error: MiretteReturnsError) -> Response:
 
 
 def handle_plugin_error(error: MiretteReturnsError) -> Response:
+    # A signed-out visitor (an email link followed in another browser) may be
+    # the buyer: the sign-in page, then back here, rather than a 404.
+    if isinstance(error, (NotFound, NotAllowed)) and not htmx.wants_fragment() and current_user() is None:
+        target = sign_in.login_redirect_url()
+        if target is not None:
+            return htmx.add_vary(redirect(target, code=302))
     return error_response(error)
 
 
@@ -115,6 +121,16 @@ def limit_upload_size() -> None:
         config = current_state().config
         # Photos, plus room for the text fields and the multipart framing.
         request.max_content_length = config["MAX_PHOTOS"] * config["MAX_PHOTO_BYTES"] + 1024 * 1024
+
+
+def private_pages(response: Response) -> Response:
+    """``after_request`` of the blueprint: every answer is about someone's
+    orders and messages, so no cache keeps it (not the browser's back button
+    after signing out, not a shared proxy). An answer that says otherwise (a
+    photo, a static file) keeps its own."""
+    if "Cache-Control" not in response.headers and not (request.endpoint or "").endswith(".static"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def not_found() -> NotFound:

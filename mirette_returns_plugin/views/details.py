@@ -54,6 +54,24 @@ class ActionForm:
         return self.transition.action
 
 
+@dataclass(frozen=True)
+class Poller:
+    """What the page's poll sends: its URL, and its key in a header (never in the URL)."""
+
+    request_id: int
+    version: int
+    #: The steps on offer when the page was rendered (the poll compares).
+    action_names: str
+    viewer_ref: str
+
+    def news_url(self) -> str:
+        return url_for(".request_news", request_id=self.request_id, after=self.version, actions=self.action_names)
+
+    def headers(self) -> str:
+        """The ``hx-headers`` value carrying a new key (:mod:`..poll_keys`)."""
+        return poll_keys.headers_json(poll_keys.issue(self.request_id, self.viewer_ref))
+
+
 @dataclass
 class DetailPage:
     request: Request
@@ -104,9 +122,9 @@ class DetailPage:
     def action_names(self) -> str:
         return ",".join(form.action for form in self.actions)
 
-    def news_url(self) -> str:
-        return url_for(".request_news", request_id=self.request.id, after=self.request.version,
-                       actions=self.action_names, key=poll_keys.issue(self.request.id))
+    @property
+    def poller(self) -> Poller:
+        return Poller(self.request.id, self.request.version, self.action_names, self.user.ref)
 
     def action_form(self, action: str) -> ActionForm | None:
         return next((form for form in self.actions if form.action == action), None)
@@ -273,10 +291,11 @@ def request_news(request_id: int) -> Response:
     """The poll: 204 when nothing changed since ``after``.
 
     With the key the page gave it (:mod:`..poll_keys`), a "no" costs one
-    indexed read of the version; otherwise the viewer is checked first.
+    indexed read of the version; otherwise the viewer is checked first, and a
+    "no" to htmx is a new poller with a new key.
     """
     after = request.args.get("after")
-    if after and poll_keys.is_valid(request.args.get("key"), request_id):
+    if after and poll_keys.is_valid(request.headers.get(poll_keys.HEADER), request_id):
         # Outside the ORM session and without a transaction: one statement,
         # one round trip (no BEGIN, no ROLLBACK).
         engine = current_state().session.get_bind(mapper=sa.inspect(Request))
@@ -291,7 +310,12 @@ def request_news(request_id: int) -> Response:
     if row is None or not roles_on(user, row):  # type: ignore[arg-type]
         raise not_found()
     if request.args.get("after") == str(row.version):
-        return empty(204)
+        if not wants_fragment():
+            return empty(204)
+        # The key was missing, wrong or expired and the viewer may see the
+        # request: the same poller with a new key, so the next polls are cheap.
+        poller = Poller(request_id, row.version, request.args.get("actions", ""), user.ref)
+        return render_blocks(TEMPLATE, ["poller"], poller=poller)
     if not wants_fragment():
         return see_other(url_for(".request_detail", request_id=request_id))
     page = load(user, request_id)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from .. import workflow
+from ..adapter import order_of_buyer
 from ..models import Request
 from ..state import current_state
 from .common import current_user
@@ -34,8 +35,8 @@ def order_actions(order_ref: object) -> OrderActions:
     """For the signed-in buyer of ``order_ref``; stops at the first reason found."""
     state = current_state()
     user = current_user()
-    order = state.adapter.get_order(str(order_ref)) if user is not None else None
-    if order is None or order.buyer_ref != user.ref:
+    order = order_of_buyer(state.adapter, str(order_ref), user.ref) if user is not None else None
+    if order is None:
         return NOTHING
     url = url_for(f"{state.blueprint_name}.order_requests", order_ref=order.ref)
     if any(workflow.cancel_block_reason(part) is None for part in order.parts):

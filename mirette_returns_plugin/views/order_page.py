@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from .. import workflow
-from ..adapter import Artist, ExchangeOption, Order, OrderLine, OrderPart, ReturnPolicy, Stage, User
+from ..adapter import Artist, ExchangeOption, Order, OrderLine, OrderPart, ReturnPolicy, Stage, User, order_of_buyer
 from ..errors import NotFound
 from ..i18n import N_, gettext as _
 from ..models import Request, RequestKind
@@ -118,8 +118,8 @@ class OrderPage:
 
 def buyer_order(user: User | None, order_ref: str) -> Order:
     """The order, if ``user`` bought it; otherwise the same 404 as for no order."""
-    order = current_state().adapter.get_order(str(order_ref)) if user is not None else None
-    if order is None or order.buyer_ref != user.ref:
+    order = order_of_buyer(current_state().adapter, str(order_ref), user.ref) if user is not None else None
+    if order is None:
         raise NotFound(_("This order does not exist."))
     return order
 

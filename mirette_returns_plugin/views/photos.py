@@ -33,7 +33,9 @@ def photo(photo_id: int) -> Response:
     if data is None:
         raise not_found()
     response = Response(data, mimetype=row.content_type)
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    # Kept by the browser, but asked for again each time it is shown: someone
+    # who lost access (signed out, another account) sees it no more.
+    response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -1,0 +1,177 @@
+"""Small leaks: what a 404 costs, links the shop supplies, caching of private
+answers, and what the refund failure log carries."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import sqlalchemy as sa
+
+from mirette_returns_plugin.adapter import order_of_buyer
+from mirette_returns_plugin.demo.adapter import DemoShopAdapter
+from mirette_returns_plugin.demo.models import db
+from mirette_returns_plugin.links import safe_url
+from mirette_returns_plugin.models import Photo
+from tests import flows
+from tests.pagekit import HTMX, count_statements, parse, poll_of, text_of
+from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.shop import ALEX, CAMILLE, LUNE, account, order_ref
+
+UNKNOWN = "2000000"
+
+# --------------------------------------------------------------------------- #
+# Someone else's order costs what an unknown one does
+# --------------------------------------------------------------------------- #
+
+
+class OldAdapter:
+    """An adapter written before ``get_order_for_buyer`` existed."""
+
+    def __init__(self) -> None:
+        self.inner = DemoShopAdapter()
+
+    def get_order(self, order_ref: str):
+        return self.inner.get_order(order_ref)
+
+
+def statements(app, call) -> tuple[object, int]:
+    with count_statements(db.engine) as log:
+        result = call()
+    return result, len(log.statements)
+
+
+def test_the_adapters_filter_by_buyer_in_their_own_query(app, ctx):
+    from examples.demo_mapping import adapter as mapped
+
+    camilles, alex, camille = order_ref("MIR-1004"), str(account(ALEX).id), str(account(CAMILLE).id)
+    for adapter in (DemoShopAdapter(), mapped):
+        db.session.expire_all()
+        others, cost_others = statements(app, lambda: adapter.get_order_for_buyer(camilles, alex))
+        unknown, cost_unknown = statements(app, lambda: adapter.get_order_for_buyer(UNKNOWN, alex))
+        assert others is None and unknown is None
+        assert cost_others == cost_unknown == 1, type(adapter).__name__
+        assert adapter.get_order_for_buyer(camilles, camille) == adapter.get_order(camilles)
+        assert adapter.get_order_for_buyer(camilles, "not-a-number") is None
+    # An adapter without the method keeps working, through get_order.
+    old = OldAdapter()
+    assert order_of_buyer(old, camilles, alex) is None and order_of_buyer(old, UNKNOWN, alex) is None
+    assert order_of_buyer(old, camilles, camille).number == "MIR-1004"
+
+
+def test_someone_elses_order_answers_like_an_unknown_one(app, client_as):
+    alex = client_as(ALEX)
+    with app.app_context():
+        camilles = order_ref("MIR-1004")
+        engine = db.engine
+    alex.get(f"/returns/orders/{UNKNOWN}")  # templates compiled, Alex's account read once
+    answers = {}
+    for name, ref in (("unknown", UNKNOWN), ("someone else's", camilles)):
+        with count_statements(engine) as log:
+            response = alex.get(f"/returns/orders/{ref}")
+        answers[name] = (response.status_code, text_of(response), len(log.statements))
+    assert answers["unknown"] == answers["someone else's"]
+    assert answers["unknown"][0] == 404 and "This order does not exist" in answers["unknown"][1]
+
+
+# --------------------------------------------------------------------------- #
+# Links the shop supplies
+# --------------------------------------------------------------------------- #
+
+HOSTILE_URLS = ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
+                "java\nscript:alert(1)", "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)",
+                "http:evil.example", "java script:alert(1)", "\\\\evil.example/x", "", None, 42]
+FINE_URLS = ["https://atelier-lune.example/terms", "http://shop.example/a?b=1#c", "/artists/3",
+             "terms.html", "?page=2", "#terms", "//cdn.shop.example/x.jpg"]
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_a_link_with_another_scheme_is_refused(url):
+    assert safe_url(url) is None
+
+
+@pytest.mark.parametrize("url", FINE_URLS)
+def test_an_http_or_relative_link_is_kept(url):
+    assert safe_url(url) == url
+
+
+def test_a_javascript_terms_url_is_not_rendered_as_a_link(app, client_as, monkeypatch):
+    monkeypatch.setattr(DemoShopAdapter, "artist_url", lambda self, ref: "javascript:alert(document.cookie)")
+    monkeypatch.setattr(DemoShopAdapter, "product_url", lambda self, ref: "data:text/html,<script>1</script>")
+    monkeypatch.setattr(DemoShopAdapter, "order_url", lambda self, ref: " javascript:alert(2)")
+    camille = client_as(CAMILLE)
+    with app.test_request_context():
+        request_id = flows.submit_line("return").id
+        mug_order = order_ref("MIR-1004")
+    for url in (f"/returns/orders/{mug_order}", f"/returns/requests/{request_id}"):
+        response = camille.get(url)
+        assert response.status_code == 200
+        page = parse(response)
+        hrefs = [a.get("href") or "" for a in page.find_all("a")] + [i.get("src") or "" for i in page.find_all("img")]
+        assert not [h for h in hrefs if h.strip().lower().startswith(("javascript:", "data:"))], url
+        # The names are still there, as text; the terms are not offered as a link.
+        assert "Atelier Lune" in text_of(response)
+        assert "The artist's full terms of sale" not in text_of(response)
+    # The artist's real terms page is a link again once the shop gives a proper URL.
+    monkeypatch.setattr(DemoShopAdapter, "artist_url", lambda self, ref: f"/artists/{ref}")
+    terms = parse(camille.get(f"/returns/orders/{mug_order}")).find_all("a")
+    assert any(a.text == "The artist's full terms of sale" for a in terms)
+
+
+# --------------------------------------------------------------------------- #
+# Caching of private answers
+# --------------------------------------------------------------------------- #
+
+
+def test_private_answers_are_not_kept_by_caches(app, client_as):
+    camille, alex = client_as(CAMILLE), client_as(ALEX)
+    with app.test_request_context():
+        request_id = flows.submit_line("return", photos=[flows.photo()]).id
+        photo_id = db.session.scalar(sa.select(Photo.id).where(Photo.request_id == request_id))
+    news_url, headers = poll_of(camille, request_id)
+    answers = {
+        "details page": camille.get(f"/returns/requests/{request_id}"),
+        "order page": camille.get(f"/returns/orders/{order_ref_of(app)}"),
+        "fragment": camille.get(news_url, headers=HTMX),
+        "nothing new": camille.get(news_url, headers=headers),
+        "post": camille.post(f"/returns/requests/{request_id}/messages", data={"body": "Hello"}),
+        "refused": alex.get(f"/returns/requests/{request_id}"),
+        "inbox": client_as(LUNE).get("/returns/artist/inbox"),
+    }
+    for name, response in answers.items():
+        assert response.headers.get("Cache-Control") == "no-store", (name, response.status_code)
+    photo = camille.get(f"/returns/photos/{photo_id}")
+    assert photo.status_code == 200 and photo.headers["Cache-Control"] == "private, no-cache"
+    # Once access is lost the next look is a 404, not a cached copy.
+    assert alex.get(f"/returns/photos/{photo_id}").status_code == 404
+    static = camille.get("/returns/static/mirette_returns/mirette-returns.css")
+    static.close()
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+
+
+def order_ref_of(app) -> str:
+    with app.app_context():
+        return order_ref("MIR-1004")
+
+
+# --------------------------------------------------------------------------- #
+# The refund failure log
+# --------------------------------------------------------------------------- #
+
+
+def test_a_failing_refund_hook_is_logged_without_its_key_or_traceback(ctx, caplog):
+    request_id = flows.submit_line("return").id
+    flows.take(LUNE, request_id, "accept")
+    flows.take(LUNE, request_id, "receive")
+    error = RuntimeError("gateway timeout after 30 s")
+    with caplog.at_level(logging.ERROR):
+        with flows.shop_refunds(flows.FailingPaymentShop(error)) as provider:
+            with pytest.raises(Exception):
+                flows.take(LUNE, request_id, "initiate_refund")
+    [call] = provider.calls
+    [record] = [r for r in caplog.records if "refund hook failed" in r.getMessage()]
+    assert record.getMessage() == (
+        f"mirette-returns: the shop's refund hook failed for request {request_id}: "
+        "RuntimeError: gateway timeout after 30 s")
+    assert record.exc_info is None and record.exc_text is None
+    assert call.idempotency_key not in caplog.text and "Traceback" not in caplog.text
