@@ -101,6 +101,11 @@ class OrderPart:
     delivery_cost: Decimal = Decimal("0")
     #: When the part was delivered, if it was (UTC-aware).
     delivered_at: datetime | None = None
+    #: What the buyer has paid for this part so far. ``None`` (the default)
+    #: means all of it; ``Decimal("0")`` means nothing yet (an order waiting
+    #: for payment). Refunds never exceed it, and a refused part that was not
+    #: paid is cancelled without a refund.
+    paid: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,11 @@ class ShopAdapter(Protocol):
     Read methods return ``None`` (or an empty list) for what does not exist;
     action methods raise :class:`~mirette_returns_plugin.errors.AdapterError`
     with a message for the user when the shop refuses.
+
+    Two more methods are optional (see :data:`OPTIONAL_METHODS`); settings of
+    the same meaning win over them: ``shop_name() -> str | None``, the name
+    buyers read for the shop, and ``is_marketplace() -> bool``, whether
+    several sellers share the shop (``True`` when absent).
     """
 
     def current_user(self) -> User | None:
@@ -251,3 +261,6 @@ REQUIRED_METHODS: tuple[str, ...] = (
     "product_url",
     "artist_url",
 )
+
+#: Methods an adapter may add; the plugin asks them when present.
+OPTIONAL_METHODS: tuple[str, ...] = ("shop_name", "is_marketplace")

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import notifications, signals
+from . import notifications, signals, words
 from .access import Role, roles_on
 from .adapter import Artist, Order, OrderLine, OrderPart, Stage, User
 from .errors import AdapterError, Conflict, MiretteReturnsError, NotAllowed, NotFound, ValidationError
@@ -46,6 +46,8 @@ class Status:
     REFUNDED = "refunded"
     REPLACEMENT_SHIPPED = "replacement_shipped"
     ORDER_REFUSED = "order_refused"
+    #: A cancellation of a part the buyer had not paid: nothing to refund.
+    CANCELLED = "cancelled"
 
 
 #: English names of the statuses, translated when shown.
@@ -60,6 +62,13 @@ STATUS_LABELS: dict[str, str] = {
     Status.REFUNDED: N_("Refunded"),
     Status.REPLACEMENT_SHIPPED: N_("Replacement shipped"),
     Status.ORDER_REFUSED: N_("Order refused - refund initiated"),
+    Status.CANCELLED: N_("Order cancelled - nothing was charged"),
+}
+
+#: Where a shop is its own only seller, the buyer asked it to cancel and it
+#: did: nothing was "refused" (see :func:`words.is_marketplace`).
+SINGLE_SELLER_STATUS_LABELS: dict[str, str] = {
+    Status.ORDER_REFUSED: N_("Order cancelled - refund initiated"),
 }
 
 KIND_LABELS: dict[str, str] = {
@@ -70,7 +79,7 @@ KIND_LABELS: dict[str, str] = {
 
 #: Statuses after which nothing more happens.
 FINAL_STATUSES = frozenset(
-    {Status.DECLINED, Status.WITHDRAWN, Status.REFUNDED, Status.REPLACEMENT_SHIPPED}
+    {Status.DECLINED, Status.WITHDRAWN, Status.REFUNDED, Status.REPLACEMENT_SHIPPED, Status.CANCELLED}
 )
 
 #: Statuses whose quantity is free again: nothing was taken back, or the
@@ -85,6 +94,8 @@ ALL_KINDS = frozenset(RequestKind.ALL)
 
 
 def status_label(status: str) -> str:
+    if status in SINGLE_SELLER_STATUS_LABELS and not words.is_marketplace():
+        return _(SINGLE_SELLER_STATUS_LABELS[status])
     return _(STATUS_LABELS.get(status, status))
 
 
@@ -244,6 +255,19 @@ def held_quantities(order_ref: str, line_refs: Sequence[str] | None = None) -> d
     return {line_ref: int(total or 0) for line_ref, total in session().execute(query)}
 
 
+def paid_left(order_ref: str, part: OrderPart) -> Decimal | None:
+    """What the buyer paid for ``part`` less what its requests already refund
+    (``None``: the shop says everything was paid)."""
+    if part.paid is None:
+        return None
+    committed = session().scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Request.refund_total), 0))
+        .where(Request.order_ref == order_ref, Request.artist_ref == part.artist_ref)
+        .where(Request.status.not_in(RELEASING_STATUSES))
+    )
+    return max(part.paid - Decimal(str(committed or 0)), Decimal("0"))
+
+
 def returnable_quantity(line: OrderLine, held: dict[str, int]) -> int:
     if not line.returnable:
         return 0
@@ -258,7 +282,7 @@ def return_block_reason(order: Order, part: OrderPart, line: OrderLine | None = 
     caller already has it.
     """
     if part.stage == Stage.PENDING:
-        return _("The artist has not processed this part of the order yet: you can still ask to cancel it.")
+        return _("This part of the order has not been processed yet: you can still ask to cancel it.")
     if part.stage == Stage.CANCELLED:
         return _("This part of the order was cancelled.")
     if line is not None and not line.returnable:
@@ -282,8 +306,8 @@ def cancel_block_reason(part: OrderPart) -> str | None:
     if part.stage == Stage.CANCELLED:
         return _("This part of the order is already cancelled.")
     if part.stage != Stage.PENDING:
-        return _("The artist has already processed this part of the order, so it can no longer be "
-                 "cancelled. You can request a return instead.")
+        return _("This part of the order has already been processed, so it can no longer be cancelled. "
+                 "You can request a return instead.")
     return None
 
 
@@ -406,7 +430,8 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
     if errors:
         raise ValidationError(errors)
 
-    preview = preview_return(artist.policy, part, line, quantity, seller_fault=reason.seller_fault)
+    preview = preview_return(artist.policy, part, line, quantity, seller_fault=reason.seller_fault,
+                             paid_left=paid_left(order.ref, part))
     now = utcnow()
     _remember_artist(artist)
     request = Request(
@@ -481,12 +506,12 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
     errors: dict[str, str] = {}
     body = (message or "").strip()
     if not body:
-        errors["message"] = _("Tell the artist why you want to cancel.")
+        errors["message"] = _("Say why you would like to cancel.")
     elif len(body) > state.config["MESSAGE_MAX_LENGTH"]:
         errors["message"] = _("Keep the message under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
     email = (contact_email or order.buyer_email or user.email).strip()
     if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
-        errors["contact_email"] = _("Enter an email address the artist can answer.")
+        errors["contact_email"] = _("Enter an email address where you can be answered.")
     if artist_refs is None:
         parts = [p for p in order.parts if cancel_block_reason(p) is None
                  and open_cancellation(order.ref, p.artist_ref) is None]
@@ -502,7 +527,7 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
             if blocked:
                 raise NotAllowed(blocked)
             if open_cancellation(order.ref, ref) is not None:
-                raise Conflict(_("You have already asked this artist to cancel."))
+                raise Conflict(_("You have already asked for this part of the order to be cancelled."))
             parts.append(part)
     if errors:
         raise ValidationError(errors)
@@ -664,6 +689,10 @@ def _apply_effect(state, request: Request, transition: Transition, note: str | N
                                "the buyer to a return."))
         _lock_part(request.order_ref, request.artist_ref)
         state.adapter.refuse_part(request.order_ref, request.artist_ref)
+        # Refund what is paid now: the buyer may have paid since asking.
+        preview = preview_cancellation(part, request.currency)
+        request.refund_items, request.refund_delivery = preview.items, preview.delivery
+        request.refund_total = preview.total
 
 
 def _check_fields(state, transition: Transition, **given: str | None) -> dict[str, str | None]:

@@ -207,7 +207,7 @@ def test_see_details_for_the_buyer_the_artist_and_support(app: Flask, client_as)
     text = text_of(html)
     assert "Retour : Speckled mug" in text
     assert "Statut : Acceptée – instructions de retour transmises" in text
-    assert "Instructions de l'artiste" in text and "Historique et messages" in text
+    assert "Instructions – Atelier Lune" in text and "Historique et messages" in text
     assert "a accepté la demande et donné les instructions de retour" in text
     assert f"Envoyée le {fr_moment(created)}" in text
     assert f"Total remboursé {fr_money(total)}" in text

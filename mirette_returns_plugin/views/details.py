@@ -135,7 +135,7 @@ def load(user: User | None, request_id: int) -> DetailPage:
         request=req,
         user=user,
         roles=roles,
-        timeline=timeline.build(history, messages, photos, edge),
+        timeline=timeline.build(history, messages, photos, edge, seller_name=req.artist_name),
         photos=timeline.photo_views(photos, edge),
         refund=refunds.refund_of(req),
         actions=[ActionForm(transition, role, FormState(values={"version": req.version}))

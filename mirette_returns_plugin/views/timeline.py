@@ -8,11 +8,11 @@ from datetime import datetime
 
 from flask import url_for
 
-from .. import moments
+from .. import moments, words
 from ..access import Role
 from ..i18n import N_, gettext as _
 from ..models import HistoryEntry, Message, Photo
-from ..workflow import status_label
+from ..workflow import Status, status_label
 
 #: What each history action says, after the actor's name.
 ACTION_TEXTS = {
@@ -30,6 +30,8 @@ ACTION_TEXTS = {
     "retry_refund": N_("retried the refund"),
     "confirm_refund": N_("confirmed the refund was paid"),
     "refuse_order": N_("refused the order; the refund is initiated"),
+    "refuse_order:single": N_("cancelled the order, as asked; the refund is initiated"),
+    "refuse_order:unpaid": N_("cancelled the order, as asked; nothing was charged, so nothing is refunded"),
     "escalate": N_("asked the support team to step in"),
     "resolve_escalation": N_("marked the support case as resolved"),
 }
@@ -57,10 +59,17 @@ def photo_alt(number: int, role: str) -> str:
 
 
 def role_label(role: str) -> str:
+    if role == Role.ARTIST:
+        return words.seller_label()
     return _(ROLE_LABELS.get(role, role))
 
 
-def action_text(action: str) -> str:
+def action_text(action: str, to_status: str | None = None) -> str:
+    if action == "refuse_order":
+        if to_status == Status.CANCELLED:
+            action = "refuse_order:unpaid"
+        elif not words.is_marketplace():
+            action = "refuse_order:single"
     return _(ACTION_TEXTS.get(action, action))
 
 
@@ -120,17 +129,22 @@ class TimelineItem:
 
 
 def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: list[Photo],
-          thumbnail_edge: int) -> list[TimelineItem]:
+          thumbnail_edge: int, *, seller_name: str = "") -> list[TimelineItem]:
+    """The request's timeline; ``seller_name`` is shown for whoever acted on the seller's side."""
     by_message: dict[int | None, list[Photo]] = {}
     for photo in photos:
         by_message.setdefault(photo.message_id, []).append(photo)
     formatter = moments.formatter()
     role_labels: dict[str, str] = {}
+    names: dict[tuple[str, str], str] = {}
 
     def item(key: str, is_message: bool, at: datetime, who: str, role: str, text: str | None,
              **more: object) -> TimelineItem:
         if role not in role_labels:
             role_labels[role] = role_label(role)
+        if (role, who) not in names:
+            names[(role, who)] = words.shown_name(role, who, seller_name)
+        who = names[(role, who)]
         return TimelineItem(key=key, is_message=is_message, at=at, who=who, role=role,
                             role_label=role_labels[role], text=text, when=formatter.when(at),
                             iso=at.isoformat(), **more)  # type: ignore[arg-type]
@@ -140,7 +154,7 @@ def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: 
         changed = entry.from_status != entry.to_status
         items.append(item(
             f"h{entry.id}", False, entry.created_at, entry.actor_name, entry.actor_role, entry.note,
-            action_text=action_text(entry.action),
+            action_text=action_text(entry.action, entry.to_status),
             new_status=status_label(entry.to_status) if changed else None,
             # The photos sent with the request belong to its first row.
             photos=photo_views(by_message.get(None, []), thumbnail_edge) if entry.action == "submit" else [],
