@@ -20,7 +20,7 @@ from flask import request as flask_request
 from flask_babel import force_locale, format_currency
 from werkzeug.routing import BuildError
 
-from . import words
+from . import words as shop_words
 from .access import Role
 from .errors import ConfigurationError
 from .i18n import N_, gettext as _, ngettext
@@ -40,6 +40,9 @@ HEADLINES: dict[str, str] = {
     "submit:exchange": N_("%(buyer)s would like to exchange %(quantity)s × %(item)s from order %(number)s."),
     "submit:cancellation": N_("%(buyer)s asks you to cancel their order %(number)s before you process it. "
                               "If nothing has been shipped yet, refuse the order: the buyer is then refunded."),
+    "submit:cancellation:single": N_("%(buyer)s asks you to cancel their order %(number)s before you process "
+                                     "it. If nothing has been shipped yet, cancel it: the buyer is then refunded "
+                                     "what they paid."),
     "accept": N_("%(actor)s accepted the request and gave the return instructions below."),
     "decline": N_("%(actor)s declined the request."),
     "decline:cancellation": N_("%(actor)s declined the cancellation: the order has already been processed. "
@@ -212,6 +215,8 @@ def build_context(event: Event, recipient: Recipient) -> EmailContext:
         "number": request.order_number,
         "amount": amount or "",
     }
+    if topic == "submit:cancellation" and not shop_words.is_marketplace():
+        topic = "submit:cancellation:single"
     headline = _(HEADLINES.get(topic) or HEADLINES.get(event.action, "%(actor)s"), **words)
     quote, quote_label = _quote(event)
     return EmailContext(
@@ -327,7 +332,7 @@ def _topic(event: Event) -> str:
     if event.action == "refuse_order":
         if event.entry is not None and event.entry.to_status == Status.CANCELLED:
             return "refuse_order:unpaid"
-        return "refuse_order" if words.is_marketplace() else "refuse_order:single"
+        return "refuse_order" if shop_words.is_marketplace() else "refuse_order:single"
     return event.action
 
 
@@ -346,7 +351,7 @@ def _subject(event: Event, recipient: Recipient, context: EmailContext) -> str:
         what = _(SUBJECTS[event.action])
     else:
         what = status_label(event.entry.to_status if event.entry is not None else event.request.status)
-    prefix = words.subject_prefix()
+    prefix = shop_words.subject_prefix()
     subject = _("Order %(number)s – %(item)s: %(what)s", number=context.order_number, item=context.item, what=what)
     subject = " ".join(f"{prefix} {subject}".split())
     return subject if len(subject) <= 255 else subject[:254] + "…"
@@ -376,7 +381,7 @@ def _facts(event: Event, recipient: Recipient, amount: str | None) -> list[Fact]
     request = event.request
     facts = [Fact(_("Order"), request.order_number)]
     if request.kind == RequestKind.CANCELLATION:
-        facts.append(Fact(words.seller_label(), request.artist_name))
+        facts.append(Fact(shop_words.seller_label(), request.artist_name))
         if recipient.role != Role.BUYER:
             # The address the buyer gave for this cancellation (help page).
             facts.append(Fact(_("Buyer"), f"{request.buyer_name} <{request.buyer_email}>"))
@@ -403,10 +408,10 @@ def _facts(event: Event, recipient: Recipient, amount: str | None) -> list[Fact]
 
 def _actor_name(event: Event) -> str:
     role = event.actor_role
-    if role == Role.SUPPORT and words.is_marketplace():
+    if role == Role.SUPPORT and shop_words.is_marketplace():
         return _("The support team")
     recorded = event.entry.actor_name if event.entry is not None else event.message.author_name
-    return words.shown_name(role, recorded, event.request.artist_name)
+    return shop_words.shown_name(role, recorded, event.request.artist_name)
 
 
 def _money(request: Request) -> str:

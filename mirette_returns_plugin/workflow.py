@@ -211,6 +211,22 @@ TRANSITIONS: tuple[Transition, ...] = (
                N_("Mark the support case as resolved"), (OPTIONAL_NOTE,), guard=_escalated),
 )
 
+#: A refusal's button where the shop is its own only seller, and where
+#: nothing was paid (the buyer asked; the shop cancels).
+CANCEL_LABEL = N_("Cancel the order (refund the buyer)")
+CANCEL_UNPAID_LABEL = N_("Cancel the order (nothing was charged)")
+
+
+def action_label(transition: Transition, request: Request) -> str:
+    """The words of a step's button, translated."""
+    if transition.action == "refuse_order":
+        if not request.refund_total:
+            return _(CANCEL_UNPAID_LABEL)
+        if not words.is_marketplace():
+            return _(CANCEL_LABEL)
+    return _(transition.label)
+
+
 #: Actions whose effect calls the shop's refund hook after the commit.
 REFUND_ACTIONS = frozenset({"initiate_refund", "refuse_order", "retry_refund"})
 

@@ -89,6 +89,7 @@ def walk_a_cancellation(shop: ShopUnderTest) -> list[Page]:
     seen.append(submit(buyer, form, message="I ordered twice by mistake."))
     [detail_url] = {href for _text, href in open_return_request(shop, buyer, shop.pending_order).links
                     if "/requests/" in href}
+    assert "Cancel the order (refund the buyer)" in read(staff.get(detail_url)).text
     step(staff, detail_url, "refuse_order", confirm="1", note="Done, sorry for the trouble.")
     seen.append(read(buyer.get(detail_url)))
     return seen

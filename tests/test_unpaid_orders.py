@@ -64,6 +64,8 @@ def test_refusing_an_unpaid_order_cancels_it_without_a_refund(corner: ShopUnderT
     assert "Nothing has been charged for this order yet, so nothing will be refunded." in asked.text
     assert "Total refund £0.00" in asked.text
 
+    # The shop's staff see what their button does.
+    assert "Cancel the order (nothing was charged)" in read(staff.get(url)).text
     step(staff, url, "refuse_order", confirm="1")
     seen = read(buyer.get(url))
     assert "Order cancelled - nothing was charged" in seen.text

@@ -48,13 +48,16 @@ ROLE_LABELS = {
 #: each language can write them its own way.
 PHOTO_ALTS = {
     Role.BUYER: N_("Photo %(number)s, sent by the buyer"),
-    Role.ARTIST: N_("Photo %(number)s, sent by the artist"),
+    # The seller by name: a noun would need its own article in each language.
+    Role.ARTIST: N_("Photo %(number)s, sent by %(name)s"),
     Role.SUPPORT: N_("Photo %(number)s, sent by the support team"),
     Role.SHOP: N_("Photo %(number)s, sent by the shop"),
 }
 
 
-def photo_alt(number: int, role: str) -> str:
+def photo_alt(number: int, role: str, seller_name: str = "") -> str:
+    if role == Role.ARTIST:
+        return _(PHOTO_ALTS[role], number=number, name=seller_name)
     return _(PHOTO_ALTS.get(role, PHOTO_ALTS[Role.BUYER]), number=number)
 
 
@@ -87,7 +90,7 @@ class PhotoView:
     alt: str
 
 
-def photo_views(photos: Iterable[Photo], thumbnail_edge: int) -> list[PhotoView]:
+def photo_views(photos: Iterable[Photo], thumbnail_edge: int, seller_name: str = "") -> list[PhotoView]:
     views = []
     for number, photo in enumerate(photos, start=1):
         scale = min(1.0, thumbnail_edge / max(photo.width, photo.height, 1))
@@ -99,7 +102,7 @@ def photo_views(photos: Iterable[Photo], thumbnail_edge: int) -> list[PhotoView]
             height=photo.height,
             thumb_width=max(1, round(photo.width * scale)),
             thumb_height=max(1, round(photo.height * scale)),
-            alt=photo_alt(number, photo.uploaded_by_role),
+            alt=photo_alt(number, photo.uploaded_by_role, seller_name),
         ))
     return views
 
@@ -157,12 +160,13 @@ def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: 
             action_text=action_text(entry.action, entry.to_status),
             new_status=status_label(entry.to_status) if changed else None,
             # The photos sent with the request belong to its first row.
-            photos=photo_views(by_message.get(None, []), thumbnail_edge) if entry.action == "submit" else [],
+            photos=(photo_views(by_message.get(None, []), thumbnail_edge, seller_name) if entry.action == "submit"
+                    else []),
         ))
     for message in messages:
         items.append(item(
             f"m{message.id}", True, message.created_at, message.author_name, message.author_role, message.body,
-            photos=photo_views(by_message.get(message.id, []), thumbnail_edge),
+            photos=photo_views(by_message.get(message.id, []), thumbnail_edge, seller_name),
         ))
     items.sort(key=lambda entry: (entry.at, entry.is_message, entry.key))
     return items
