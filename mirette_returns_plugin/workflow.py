@@ -139,6 +139,9 @@ class Transition:
     guard: Guard | None = None
     #: Buttons that cannot be undone ask for a confirmation.
     destructive: bool = False
+    #: Where the step's effect may lead instead of ``target``: refusing a part
+    #: the buyer has not paid cancels it with nothing to refund.
+    also_leads_to: frozenset[str] = frozenset()
 
     def leads_to(self, request: Request) -> str:
         return self.target or request.status
@@ -193,7 +196,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Cancellation of an artist's part, before processing.
     Transition("refuse_order", frozenset({RequestKind.CANCELLATION}), frozenset({Status.REQUESTED}),
                Status.ORDER_REFUSED, ARTIST_SIDE, N_("Refuse the order (refund the buyer)"), (OPTIONAL_NOTE,),
-               destructive=True),
+               destructive=True, also_leads_to=frozenset({Status.CANCELLED})),
     Transition("decline", frozenset({RequestKind.CANCELLATION}), frozenset({Status.REQUESTED}),
                Status.DECLINED, ARTIST_SIDE, N_("Decline: already shipped"), (DECLINE_REASON,), destructive=True),
     Transition("withdraw", frozenset({RequestKind.CANCELLATION}), frozenset({Status.REQUESTED}),
