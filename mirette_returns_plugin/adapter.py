@@ -190,8 +190,8 @@ class ShopAdapter(Protocol):
     action methods raise :class:`~mirette_returns_plugin.errors.AdapterError`
     with a message for the user when the shop refuses.
 
-    Two more methods are optional (see :data:`OPTIONAL_METHODS`); settings of
-    the same meaning win over them: ``shop_name() -> str | None``, the name
+    Two more methods are optional, asked when present (see :mod:`.words`);
+    settings of the same meaning win over them: ``shop_name() -> str | None``, the name
     buyers read for the shop, and ``is_marketplace() -> bool``, whether
     several sellers share the shop (``True`` when absent).
     """
@@ -261,6 +261,3 @@ REQUIRED_METHODS: tuple[str, ...] = (
     "product_url",
     "artist_url",
 )
-
-#: Methods an adapter may add; the plugin asks them when present.
-OPTIONAL_METHODS: tuple[str, ...] = ("shop_name", "is_marketplace")
