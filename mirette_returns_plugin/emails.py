@@ -324,15 +324,13 @@ def message_id(event_key: str, token: str, domain: str) -> str:
 
 
 def _topic(event: Event) -> str:
-    from .workflow import Status
+    from .workflow import refusal_topic
 
     kind = event.request.kind
     if event.action in ("submit", "decline") or (event.action == "message"):
         return f"{event.action}:{kind}"
     if event.action == "refuse_order":
-        if event.entry is not None and event.entry.to_status == Status.CANCELLED:
-            return "refuse_order:unpaid"
-        return "refuse_order" if shop_words.is_marketplace() else "refuse_order:single"
+        return refusal_topic(event.entry.to_status if event.entry is not None else None)
     return event.action
 
 

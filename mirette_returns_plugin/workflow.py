@@ -230,6 +230,16 @@ def action_label(transition: Transition, request: Request) -> str:
     return _(transition.label)
 
 
+def refusal_topic(to_status: str | None) -> str:
+    """Which words tell of a refusal, for the timeline and the emails: an
+    artist refused their part (``refuse_order``), a shop that sells alone
+    cancelled (``refuse_order:single``), or nothing was paid
+    (``refuse_order:unpaid``)."""
+    if to_status == Status.CANCELLED:
+        return "refuse_order:unpaid"
+    return "refuse_order" if words.is_marketplace() else "refuse_order:single"
+
+
 #: Actions whose effect calls the shop's refund hook after the commit.
 REFUND_ACTIONS = frozenset({"initiate_refund", "refuse_order", "retry_refund"})
 
@@ -708,10 +718,11 @@ def _apply_effect(state, request: Request, transition: Transition, note: str | N
                                "the buyer to a return."))
         _lock_part(request.order_ref, request.artist_ref)
         state.adapter.refuse_part(request.order_ref, request.artist_ref)
-        # Refund what is paid now: the buyer may have paid since asking.
-        preview = preview_cancellation(part, request.currency)
-        request.refund_items, request.refund_delivery = preview.items, preview.delivery
-        request.refund_total = preview.total
+        if part.paid is not None:
+            # Refund what is paid now: the buyer may have paid since asking.
+            preview = preview_cancellation(part, request.currency)
+            request.refund_items, request.refund_delivery = preview.items, preview.delivery
+            request.refund_total = preview.total
 
 
 def _check_fields(state, transition: Transition, **given: str | None) -> dict[str, str | None]:

@@ -12,7 +12,7 @@ from .. import moments, words
 from ..access import Role
 from ..i18n import N_, gettext as _
 from ..models import HistoryEntry, Message, Photo
-from ..workflow import Status, status_label
+from ..workflow import refusal_topic, status_label
 
 #: What each history action says, after the actor's name.
 ACTION_TEXTS = {
@@ -69,10 +69,7 @@ def role_label(role: str) -> str:
 
 def action_text(action: str, to_status: str | None = None) -> str:
     if action == "refuse_order":
-        if to_status == Status.CANCELLED:
-            action = "refuse_order:unpaid"
-        elif not words.is_marketplace():
-            action = "refuse_order:single"
+        action = refusal_topic(to_status)
     return _(ACTION_TEXTS.get(action, action))
 
 
