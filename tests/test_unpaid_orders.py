@@ -118,3 +118,35 @@ def test_a_return_estimate_never_exceeds_what_was_paid(corner: ShopUnderTest):
         second = workflow.submit_return(user, order.ref, ReturnForm(
             line_ref=line.ref, quantity=1, kind=RequestKind.RETURN, reason_code="changed_mind"))
         assert second.refund_total == Decimal("0.00")
+
+
+def test_a_french_buyer_is_told_in_french_that_nothing_was_charged(corner: ShopUnderTest):
+    from examples.corner_shop.models import Member
+
+    with corner.app.app_context():
+        db = corner.app.extensions["sqlalchemy"]
+        db.session.execute(sa.update(Member).where(Member.email == corner.buyer).values(language="fr"))
+        db.session.commit()
+    PAID[corner.pending_order] = False
+    buyer, staff = corner.client(corner.buyer), corner.client(corner.seller)
+    url = ask_to_cancel_in_french(corner, buyer)
+    assert "Rien n'a encore été débité pour cette commande, rien ne sera donc remboursé." in read(buyer.get(url)).text
+    step(staff, url, "refuse_order", confirm="1")
+    seen = read(buyer.get(url)).text
+    assert "Commande annulée – rien n'a été débité" in seen
+    assert "a annulé la commande, comme demandé ; rien n'avait été débité, rien n'est donc remboursé" in seen
+    with corner.app.app_context():
+        [email] = current_state().session.scalars(sa.select(OutboxEmail).where(
+            OutboxEmail.recipient == corner.buyer, OutboxEmail.subject.contains("rien n'a été débité"))).all()
+    assert email.subject.startswith("[Corner Tea House] Commande CT-1041")
+    assert "Corner Tea House a annulé la commande, comme demandé. Rien n'avait été débité, il n'y a donc rien " \
+           "à rembourser." in " ".join(email.body_text.split())
+
+
+def ask_to_cancel_in_french(shop: ShopUnderTest, buyer) -> str:
+    order_page = read(buyer.get(shop.order_page(shop.pending_order)))
+    [button] = [href for text, href in order_page.links if text == "Demande de retour"]
+    page = read(buyer.get(button))
+    submit(buyer, page.form(lambda f: "message" in f.names()), message="Je me suis trompé de thé.")
+    [detail_url] = {href for _text, href in read(buyer.get(button)).links if "/requests/" in href}
+    return detail_url
