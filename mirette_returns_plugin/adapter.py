@@ -105,6 +105,11 @@ class OrderPart:
     #: for a shop that keeps no delivery date (the ready adapter gives the
     #: shipping date, else the order date). ``None``: the window starts at delivery.
     window_from: datetime | None = None
+    #: What the buyer has paid for this part so far. ``None`` (the default)
+    #: means all of it; ``Decimal("0")`` means nothing yet (an order waiting
+    #: for payment). Refunds never exceed it, and a refused part that was not
+    #: paid is cancelled without a refund.
+    paid: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,11 @@ class ShopAdapter(Protocol):
     Read methods return ``None`` (or an empty list) for what does not exist;
     action methods raise :class:`~mirette_returns_plugin.errors.AdapterError`
     with a message for the user when the shop refuses.
+
+    Two more methods are optional, asked when present (see :mod:`.words`);
+    settings of the same meaning win over them: ``shop_name() -> str | None``, the name
+    buyers read for the shop, and ``is_marketplace() -> bool``, whether
+    several sellers share the shop (``True`` when absent).
     """
 
     def current_user(self) -> User | None:

@@ -55,8 +55,29 @@ PAGE_SIZE = 25
 #: Sender of every email (falls back to ``MAIL_DEFAULT_SENDER``).
 MAIL_SENDER: str | None = None
 
-#: Put before the subject of every email (``""`` for none).
-MAIL_SUBJECT_PREFIX = "[Mirette]"
+#: Put before the subject of every email (``""`` for none). ``None``: the
+#: shop's name in brackets (``"[Corner Tea House]"``) when ``SHOP_NAME`` or the
+#: adapter gives one, else nothing.
+MAIL_SUBJECT_PREFIX: str | None = None
+
+#: Domain of the emails' Message-IDs. ``None``: the sender's domain, else the
+#: host of ``EXTERNAL_BASE_URL``, else ``SERVER_NAME``.
+MAIL_DOMAIN: str | None = None
+
+#: The shop's name as buyers read it: in email subjects, and wherever the
+#: shop's staff act for it (never a staff member's login name). ``None``: the
+#: adapter's ``shop_name()`` (the ready adapter gives ``SingleSeller.name``).
+SHOP_NAME: str | None = None
+
+#: Whether several sellers share the shop, each selling under their own terms
+#: (the sentences about "each artist" and the intermediary are shown only
+#: then). ``None``: the adapter's ``is_marketplace()``, else ``True``.
+MARKETPLACE: bool | None = None
+
+#: What a seller is called on labels: ``"artist"``, ``"seller"``, ``"maker"``
+#: or ``"shop"``. ``None``: ``"artist"`` on a marketplace, ``"shop"`` otherwise.
+#: Sentences name the seller by their name rather than by this word.
+SELLER_WORD: str | None = None
 
 #: Deliver the outbox right after each commit, in the web process, instead of
 #: (or besides) a ``flask mirette-returns send-emails`` worker. Failures stay in

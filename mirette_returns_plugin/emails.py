@@ -20,6 +20,7 @@ from flask import request as flask_request
 from flask_babel import force_locale, format_currency
 from werkzeug.routing import BuildError
 
+from . import words as shop_words
 from .access import Role
 from .errors import ConfigurationError
 from .i18n import N_, gettext as _, ngettext
@@ -39,6 +40,9 @@ HEADLINES: dict[str, str] = {
     "submit:exchange": N_("%(buyer)s would like to exchange %(quantity)s × %(item)s from order %(number)s."),
     "submit:cancellation": N_("%(buyer)s asks you to cancel their order %(number)s before you process it. "
                               "If nothing has been shipped yet, refuse the order: the buyer is then refunded."),
+    "submit:cancellation:single": N_("%(buyer)s asks you to cancel their order %(number)s before you process "
+                                     "it. If nothing has been shipped yet, cancel it: the buyer is then refunded "
+                                     "what they paid."),
     "accept": N_("%(actor)s accepted the request and gave the return instructions below."),
     "decline": N_("%(actor)s declined the request."),
     "decline:cancellation": N_("%(actor)s declined the cancellation: the order has already been processed. "
@@ -56,6 +60,11 @@ HEADLINES: dict[str, str] = {
     "confirm_refund": N_("The refund of %(amount)s is confirmed."),
     "refuse_order": N_("%(actor)s refused the order, as asked, so it is cancelled. A refund of %(amount)s "
                        "is being initiated."),
+    # A shop that is its own only seller cancels what its buyer asked it to.
+    "refuse_order:single": N_("%(actor)s cancelled the order, as asked. A refund of %(amount)s is being "
+                              "initiated."),
+    "refuse_order:unpaid": N_("%(actor)s cancelled the order, as asked. Nothing was charged for it, so there "
+                              "is nothing to refund."),
     "escalate": N_("%(actor)s asked the support team to step in."),
     "resolve_escalation": N_("The support team marked its case on this request as resolved."),
     "message": N_("%(actor)s wrote:"),
@@ -196,7 +205,7 @@ def build_context(event: Event, recipient: Recipient) -> EmailContext:
 
     request = event.request
     topic = _topic(event)
-    amount = _money(request) if event.action in REFUND_ACTIONS else None
+    amount = _money(request) if event.action in REFUND_ACTIONS and request.refund_total else None
     words = {
         "actor": _actor_name(event),
         "buyer": request.buyer_name,
@@ -206,6 +215,8 @@ def build_context(event: Event, recipient: Recipient) -> EmailContext:
         "number": request.order_number,
         "amount": amount or "",
     }
+    if topic == "submit:cancellation" and not shop_words.is_marketplace():
+        topic = "submit:cancellation:single"
     headline = _(HEADLINES.get(topic) or HEADLINES.get(event.action, "%(actor)s"), **words)
     quote, quote_label = _quote(event)
     return EmailContext(
@@ -287,8 +298,10 @@ def _path(endpoint: str, request_id: int) -> str:
 
 
 def mail_domain() -> str:
-    """The domain of the Message-IDs: the sender's, else the shop's host."""
+    """The domain of the Message-IDs: the shop's setting, else the sender's, else the shop's host."""
     state = current_state()
+    if state.config.get("MAIL_DOMAIN"):
+        return str(state.config["MAIL_DOMAIN"]).strip().lower()
     sender = state.config.get("MAIL_SENDER") or current_app.config.get("MAIL_DEFAULT_SENDER")
     if isinstance(sender, (tuple, list)):
         sender = sender[-1]
@@ -296,7 +309,7 @@ def mail_domain() -> str:
     if "@" in address:
         return address.rsplit("@", 1)[1].lower()
     host = urlsplit(str(state.config.get("EXTERNAL_BASE_URL") or "")).hostname
-    return host or str(current_app.config.get("SERVER_NAME") or "mirette-returns.localhost").split(":")[0]
+    return host or str(current_app.config.get("SERVER_NAME") or "localhost").split(":")[0]
 
 
 def thread_id(request_id: int, domain: str) -> str:
@@ -311,9 +324,13 @@ def message_id(event_key: str, token: str, domain: str) -> str:
 
 
 def _topic(event: Event) -> str:
+    from .workflow import refusal_topic
+
     kind = event.request.kind
     if event.action in ("submit", "decline") or (event.action == "message"):
         return f"{event.action}:{kind}"
+    if event.action == "refuse_order":
+        return refusal_topic(event.entry.to_status if event.entry is not None else None)
     return event.action
 
 
@@ -332,7 +349,7 @@ def _subject(event: Event, recipient: Recipient, context: EmailContext) -> str:
         what = _(SUBJECTS[event.action])
     else:
         what = status_label(event.entry.to_status if event.entry is not None else event.request.status)
-    prefix = current_state().config.get("MAIL_SUBJECT_PREFIX") or ""
+    prefix = shop_words.subject_prefix()
     subject = _("Order %(number)s – %(item)s: %(what)s", number=context.order_number, item=context.item, what=what)
     subject = " ".join(f"{prefix} {subject}".split())
     return subject if len(subject) <= 255 else subject[:254] + "…"
@@ -362,7 +379,7 @@ def _facts(event: Event, recipient: Recipient, amount: str | None) -> list[Fact]
     request = event.request
     facts = [Fact(_("Order"), request.order_number)]
     if request.kind == RequestKind.CANCELLATION:
-        facts.append(Fact(_("Artist"), request.artist_name))
+        facts.append(Fact(shop_words.seller_label(), request.artist_name))
         if recipient.role != Role.BUYER:
             # The address the buyer gave for this cancellation (help page).
             facts.append(Fact(_("Buyer"), f"{request.buyer_name} <{request.buyer_email}>"))
@@ -389,13 +406,10 @@ def _facts(event: Event, recipient: Recipient, amount: str | None) -> list[Fact]
 
 def _actor_name(event: Event) -> str:
     role = event.actor_role
-    if role == Role.SHOP:
-        return _("The shop")
-    if role == Role.SUPPORT:
+    if role == Role.SUPPORT and shop_words.is_marketplace():
         return _("The support team")
-    if event.entry is not None:
-        return event.entry.actor_name
-    return event.message.author_name
+    recorded = event.entry.actor_name if event.entry is not None else event.message.author_name
+    return shop_words.shown_name(role, recorded, event.request.artist_name)
 
 
 def _money(request: Request) -> str:

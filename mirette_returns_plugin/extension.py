@@ -116,6 +116,9 @@ def read_config(app: Flask) -> dict[str, Any]:
     prefix = settings["URL_PREFIX"]
     if prefix and not str(prefix).startswith("/"):
         raise ConfigurationError("MIRETTE_RETURNS_URL_PREFIX must start with '/' (e.g. '/returns').")
+    from .words import check_settings
+
+    check_settings(settings)
     return settings
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from .adapter import OrderLine, OrderPart, ReturnPolicy
@@ -18,14 +18,24 @@ class RefundPreview:
     restocking_fee: Decimal
     delivery: Decimal
     currency: str
+    #: What is left out because the buyer has not paid it.
+    unpaid: Decimal = Decimal("0.00")
 
     @property
     def total(self) -> Decimal:
-        return self.items - self.restocking_fee + self.delivery
+        return self.items - self.restocking_fee + self.delivery - self.unpaid
+
+
+def cap_to_paid(preview: RefundPreview, paid: Decimal | None) -> RefundPreview:
+    """The same refund, never more than ``paid`` (``None``: everything was paid)."""
+    if paid is None or preview.total <= paid:
+        return preview
+    over = preview.total - max(paid, Decimal("0"))
+    return replace(preview, unpaid=over.quantize(CENT, ROUND_HALF_UP))
 
 
 def preview_return(policy: ReturnPolicy, part: OrderPart, line: OrderLine, quantity: int, *,
-                   seller_fault: bool = False) -> RefundPreview:
+                   seller_fault: bool = False, paid_left: Decimal | None = None) -> RefundPreview:
     """Refund for ``quantity`` units of ``line`` under ``policy``.
 
     No restocking fee is kept when the reason is the artist's fault
@@ -33,7 +43,8 @@ def preview_return(policy: ReturnPolicy, part: OrderPart, line: OrderLine, quant
 
     The delivery costs, when the policy refunds them, are shared by unit over
     the whole part and rounded down, so requests on the same part never add
-    up to more than the buyer paid.
+    up to more than the buyer paid. ``paid_left``, what the buyer paid for
+    the part less what other requests already refund, caps the total.
     """
     items = (line.unit_price * quantity).quantize(CENT, ROUND_HALF_UP)
     fee = Decimal("0.00")
@@ -43,15 +54,16 @@ def preview_return(policy: ReturnPolicy, part: OrderPart, line: OrderLine, quant
     if policy.refunds_delivery_costs and part.delivery_cost:
         units = sum(each.quantity for each in part.lines) or 1
         delivery = (part.delivery_cost * quantity / units).quantize(CENT, ROUND_DOWN)
-    return RefundPreview(items=items, restocking_fee=fee, delivery=delivery, currency=line.currency)
+    preview = RefundPreview(items=items, restocking_fee=fee, delivery=delivery, currency=line.currency)
+    return cap_to_paid(preview, paid_left)
 
 
 def preview_cancellation(part: OrderPart, currency: str) -> RefundPreview:
-    """A refused order is refunded in full, delivery included."""
+    """A refused order is refunded in full, delivery included, up to what was paid."""
     items = sum((line.unit_price * line.quantity for line in part.lines), Decimal("0"))
-    return RefundPreview(
+    return cap_to_paid(RefundPreview(
         items=items.quantize(CENT, ROUND_HALF_UP),
         restocking_fee=Decimal("0.00"),
         delivery=(part.delivery_cost or Decimal("0")).quantize(CENT, ROUND_HALF_UP),
         currency=currency,
-    )
+    ), part.paid)

@@ -59,7 +59,7 @@ def retry_block_reason(request: Request, refund: Refund | None = None, *, lock: 
 def perform_refund_step(state, user, request_id, action, *, version=None, note=None):
     """Run a step that pays money: refuse an order, initiate or retry a refund,
     or (support) confirm a refund by hand."""
-    from .workflow import _apply_effect, _in_transaction, change_status, check_step
+    from .workflow import Status, _apply_effect, _in_transaction, change_status, check_step
 
     if action == "confirm_refund":
         def confirm_by_hand():
@@ -73,6 +73,10 @@ def perform_refund_step(state, user, request_id, action, *, version=None, note=N
         request, transition, role, values = check_step(state, user, request_id, action, version, note=note)
         if action == "refuse_order":
             _apply_effect(state, request, transition, values.get("note"), None)
+            if request.refund_total <= 0:
+                # Nothing was charged: the part is cancelled and nobody is asked to refund.
+                change_status(request, action, Status.CANCELLED, role, user, values.get("note"))
+                return request.id, role, None
             change_status(request, action, transition.leads_to(request), role, user, values.get("note"))
         # The guard may have read an older snapshot (MariaDB reads one per
         # transaction): look again at the locked row, so that two clicks
@@ -98,6 +102,8 @@ def perform_refund_step(state, user, request_id, action, *, version=None, note=N
         return request.id, role, _refund_order(request, refund)
 
     request_id, role, order = _in_transaction(True, prepare)
+    if order is None:
+        return state.session.get(Request, request_id)
     try:
         result = state.adapter.initiate_refund(order)
         error = None

@@ -99,6 +99,20 @@ class Helpers:
     def max_photos(self) -> int:
         return int(current_state().config["MAX_PHOTOS"])
 
+    @property
+    def marketplace(self) -> bool:
+        """Whether several sellers share the shop (see :mod:`.words`)."""
+        from .words import is_marketplace
+
+        return is_marketplace()
+
+    @property
+    def seller_label(self) -> str:
+        """``Artist``, ``Seller``, ``Maker`` or ``Shop``, as the shop calls its sellers."""
+        from .words import seller_label
+
+        return seller_label()
+
 
 HELPERS = Helpers()
 

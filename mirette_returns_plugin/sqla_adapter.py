@@ -66,6 +66,7 @@ from .sqla_mapping import (
     SingleSeller,
     UserMap,
     constant,
+    is_expression,
     refused_value,
     validate,
 )
@@ -198,6 +199,13 @@ class SQLAlchemyShopAdapter:
             raise ConfigurationError("ShopMapping.initiate_refund is missing.")
         return hook(refund)
 
+    def shop_name(self) -> str | None:
+        """The single seller's name; a marketplace names itself in ``MIRETTE_RETURNS_SHOP_NAME``."""
+        return self.mapping.seller.name if self.mapping.seller is not None else None
+
+    def is_marketplace(self) -> bool:
+        return self.mapping.seller is None
+
     def order_url(self, order_ref: str) -> str | None:
         return self.mapping.order_url(order_ref) if self.mapping.order_url else None
 
@@ -299,7 +307,8 @@ class SQLAlchemyShopAdapter:
         lines_by_owner: dict[tuple[str, str], list[Any]] = defaultdict(list)
         for line in line_rows:
             lines_by_owner[self._line_owner(line, products)].append(line)
-        return [self._order(row, part_rows, lines_by_owner, products, buyers) for row in rows]
+        paid = {**self._paid_by_expression(mapping.order, rows), **self._paid_by_expression(mapping.parts, part_rows)}
+        return [self._order(row, part_rows, lines_by_owner, products, buyers, paid) for row in rows]
 
     # ------------------------------------------------------------------ #
     # Internals
@@ -367,8 +376,28 @@ class SQLAlchemyShopAdapter:
             return ""
         return _text(read(product_row, product.artist_ref))
 
+    def _paid_by_expression(self, source: OrderMap | PartMap | None, rows: Sequence[Any]) -> dict[Any, Any]:
+        """``source.paid`` when it is a SQL expression, per row, in one query."""
+        if source is None or not is_expression(source.paid) or not rows:
+            return {}
+        id_column = getattr(source.model, source.id)
+        ids = [getattr(row, source.id) for row in rows]
+        found = self.session.execute(sa.select(id_column, source.paid).where(id_column.in_(ids)))
+        as_flag = isinstance(source.paid.type, sa.Boolean)  # SQLite answers 1 or 0
+        return {(source.model, key): (bool(value) if as_flag and value is not None else value)
+                for key, value in found}
+
+    def _paid(self, row: Any, source: OrderMap | PartMap, paid: dict[Any, Any]) -> Decimal | None:
+        if is_expression(source.paid):
+            value = paid.get((source.model, getattr(row, source.id)))
+        else:
+            value = read(row, source.paid)
+        if value is None or value is True:
+            return None
+        return Decimal("0") if value is False else _decimal(value)
+
     def _order(self, row: Any, part_rows: list[Any], lines_by_owner: dict[tuple[str, str], list[Any]],
-               products: dict[str, Any], buyers: dict[str, Any]) -> Order:
+               products: dict[str, Any], buyers: dict[str, Any], paid: dict[Any, Any] | None = None) -> Order:
         mapping, order = self.mapping, self.mapping.order
         order_id = str(getattr(row, order.id))
         currency = _text(read(row, order.currency))
@@ -383,7 +412,7 @@ class SQLAlchemyShopAdapter:
                 owner = (("part", str(getattr(part, part_map.id))) if mapping.line.part_ref is not None
                          else (order_id, artist_ref))
                 parts.append(self._part(part, part_map, part_map.stage, artist_ref,
-                                        lines_by_owner.get(owner, []), products, currency, placed_at))
+                                        lines_by_owner.get(owner, []), products, currency, placed_at, paid or {}))
         else:
             assert order.stage is not None  # checked by validate()
             sellers = [seller for (owner_order, seller) in lines_by_owner if owner_order == order_id]
@@ -391,7 +420,7 @@ class SQLAlchemyShopAdapter:
                 sellers = [mapping.seller.ref]
             for seller in sellers:
                 parts.append(self._part(row, order, order.stage, seller, lines_by_owner.get((order_id, seller), []),
-                                        products, currency, placed_at))
+                                        products, currency, placed_at, paid or {}))
         buyer_ref = str(getattr(row, order.buyer_ref))
         buyer = buyers.get(buyer_ref)
         users = mapping.users
@@ -408,7 +437,8 @@ class SQLAlchemyShopAdapter:
         )
 
     def _part(self, row: Any, source: OrderMap | PartMap, stage_field: Field, artist_ref: str,
-              lines: list[Any], products: dict[str, Any], currency: str, placed_at: datetime) -> OrderPart:
+              lines: list[Any], products: dict[str, Any], currency: str, placed_at: datetime,
+              paid: dict[Any, Any] | None = None) -> OrderPart:
         return OrderPart(
             artist_ref=artist_ref,
             stage=self.stage_of(row, stage_field),
@@ -416,6 +446,7 @@ class SQLAlchemyShopAdapter:
             delivery_cost=_decimal(read(row, source.delivery_cost)),
             delivered_at=_utc(read(row, source.delivered_at)),
             window_from=self._window_from(row, source, placed_at),
+            paid=self._paid(row, source, paid or {}),
         )
 
     def _window_from(self, row: Any, source: OrderMap | PartMap, placed_at: datetime) -> datetime | None:

@@ -51,6 +51,9 @@ def constant(value: Any) -> Constant:
 #: An attribute name, a function of the row, or a :class:`Constant`.
 Field = Union[str, Callable[[Any], Any], Constant]
 
+#: What was paid: a :data:`Field`, a SQL expression, or ``None`` for "all of it".
+Paid = Union[Field, sa.ColumnElement[Any], None]
+
 
 @dataclass(frozen=True)
 class OrderMap:
@@ -89,6 +92,11 @@ class OrderMap:
     #: ``delivered_at`` is not mapped.
     shipped_at: Field | None = None
     delivery_cost: Field | None = None
+    #: What the buyer paid (see "Orders not yet paid" in docs/mount.md): an
+    #: amount, ``True`` (all of it) or ``False`` (nothing yet), read by an
+    #: attribute name, a function of the row or a SQL expression over the
+    #: model's columns. ``None``: everything was paid.
+    paid: Paid = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,11 @@ class PartMap:
     #: As ``OrderMap.shipped_at``; without either, the window counts from the order date.
     shipped_at: Field | None = None
     delivery_cost: Field | None = None
+    #: What the buyer paid (see "Orders not yet paid" in docs/mount.md): an
+    #: amount, ``True`` (all of it) or ``False`` (nothing yet), read by an
+    #: attribute name, a function of the row or a SQL expression over the
+    #: model's columns. ``None``: everything was paid.
+    paid: Paid = None
 
 
 @dataclass(frozen=True)
@@ -309,6 +322,7 @@ def validate(mapping: ShopMapping, *, has_refund_method: bool = False) -> None:
     _check_sellers(mapping, check, problems)
     _check_stages(mapping, problems)
     _check_stage_source(mapping, problems)
+    _check_paid(mapping, check)
 
     if mapping.initiate_refund is None and not has_refund_method:
         problems.append("ShopMapping.initiate_refund is missing: give a function(RefundOrder) -> RefundResult "
@@ -366,6 +380,17 @@ def _check_sellers(mapping: ShopMapping, check: _Checker, problems: list[str]) -
                             "give a function(order_ref, artist_ref) that cancels that seller's items.")
     if line.part_ref is not None and mapping.parts is None:
         problems.append("ShopMapping.line.part_ref needs ShopMapping.parts=PartMap(...).")
+
+
+def _check_paid(mapping: ShopMapping, check: _Checker) -> None:
+    for where, part in (("order", mapping.order), ("parts", mapping.parts)):
+        if part is not None and not is_expression(part.paid):
+            check.field(where, part, "paid")
+
+
+def is_expression(value: object) -> bool:
+    """A SQL expression (``Order.paid_cents >= Order.total_cents``), read in one query per page."""
+    return isinstance(value, sa.ColumnElement)
 
 
 def _check_stages(mapping: ShopMapping, problems: list[str]) -> None:

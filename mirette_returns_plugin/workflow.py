@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import notifications, signals
+from . import notifications, signals, words
 from .access import Role, roles_on
 from .adapter import Artist, Order, OrderLine, OrderPart, Stage, User, order_of_buyer
 from .errors import AdapterError, Conflict, MiretteReturnsError, NotAllowed, NotFound, ValidationError
@@ -46,6 +46,8 @@ class Status:
     REFUNDED = "refunded"
     REPLACEMENT_SHIPPED = "replacement_shipped"
     ORDER_REFUSED = "order_refused"
+    #: A cancellation of a part the buyer had not paid: nothing to refund.
+    CANCELLED = "cancelled"
 
 
 #: English names of the statuses, translated when shown.
@@ -60,6 +62,13 @@ STATUS_LABELS: dict[str, str] = {
     Status.REFUNDED: N_("Refunded"),
     Status.REPLACEMENT_SHIPPED: N_("Replacement shipped"),
     Status.ORDER_REFUSED: N_("Order refused - refund initiated"),
+    Status.CANCELLED: N_("Order cancelled - nothing was charged"),
+}
+
+#: Where a shop is its own only seller, the buyer asked it to cancel and it
+#: did: nothing was "refused" (see :func:`words.is_marketplace`).
+SINGLE_SELLER_STATUS_LABELS: dict[str, str] = {
+    Status.ORDER_REFUSED: N_("Order cancelled - refund initiated"),
 }
 
 KIND_LABELS: dict[str, str] = {
@@ -70,7 +79,7 @@ KIND_LABELS: dict[str, str] = {
 
 #: Statuses after which nothing more happens.
 FINAL_STATUSES = frozenset(
-    {Status.DECLINED, Status.WITHDRAWN, Status.REFUNDED, Status.REPLACEMENT_SHIPPED}
+    {Status.DECLINED, Status.WITHDRAWN, Status.REFUNDED, Status.REPLACEMENT_SHIPPED, Status.CANCELLED}
 )
 
 #: Statuses whose quantity is free again: nothing was taken back, or the
@@ -85,6 +94,8 @@ ALL_KINDS = frozenset(RequestKind.ALL)
 
 
 def status_label(status: str) -> str:
+    if status in SINGLE_SELLER_STATUS_LABELS and not words.is_marketplace():
+        return _(SINGLE_SELLER_STATUS_LABELS[status])
     return _(STATUS_LABELS.get(status, status))
 
 
@@ -128,6 +139,9 @@ class Transition:
     guard: Guard | None = None
     #: Buttons that cannot be undone ask for a confirmation.
     destructive: bool = False
+    #: Where the step's effect may lead instead of ``target``: refusing a part
+    #: the buyer has not paid cancels it with nothing to refund.
+    also_leads_to: frozenset[str] = frozenset()
 
     def leads_to(self, request: Request) -> str:
         return self.target or request.status
@@ -182,7 +196,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Cancellation of an artist's part, before processing.
     Transition("refuse_order", frozenset({RequestKind.CANCELLATION}), frozenset({Status.REQUESTED}),
                Status.ORDER_REFUSED, ARTIST_SIDE, N_("Refuse the order (refund the buyer)"), (OPTIONAL_NOTE,),
-               destructive=True),
+               destructive=True, also_leads_to=frozenset({Status.CANCELLED})),
     Transition("decline", frozenset({RequestKind.CANCELLATION}), frozenset({Status.REQUESTED}),
                Status.DECLINED, ARTIST_SIDE, N_("Decline: already shipped"), (DECLINE_REASON,), destructive=True),
     Transition("withdraw", frozenset({RequestKind.CANCELLATION}), frozenset({Status.REQUESTED}),
@@ -199,6 +213,32 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("resolve_escalation", ALL_KINDS, frozenset(STATUS_LABELS), None, frozenset({Role.SUPPORT}),
                N_("Mark the support case as resolved"), (OPTIONAL_NOTE,), guard=_escalated),
 )
+
+#: A refusal's button where the shop is its own only seller, and where
+#: nothing was paid (the buyer asked; the shop cancels).
+CANCEL_LABEL = N_("Cancel the order (refund the buyer)")
+CANCEL_UNPAID_LABEL = N_("Cancel the order (nothing was charged)")
+
+
+def action_label(transition: Transition, request: Request) -> str:
+    """The words of a step's button, translated."""
+    if transition.action == "refuse_order":
+        if not request.refund_total:
+            return _(CANCEL_UNPAID_LABEL)
+        if not words.is_marketplace():
+            return _(CANCEL_LABEL)
+    return _(transition.label)
+
+
+def refusal_topic(to_status: str | None) -> str:
+    """Which words tell of a refusal, for the timeline and the emails: an
+    artist refused their part (``refuse_order``), a shop that sells alone
+    cancelled (``refuse_order:single``), or nothing was paid
+    (``refuse_order:unpaid``)."""
+    if to_status == Status.CANCELLED:
+        return "refuse_order:unpaid"
+    return "refuse_order" if words.is_marketplace() else "refuse_order:single"
+
 
 #: Actions whose effect calls the shop's refund hook after the commit.
 REFUND_ACTIONS = frozenset({"initiate_refund", "refuse_order", "retry_refund"})
@@ -244,6 +284,19 @@ def held_quantities(order_ref: str, line_refs: Sequence[str] | None = None) -> d
     return {line_ref: int(total or 0) for line_ref, total in session().execute(query)}
 
 
+def paid_left(order_ref: str, part: OrderPart) -> Decimal | None:
+    """What the buyer paid for ``part`` less what its requests already refund
+    (``None``: the shop says everything was paid)."""
+    if part.paid is None:
+        return None
+    committed = session().scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Request.refund_total), 0))
+        .where(Request.order_ref == order_ref, Request.artist_ref == part.artist_ref)
+        .where(Request.status.not_in(RELEASING_STATUSES))
+    )
+    return max(part.paid - Decimal(str(committed or 0)), Decimal("0"))
+
+
 def returnable_quantity(line: OrderLine, held: dict[str, int]) -> int:
     if not line.returnable:
         return 0
@@ -258,7 +311,7 @@ def return_block_reason(order: Order, part: OrderPart, line: OrderLine | None = 
     caller already has it.
     """
     if part.stage == Stage.PENDING:
-        return _("The artist has not processed this part of the order yet: you can still ask to cancel it.")
+        return _("This part of the order has not been processed yet: you can still ask to cancel it.")
     if part.stage == Stage.CANCELLED:
         return _("This part of the order was cancelled.")
     if line is not None and not line.returnable:
@@ -283,8 +336,8 @@ def cancel_block_reason(part: OrderPart) -> str | None:
     if part.stage == Stage.CANCELLED:
         return _("This part of the order is already cancelled.")
     if part.stage != Stage.PENDING:
-        return _("The artist has already processed this part of the order, so it can no longer be "
-                 "cancelled. You can request a return instead.")
+        return _("This part of the order has already been processed, so it can no longer be cancelled. "
+                 "You can request a return instead.")
     return None
 
 
@@ -407,7 +460,8 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
     if errors:
         raise ValidationError(errors)
 
-    preview = preview_return(artist.policy, part, line, quantity, seller_fault=reason.seller_fault)
+    preview = preview_return(artist.policy, part, line, quantity, seller_fault=reason.seller_fault,
+                             paid_left=paid_left(order.ref, part))
     now = utcnow()
     _remember_artist(artist)
     request = Request(
@@ -482,12 +536,12 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
     errors: dict[str, str] = {}
     body = (message or "").strip()
     if not body:
-        errors["message"] = _("Tell the artist why you want to cancel.")
+        errors["message"] = _("Say why you would like to cancel.")
     elif len(body) > state.config["MESSAGE_MAX_LENGTH"]:
         errors["message"] = _("Keep the message under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
     email = (contact_email or order.buyer_email or user.email).strip()
     if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
-        errors["contact_email"] = _("Enter an email address the artist can answer.")
+        errors["contact_email"] = _("Enter an email address where you can be answered.")
     if artist_refs is None:
         parts = [p for p in order.parts if cancel_block_reason(p) is None
                  and open_cancellation(order.ref, p.artist_ref) is None]
@@ -503,7 +557,7 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
             if blocked:
                 raise NotAllowed(blocked)
             if open_cancellation(order.ref, ref) is not None:
-                raise Conflict(_("You have already asked this artist to cancel."))
+                raise Conflict(_("You have already asked for this part of the order to be cancelled."))
             parts.append(part)
     if errors:
         raise ValidationError(errors)
@@ -665,6 +719,11 @@ def _apply_effect(state, request: Request, transition: Transition, note: str | N
                                "the buyer to a return."))
         _lock_part(request.order_ref, request.artist_ref)
         state.adapter.refuse_part(request.order_ref, request.artist_ref)
+        if part.paid is not None:
+            # Refund what is paid now: the buyer may have paid since asking.
+            preview = preview_cancellation(part, request.currency)
+            request.refund_items, request.refund_delivery = preview.items, preview.delivery
+            request.refund_total = preview.total
 
 
 def _check_fields(state, transition: Transition, **given: str | None) -> dict[str, str | None]:

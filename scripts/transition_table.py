@@ -23,7 +23,8 @@ def markdown() -> str:
         kinds = ", ".join(KIND_LABELS[k].lower() for k in ("return", "exchange", "cancellation")
                           if k in transition.kinds)
         sources = ", ".join(f"`{s}`" for s in STATUS_LABELS if s in transition.sources)
-        target = f"`{transition.target}`" if transition.target else "(unchanged)"
+        target = " or ".join(f"`{t}`" for t in (transition.target, *sorted(transition.also_leads_to)) if t) \
+            or "(unchanged)"
         roles = ", ".join(r for r in ROLE_ORDER if r in transition.roles)
         rows.append(f"| `{transition.action}` | {kinds} | {sources} | {target} | {roles} |")
     return "\n".join(rows)

@@ -207,7 +207,7 @@ def test_see_details_for_the_buyer_the_artist_and_support(app: Flask, client_as)
     text = text_of(html)
     assert "Retour : Speckled mug" in text
     assert "Statut : Acceptée – instructions de retour transmises" in text
-    assert "Instructions de l'artiste" in text and "Historique et messages" in text
+    assert "Instructions – Atelier Lune" in text and "Historique et messages" in text
     assert "a accepté la demande et donné les instructions de retour" in text
     assert f"Envoyée le {fr_moment(created)}" in text
     assert f"Total remboursé {fr_money(total)}" in text
@@ -270,10 +270,10 @@ def test_error_pages_in_french(app: Flask, client_as) -> None:
     assert "Cette commande n'existe pas." in text
     assert "Le lien est peut-être ancien, ou il appartient à un autre compte." in text
     html = french_page(camille, links["inbox"], 403)
-    assert "Cette page est réservée aux artistes qui vendent sur la place de marché." in text_of(html)
+    assert "Cette page est réservée aux personnes qui vendent dans cette boutique." in text_of(html)
     no_english(app, html, "the artist inbox refused to a buyer")
     html = french_page(camille, links["support"], 403)
-    assert "Cette page est réservée au service client de la place de marché." in text_of(html)
+    assert "Cette page est réservée au service client de la boutique." in text_of(html)
     html = french_page(camille, links["detail"], 404)
     no_english(app, html, "an unknown request")
     # The demo's own error page.

@@ -79,7 +79,7 @@ def test_a_good_layout_renders_the_plugin_page_inside_it(tmp_path):
     response = plugin_page(shop(tmp_path, {"layout.html": GOOD}, base="layout.html"))
     html = response.get_data(as_text=True)
     # A visitor is told the inbox is for artists, inside the shop's layout with the plugin's CSS.
-    assert response.status_code == 403 and "This page is for artists" in html
+    assert response.status_code == 403 and "This page is for the people who sell in this shop." in html
     assert "<nav>Shop nav</nav>" in html and "mirette-returns.css" in html
 
 

@@ -103,7 +103,7 @@ def test_inbox_is_only_for_artists(app, client_as):
     for email in (CAMILLE, None):
         response = client_as(email).get("/returns/artist/inbox")
         assert response.status_code == 403
-        assert "This page is for artists" in parse(response).text
+        assert "This page is for the people who sell in this shop." in parse(response).text
 
 
 def test_other_artists_requests_are_not_listed(app, client_as):

@@ -23,7 +23,7 @@ def test_with_one_cancellable_part_the_message_shows_on_that_part(app, client_as
 
     assert response.status_code == 422
     alert = parse(response).by_id("mr-part-" + _artist_of(app, order)).text
-    assert "Tell the artist why you want to cancel." in alert
+    assert "Say why you would like to cancel." in alert
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Request)) == 0
 

@@ -37,7 +37,7 @@ def test_page_groups_lines_by_artist_with_stage_policy_and_quantities(app, clien
     assert "Delivered" in lune_part.find(class_="mr-stage").text
     policy = lune_part.find(class_="mr-policy").text
     assert "14 days after delivery" in policy and "Refunded with the items" in policy
-    assert "Paid by the artist" in policy
+    assert "Paid by the seller" in policy
     mug_line = lune_part.by_id(f"mr-line-{mug}")
     assert "Speckled mug" in mug_line.text and "Night blue" in mug_line.text
     assert "4 bought" in mug_line.text and "4 returnable now" in mug_line.text

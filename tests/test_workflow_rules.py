@@ -58,7 +58,7 @@ def test_pending_part_can_only_be_cancelled(ctx):
     with pytest.raises(NotAllowed) as refused:
         flows.submit_line(order="MIR-1001", product="Speckled mug")
     assert refused.value.message == (
-        "The artist has not processed this part of the order yet: you can still ask to cancel it.")
+        "This part of the order has not been processed yet: you can still ask to cancel it.")
     assert count_requests() == 0
     [request] = cancel("MIR-1001", [LUNE])
     assert (request.kind, request.status) == (CANCELLATION, Status.REQUESTED)
@@ -74,7 +74,7 @@ def test_processed_part_can_be_returned_even_in_transit_but_not_cancelled(ctx, o
     with pytest.raises(NotAllowed) as refused:
         cancel(order, [artist])
     assert refused.value.message == (
-        "The artist has already processed this part of the order, so it can no longer be cancelled. "
+        "This part of the order has already been processed, so it can no longer be cancelled. "
         "You can request a return instead.")
     assert count_requests() == 0
     request = flows.submit_line(order=order, product=product)
@@ -454,7 +454,7 @@ def test_a_second_cancellation_of_the_same_part_is_refused(ctx):
     cancel("MIR-1002", [LUNE])
     with pytest.raises(Conflict) as refused:
         cancel("MIR-1002", [LUNE])
-    assert refused.value.message == "You have already asked this artist to cancel."
+    assert refused.value.message == "You have already asked for this part of the order to be cancelled."
     # Cancelling everything now asks only the artist not asked yet.
     [other] = cancel("MIR-1002", None)
     assert other.artist_ref == artist_ref(BOIS)

@@ -33,6 +33,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "DEMO_DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'demo-shop.sqlite3'}"
         ),
         MIRETTE_RETURNS_BASE_TEMPLATE="demo/layout.html",
+        # The marketplace's name, in every email subject ("[Mirette] Order ...").
+        MIRETTE_RETURNS_SHOP_NAME="Mirette",
         # The session cookie is out of reach of scripts and is not sent
         # with another site's forms.
         SESSION_COOKIE_HTTPONLY=True,

@@ -22,7 +22,7 @@ def register(blueprint: Blueprint) -> None:
 def artist_inbox() -> Response:
     user = current_user()
     if user is None or not user.artist_ref:
-        raise NotAllowed(_("This page is for artists selling on the marketplace."))
+        raise NotAllowed(_("This page is for the people who sell in this shop."))
     filters = listing.Filters.from_args(request.args, with_support_filters=False)
     page = listing.load_page([Request.artist_ref == user.artist_ref], filters)
     return render(TEMPLATE, fragment=("results",), page=page, list_endpoint="mirette_returns.artist_inbox",

@@ -48,6 +48,8 @@ class ActionForm:
     transition: workflow.Transition
     role: str
     form: FormState
+    #: The button's words, translated (see ``workflow.action_label``).
+    label: str = ""
 
     @property
     def action(self) -> str:
@@ -153,10 +155,11 @@ def load(user: User | None, request_id: int) -> DetailPage:
         request=req,
         user=user,
         roles=roles,
-        timeline=timeline.build(history, messages, photos, edge),
-        photos=timeline.photo_views(photos, edge),
+        timeline=timeline.build(history, messages, photos, edge, seller_name=req.artist_name),
+        photos=timeline.photo_views(photos, edge, req.artist_name),
         refund=refunds.refund_of(req),
-        actions=[ActionForm(transition, role, FormState(values={"version": req.version}))
+        actions=[ActionForm(transition, role, FormState(values={"version": req.version}),
+                            workflow.action_label(transition, req))
                  for transition, role in workflow.available_actions(user, req)],
         policy=frozen_policy(req),
         reason_label=state.reasons.label(req.reason_code) if req.reason_code else None,

@@ -8,6 +8,7 @@ rule.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -21,8 +22,8 @@ from ..state import current_state
 from .common import FormState
 
 STAGE_LABELS = {
-    Stage.PENDING: N_("Not yet processed by the artist"),
-    Stage.ACCEPTED: N_("Accepted by the artist, being prepared"),
+    Stage.PENDING: N_("Not yet processed"),
+    Stage.ACCEPTED: N_("Accepted, being prepared"),
     Stage.SHIPPED: N_("Shipped"),
     Stage.DELIVERED: N_("Delivered"),
     Stage.CANCELLED: N_("Cancelled"),
@@ -67,6 +68,8 @@ class PartView:
     cancel_block: str | None
     #: The cancellation already asked and still open, if any.
     open_cancellation: Request | None
+    #: What the buyer paid for the part and no request refunds yet (``None``: all paid).
+    paid_left: Decimal | None = None
 
     @property
     def artist_ref(self) -> str:
@@ -161,6 +164,7 @@ def build(user: User | None, order_ref: str) -> OrderPage:
             cancellations=cancellations,
             cancel_block=cancel_block,
             open_cancellation=None if cancel_block else workflow.open_cancellation(order.ref, part.artist_ref),
+            paid_left=workflow.paid_left(order.ref, part),
         ))
     return OrderPage(order=order, parts=parts, order_url=adapter.order_url(order.ref))
 
@@ -172,7 +176,7 @@ def preview(part: PartView, line: LineView, quantity: int, reason_code: str | No
         return None
     reason = current_state().reasons.get(reason_code)
     return preview_return(part.policy, part.part, line.line, quantity,
-                          seller_fault=bool(reason and reason.seller_fault))
+                          seller_fault=bool(reason and reason.seller_fault), paid_left=part.paid_left)
 
 
 @dataclass

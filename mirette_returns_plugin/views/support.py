@@ -30,7 +30,7 @@ def register(blueprint: Blueprint) -> None:
 def support_list() -> Response:
     user = current_user()
     if user is None or not user.is_support:
-        raise NotAllowed(_("This page is for the marketplace's support team."))
+        raise NotAllowed(_("This page is for the shop's support team."))
     filters = listing.Filters.from_args(request.args, with_support_filters=True)
     scope = []
     names: list[str] = []

@@ -8,11 +8,11 @@ from datetime import datetime
 
 from flask import url_for
 
-from .. import moments
+from .. import moments, words
 from ..access import Role
 from ..i18n import N_, gettext as _
 from ..models import HistoryEntry, Message, Photo
-from ..workflow import status_label
+from ..workflow import refusal_topic, status_label
 
 #: What each history action says, after the actor's name.
 ACTION_TEXTS = {
@@ -30,6 +30,8 @@ ACTION_TEXTS = {
     "retry_refund": N_("retried the refund"),
     "confirm_refund": N_("confirmed the refund was paid"),
     "refuse_order": N_("refused the order; the refund is initiated"),
+    "refuse_order:single": N_("cancelled the order, as asked; the refund is initiated"),
+    "refuse_order:unpaid": N_("cancelled the order, as asked; nothing was charged, so nothing is refunded"),
     "escalate": N_("asked the support team to step in"),
     "resolve_escalation": N_("marked the support case as resolved"),
 }
@@ -46,21 +48,28 @@ ROLE_LABELS = {
 #: each language can write them its own way.
 PHOTO_ALTS = {
     Role.BUYER: N_("Photo %(number)s, sent by the buyer"),
-    Role.ARTIST: N_("Photo %(number)s, sent by the artist"),
+    # The seller by name: a noun would need its own article in each language.
+    Role.ARTIST: N_("Photo %(number)s, sent by %(name)s"),
     Role.SUPPORT: N_("Photo %(number)s, sent by the support team"),
     Role.SHOP: N_("Photo %(number)s, sent by the shop"),
 }
 
 
-def photo_alt(number: int, role: str) -> str:
+def photo_alt(number: int, role: str, seller_name: str = "") -> str:
+    if role == Role.ARTIST:
+        return _(PHOTO_ALTS[role], number=number, name=seller_name)
     return _(PHOTO_ALTS.get(role, PHOTO_ALTS[Role.BUYER]), number=number)
 
 
 def role_label(role: str) -> str:
+    if role == Role.ARTIST:
+        return words.seller_label()
     return _(ROLE_LABELS.get(role, role))
 
 
-def action_text(action: str) -> str:
+def action_text(action: str, to_status: str | None = None) -> str:
+    if action == "refuse_order":
+        action = refusal_topic(to_status)
     return _(ACTION_TEXTS.get(action, action))
 
 
@@ -78,7 +87,7 @@ class PhotoView:
     alt: str
 
 
-def photo_views(photos: Iterable[Photo], thumbnail_edge: int) -> list[PhotoView]:
+def photo_views(photos: Iterable[Photo], thumbnail_edge: int, seller_name: str = "") -> list[PhotoView]:
     views = []
     for number, photo in enumerate(photos, start=1):
         scale = min(1.0, thumbnail_edge / max(photo.width, photo.height, 1))
@@ -90,7 +99,7 @@ def photo_views(photos: Iterable[Photo], thumbnail_edge: int) -> list[PhotoView]
             height=photo.height,
             thumb_width=max(1, round(photo.width * scale)),
             thumb_height=max(1, round(photo.height * scale)),
-            alt=photo_alt(number, photo.uploaded_by_role),
+            alt=photo_alt(number, photo.uploaded_by_role, seller_name),
         ))
     return views
 
@@ -120,17 +129,22 @@ class TimelineItem:
 
 
 def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: list[Photo],
-          thumbnail_edge: int) -> list[TimelineItem]:
+          thumbnail_edge: int, *, seller_name: str = "") -> list[TimelineItem]:
+    """The request's timeline; ``seller_name`` is shown for whoever acted on the seller's side."""
     by_message: dict[int | None, list[Photo]] = {}
     for photo in photos:
         by_message.setdefault(photo.message_id, []).append(photo)
     formatter = moments.formatter()
     role_labels: dict[str, str] = {}
+    names: dict[tuple[str, str], str] = {}
 
     def item(key: str, is_message: bool, at: datetime, who: str, role: str, text: str | None,
              **more: object) -> TimelineItem:
         if role not in role_labels:
             role_labels[role] = role_label(role)
+        if (role, who) not in names:
+            names[(role, who)] = words.shown_name(role, who, seller_name)
+        who = names[(role, who)]
         return TimelineItem(key=key, is_message=is_message, at=at, who=who, role=role,
                             role_label=role_labels[role], text=text, when=formatter.when(at),
                             iso=at.isoformat(), **more)  # type: ignore[arg-type]
@@ -140,15 +154,16 @@ def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: 
         changed = entry.from_status != entry.to_status
         items.append(item(
             f"h{entry.id}", False, entry.created_at, entry.actor_name, entry.actor_role, entry.note,
-            action_text=action_text(entry.action),
+            action_text=action_text(entry.action, entry.to_status),
             new_status=status_label(entry.to_status) if changed else None,
             # The photos sent with the request belong to its first row.
-            photos=photo_views(by_message.get(None, []), thumbnail_edge) if entry.action == "submit" else [],
+            photos=(photo_views(by_message.get(None, []), thumbnail_edge, seller_name) if entry.action == "submit"
+                    else []),
         ))
     for message in messages:
         items.append(item(
             f"m{message.id}", True, message.created_at, message.author_name, message.author_role, message.body,
-            photos=photo_views(by_message.get(message.id, []), thumbnail_edge),
+            photos=photo_views(by_message.get(message.id, []), thumbnail_edge, seller_name),
         ))
     items.sort(key=lambda entry: (entry.at, entry.is_message, entry.key))
     return items
