@@ -230,14 +230,19 @@ def action_label(transition: Transition, request: Request) -> str:
     return _(transition.label)
 
 
+#: The topics of a refusal (keys of the timeline's and the emails' words).
+MARKETPLACE_REFUSAL, SINGLE_SELLER_REFUSAL, UNPAID_REFUSAL = (
+    "refuse_order", "refuse_order:single", "refuse_order:unpaid")
+
+
 def refusal_topic(to_status: str | None) -> str:
     """Which words tell of a refusal, for the timeline and the emails: an
     artist refused their part (``refuse_order``), a shop that sells alone
     cancelled (``refuse_order:single``), or nothing was paid
     (``refuse_order:unpaid``)."""
     if to_status == Status.CANCELLED:
-        return "refuse_order:unpaid"
-    return "refuse_order" if words.is_marketplace() else "refuse_order:single"
+        return UNPAID_REFUSAL
+    return MARKETPLACE_REFUSAL if words.is_marketplace() else SINGLE_SELLER_REFUSAL
 
 
 #: Actions whose effect calls the shop's refund hook after the commit.

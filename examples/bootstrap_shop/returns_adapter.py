@@ -28,7 +28,7 @@ adapter = SQLAlchemyShopAdapter(ShopMapping(
     # No delivery date column: the return window counts from the order date.
     order=OrderMap(Order, ref="number", buyer_ref="user_id", placed_at="created_at", currency=constant("EUR"),
                    stage=lambda order: (order.payment_status, order.shipping_status),
-                   delivery_cost="shipping_cost"),
+                   delivery_cost="shipping_cost", paid="amount_paid"),
     line=LineMap(OrderItem, quantity="quantity", unit_price="price"),
     product=ProductMap(Product, name="title", returnable=lambda product: not product.made_to_order),
     users=UserMap(current=lambda: current_user, model=User, is_seller="is_staff", is_support="is_admin"),
