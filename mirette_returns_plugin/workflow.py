@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import notifications, signals
-from .access import Role, roles_on
+from .access import Role, acts_on_own_purchase, roles_on
 from .adapter import Artist, Order, OrderLine, OrderPart, Stage, User
 from .errors import AdapterError, Conflict, MiretteReturnsError, NotAllowed, NotFound, ValidationError
 from .i18n import N_, gettext as _, ngettext
@@ -631,6 +631,9 @@ def _authorise(user, request, action, actor_role):
     if transition is None:
         raise NotAllowed(_("This step does not exist for this request."))
     role = next((r for r in roles if r in transition.roles), None)
+    if role is None and not actor_role and acts_on_own_purchase(user, request):
+        raise NotAllowed(_("You bought this order, so on this request you act only as its buyer: another "
+                           "member of the team must take this step."))
     if role is None:
         raise NotAllowed(_("Only %(who)s can do this.", who=_roles_in_words(transition.roles)))
     return transition, role
