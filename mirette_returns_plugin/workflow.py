@@ -355,6 +355,7 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
     if blocked:
         raise NotAllowed(blocked)
     _check_rate(state, user)
+    _check_photo_quota(state, user, Role.BUYER, len(form.photos))
     up_to_date = _lock_part(order.ref, part.artist_ref)
     # The second of two racing submits waits on the lock above and then finds
     # the first one's request here.
@@ -697,28 +698,55 @@ def post_message(
 
     def work():
         request = lock_request(request_id)
-        roles = roles_on(user, request)
-        if not roles:
-            raise NotFound(_("This request does not exist."))
-        text = (body or "").strip()
-        errors = {}
-        if not text and not photos:
-            errors["body"] = _("Write a message or attach a photo.")
-        elif len(text) > state.config["MESSAGE_MAX_LENGTH"]:
-            errors["body"] = _("Keep the message under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
-        if len(photos) > state.config["MAX_PHOTOS"]:
-            errors["photos"] = _("Attach at most %(most)s photos.", most=state.config["MAX_PHOTOS"])
-        if errors:
-            raise ValidationError(errors)
-        _check_message_rate(state, user, roles[0])
-        message = _add_message(request, roles[0], user, text)
+        role, text = _checked_message(state, user, request, body, len(photos))
+        message = _add_message(request, role, user, text)
         for upload in photos:
-            _store_photo(state, request, message, upload, roles[0], user.ref)
+            _store_photo(state, request, message, upload, role, user.ref)
         queue_signal(signals.message_posted, request=request, message=message)
         return request, message
 
     _request, message = _in_transaction(commit, work)
     return message
+
+
+def check_message(user: User | None, request_id: object, body: str, *, photo_count: int) -> None:
+    """Raise what :func:`post_message` would refuse, without locking or writing.
+
+    The reply box calls it before decoding any photo: who, which request,
+    its status and the limits are all cheap to check, decoding is not.
+    :func:`post_message` checks everything again under the row lock.
+    """
+    _checked_message(current_state(), user, find_request(request_id), body, photo_count)
+
+
+def check_new_request(user: User, *, photo_count: int) -> None:
+    """Raise if ``user`` may not send a request with ``photo_count`` photos
+    now (the hourly rate, the photo quota), before any photo is decoded."""
+    state = current_state()
+    _check_rate(state, user)
+    _check_photo_quota(state, user, Role.BUYER, photo_count)
+
+
+def _checked_message(state, user: User | None, request: Request, body: str, photo_count: int) -> tuple[str, str]:
+    """The author's role and the text of a message ``user`` may post, or raise."""
+    roles = roles_on(user, request)
+    if not roles:
+        raise NotFound(_("This request does not exist."))
+    role = roles[0]
+    text = (body or "").strip()
+    errors = {}
+    if not text and not photo_count:
+        errors["body"] = _("Write a message or attach a photo.")
+    elif len(text) > state.config["MESSAGE_MAX_LENGTH"]:
+        errors["body"] = _("Keep the message under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
+    if photo_count > state.config["MAX_PHOTOS"]:
+        errors["photos"] = _("Attach at most %(most)s photos.", most=state.config["MAX_PHOTOS"])
+    if errors:
+        raise ValidationError(errors)
+    _check_thread_open(state, request, role)
+    _check_message_rate(state, user, role)
+    _check_photo_quota(state, user, role, photo_count)
+    return role, text
 
 
 def mark_seen(user: User | None, request: Request) -> None:
@@ -760,11 +788,16 @@ def _set_seen(request: Request, column: str, moment: datetime | None) -> None:
 
 def lock_request(request_id: object) -> Request:
     """Load a request and lock its row until the transaction ends."""
+    return find_request(request_id, lock=True)
+
+
+def find_request(request_id: object, *, lock: bool = False) -> Request:
+    """Load a request (and lock its row if asked), or raise ``NotFound``."""
     number = _as_quantity(request_id)
     # Beyond a 32-bit id the database would fail on the value, not answer "none".
     if number is None or not 0 < number < 2**31:
         raise NotFound(_("This request does not exist."))
-    request = session().get(Request, number, with_for_update=True, populate_existing=True)
+    request = session().get(Request, number, with_for_update=lock or None, populate_existing=True)
     if request is None:
         raise NotFound(_("This request does not exist."))
     return request
@@ -959,17 +992,73 @@ def _check_rate(state, user: User) -> None:
         raise NotAllowed(_("You have sent many requests in the last hour. Please wait a little and try again."))
 
 
+#: Roles held to the daily and per-thread limits. The marketplace's own team
+#: answers many threads a day and must be able to write in any of them.
+LIMITED_ROLES = frozenset({Role.BUYER, Role.ARTIST})
+
+
 def _check_message_rate(state, user: User, role: str) -> None:
     most = state.config["MESSAGES_PER_MINUTE"]
-    if not most:
+    if most:
+        since = utcnow() - timedelta(minutes=1)
+        count = session().scalar(
+            sa.select(sa.func.count()).select_from(Message)
+            .where(Message.author_ref == user.ref, Message.author_role == role, Message.created_at >= since)
+        )
+        if count >= most:
+            raise NotAllowed(_("You are sending messages very fast. Please wait a minute and try again."))
+    most = state.config["MESSAGES_PER_DAY"]
+    if most and role in LIMITED_ROLES:
+        since = utcnow() - timedelta(days=1)
+        count = session().scalar(
+            sa.select(sa.func.count()).select_from(Message)
+            .where(Message.author_ref == user.ref, Message.created_at >= since)
+        )
+        if count >= most:
+            raise NotAllowed(ngettext("You have sent %(num)s message in the last 24 hours, the most allowed. "
+                                      "Please write again tomorrow.",
+                                      "You have sent %(num)s messages in the last 24 hours, the most allowed. "
+                                      "Please write again tomorrow.", most))
+
+
+def _check_thread_open(state, request: Request, role: str) -> None:
+    """A thread takes messages while the request is open, a grace period
+    after it closed, and up to a number of messages (support: always)."""
+    if role not in LIMITED_ROLES:
         return
-    since = utcnow() - timedelta(minutes=1)
-    count = session().scalar(
-        sa.select(sa.func.count()).select_from(Message)
-        .where(Message.author_ref == user.ref, Message.author_role == role, Message.created_at >= since)
-    )
-    if count >= most:
-        raise NotAllowed(_("You are sending messages very fast. Please wait a minute and try again."))
+    if request.closed_at is not None:
+        days = state.config["MESSAGES_AFTER_CLOSING_DAYS"]
+        if utcnow() >= request.closed_at + timedelta(days=days):
+            raise NotAllowed(ngettext(
+                "This request was closed more than %(num)s day ago: its thread takes no more messages. "
+                "Contact the support team if you need help.",
+                "This request was closed more than %(num)s days ago: its thread takes no more messages. "
+                "Contact the support team if you need help.", days))
+    most = state.config["MESSAGES_PER_THREAD"]
+    if most:
+        count = session().scalar(sa.select(sa.func.count()).select_from(Message)
+                                 .where(Message.request_id == request.id))
+        if count >= most:
+            raise NotAllowed(ngettext(
+                "This thread has reached its limit of %(num)s message. Contact the support team if you need help.",
+                "This thread has reached its limit of %(num)s messages. Contact the support team if you need help.",
+                most))
+
+
+def _check_photo_quota(state, user: User, role: str, count: int) -> None:
+    most = state.config["PHOTOS_PER_DAY"]
+    if not count or not most or role not in LIMITED_ROLES:
+        return
+    since = utcnow() - timedelta(days=1)
+    sent = session().scalar(sa.select(sa.func.count()).select_from(Photo)
+                            .where(Photo.uploaded_by_ref == user.ref, Photo.created_at >= since))
+    if sent + count > most:
+        left = max(most - sent, 0)
+        raise NotAllowed(ngettext(
+            "You can send %(num)s photo per 24 hours and have %(left)s left: attach fewer photos, "
+            "or send them tomorrow.",
+            "You can send %(num)s photos per 24 hours and have %(left)s left: attach fewer photos, "
+            "or send them tomorrow.", most, left=left))
 
 
 def _roles_in_words(roles: frozenset[str]) -> str:

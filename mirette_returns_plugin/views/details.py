@@ -22,7 +22,7 @@ from ..models import HistoryEntry, Message, Photo, Refund, Request, RequestKind
 from ..rendering import empty, flash_notice, render, render_blocks
 from ..state import current_state
 from . import timeline
-from .common import FormState, current_user, dry_run_errors, not_found, prepare_photos, see_other, text
+from .common import FormState, current_user, not_found, prepare_photos, see_other, text, uploaded_files
 
 TEMPLATE = "mirette_returns/request_detail.html"
 
@@ -196,26 +196,28 @@ def post_message(request_id: int) -> Response:
     user = current_user()
     _visible_request(user, request_id)
     body = request.form.get("body", "")
-    photos, photo_error = prepare_photos()
     status = 422
-    if photo_error:
-        errors = dry_run_errors(lambda: workflow.post_message(user, request_id, body, commit=False))
-        errors["photos"] = photo_error
+    try:
+        files = uploaded_files()
+        if files:
+            # Who, which status, how often: all checked before a photo is decoded.
+            workflow.check_message(user, request_id, body, photo_count=len(files))
+        photos, photo_error = prepare_photos()
+        if photo_error:
+            raise ValidationError({"photos": photo_error})
+        workflow.post_message(user, request_id, body, photos=photos)
+    except ValidationError as error:
+        errors = dict(error.errors)
+    except MiretteReturnsError as error:
+        errors, status = {"__all__": error.message}, error.status_code
     else:
-        try:
-            workflow.post_message(user, request_id, body, photos=photos)
-        except ValidationError as error:
-            errors = dict(error.errors)
-        except MiretteReturnsError as error:
-            errors, status = {"__all__": error.message}, error.status_code
-        else:
-            if not wants_fragment():
-                flash_notice(_("Your message was sent."))
-                return see_other(url_for(".request_detail", request_id=request_id, _anchor="mr-timeline"))
-            page = load(user, request_id)
-            response = _live(page, "reply")
-            _seen(page)
-            return response
+        if not wants_fragment():
+            flash_notice(_("Your message was sent."))
+            return see_other(url_for(".request_detail", request_id=request_id, _anchor="mr-timeline"))
+        page = load(user, request_id)
+        response = _live(page, "reply")
+        _seen(page)
+        return response
     page = load(user, request_id)
     page.reply = FormState(values={"body": body}, errors=errors)
     if wants_fragment():
