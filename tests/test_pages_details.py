@@ -101,7 +101,7 @@ def test_reply_with_htmx_appends_in_place_with_photos(app, client_as, request_id
     assert reply.find("textarea").text == ""  # a fresh box for the next message
     timeline = fragment.find("section", id="mr-timeline")
     assert timeline.get("hx-swap-oob") == "true"
-    last = timeline.find_all("li", class_="mr-item")[-1]
+    last = timeline.find_all("li", class_="mr-item")[0]  # newest first
     assert "Here it is." in last.text and "(Buyer)" in last.text
     assert last.find("img").get("src").endswith("?size=thumb")
     assert fragment.find("div", id="mr-poll").get("hx-swap-oob") == "true"
@@ -263,7 +263,7 @@ def test_message_with_photo_only(app, client_as, request_id):
     form = parse(lune.get(f"/returns/requests/{request_id}")).by_id("mr-reply")
     assert submit(lune, form, body="", files=[(plain_jpeg(), "label.jpg")]).status_code == 303
     timeline = parse(lune.get(f"/returns/requests/{request_id}")).by_id("mr-timeline")
-    assert timeline.find_all("li", class_="mr-item")[-1].find("img") is not None
+    assert timeline.find_all("li", class_="mr-item")[0].find("img") is not None
 
 
 def test_the_read_mark_never_goes_back(app, client_as, request_id):

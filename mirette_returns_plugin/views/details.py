@@ -75,6 +75,10 @@ class DetailPage:
     action_error: str | None = None
     #: What the step just taken did, shown (and read out) above the forms.
     action_notice: str | None = None
+    #: The next page of the timeline, older messages (``None``: none older).
+    older_url: str | None = None
+    #: Back to the newest messages, on a page of older ones.
+    newer_url: str | None = None
 
     @property
     def is_buyer(self) -> bool:
@@ -120,15 +124,36 @@ def _visible_request(user: User | None, request_id: int) -> tuple[Request, tuple
     return found, roles
 
 
-def load(user: User | None, request_id: int) -> DetailPage:
-    """Everything the page shows, in a fixed number of queries."""
+def load(user: User | None, request_id: int, *, before: int | None = None) -> DetailPage:
+    """Everything the page shows, in a fixed number of queries.
+
+    The timeline is paged, newest first, by message id (a keyset: a page of
+    old messages costs what the first one does): ``before`` is the oldest
+    message id the previous page showed. The steps shown with a page are
+    those between its oldest message and the previous page's.
+    """
     state = current_state()
     db = state.session
     req, roles = _visible_request(user, request_id)
-    history = db.scalars(sa.select(HistoryEntry).where(HistoryEntry.request_id == req.id)
-                         .order_by(HistoryEntry.id)).all()
-    messages = db.scalars(sa.select(Message).where(Message.request_id == req.id).order_by(Message.id)).all()
-    photos = db.scalars(sa.select(Photo).where(Photo.request_id == req.id).order_by(Photo.id)).all()
+    size = max(1, state.config["TIMELINE_PAGE_SIZE"])
+    newest_first = sa.select(Message).where(Message.request_id == req.id).order_by(Message.id.desc())
+    if before is not None:
+        newest_first = newest_first.where(Message.id < before)
+    messages = db.scalars(newest_first.limit(size + 1)).all()
+    has_older = len(messages) > size
+    messages = messages[:size]
+    steps = sa.select(HistoryEntry).where(HistoryEntry.request_id == req.id)
+    if before is not None:
+        steps = steps.where(HistoryEntry.created_at < sa.select(Message.created_at).where(
+            Message.id == before, Message.request_id == req.id).scalar_subquery())
+    if has_older:
+        steps = steps.where(HistoryEntry.created_at >= messages[-1].created_at)
+    history = db.scalars(steps.order_by(HistoryEntry.id)).all()
+    # The request's own photos, and those of the messages on this page.
+    photos = db.scalars(sa.select(Photo).where(
+        Photo.request_id == req.id,
+        sa.or_(Photo.message_id.is_(None), Photo.message_id.in_([m.id for m in messages])),
+    ).order_by(Photo.id)).all()
     edge = state.config["THUMBNAIL_EDGE"]
     adapter = state.adapter
     page = DetailPage(
@@ -145,6 +170,8 @@ def load(user: User | None, request_id: int) -> DetailPage:
         artist_url=adapter.artist_url(req.artist_ref),
         product_url=adapter.product_url(req.product_ref) if req.product_ref else None,
         order_url=adapter.order_url(req.order_ref) if Role.BUYER in roles else None,
+        older_url=url_for(".request_detail", request_id=req.id, before=messages[-1].id) if has_older else None,
+        newer_url=url_for(".request_detail", request_id=req.id) if before is not None else None,
     )
     if page.is_cancellation:
         order = adapter.get_order(req.order_ref)
@@ -175,7 +202,13 @@ def _seen(page: DetailPage) -> None:
 
 
 def request_detail(request_id: int) -> Response:
-    page = load(current_user(), request_id)
+    before = request.args.get("before", type=int)
+    if before is not None and not 0 < before < 2**31:
+        before = None
+    page = load(current_user(), request_id, before=before)
+    if before is not None and wants_fragment():
+        # "Older messages" with htmx: only the items, put in place of the link.
+        return render_blocks(TEMPLATE, ["timeline_page"], page=page)
     response = render(TEMPLATE, page=page)
     _seen(page)
     return response
