@@ -47,6 +47,16 @@ def acts_on_own_purchase(user: User | None, request: Request) -> bool:
             and (user.is_support or (user.artist_ref is not None and user.artist_ref == request.artist_ref)))
 
 
+def sees_buyer_address(roles: tuple[str, ...] | list[str]) -> bool:
+    """Whether someone holding ``roles`` on a request sees the buyer's account
+    address: the support team always, an artist when the shop allows it
+    (``SHOW_BUYER_EMAIL_TO_ARTISTS``). A cancellation's contact address is
+    shown to both, as the buyer gave it for the answer."""
+    if Role.SUPPORT in roles:
+        return True
+    return Role.ARTIST in roles and bool(current_state().config["SHOW_BUYER_EMAIL_TO_ARTISTS"])
+
+
 def can_view(user: User | None, request: Request) -> bool:
     return bool(roles_on(user, request))
 

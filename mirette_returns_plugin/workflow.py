@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -485,9 +486,12 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
         errors["message"] = _("Tell the artist why you want to cancel.")
     elif len(body) > state.config["MESSAGE_MAX_LENGTH"]:
         errors["message"] = _("Keep the message under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
-    email = (contact_email or order.buyer_email or user.email).strip()
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
-        errors["contact_email"] = _("Enter an email address the artist can answer.")
+    contact, contact_error = None, None
+    if (contact_email or "").strip().casefold() != (order.buyer_email or "").strip().casefold():
+        # Another address than the account's (which is the buyer's already).
+        contact, contact_error = plain_address(contact_email)
+    if contact_error:
+        errors["contact_email"] = contact_error
     if artist_refs is None:
         parts = [p for p in order.parts if cancel_block_reason(p) is None
                  and open_cancellation(order.ref, p.artist_ref) is None]
@@ -543,13 +547,32 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
             last_activity_at=now,
             buyer_seen_at=now,
         )
-        request.buyer_email = email
+        request.contact_email = contact
         session().add(request)
         session().flush()
         _record(request, "submit", None, Status.REQUESTED, Role.BUYER, user, None)
         _add_message(request, Role.BUYER, user, body)
         created.append(request)
     return created
+
+
+def plain_address(typed: str | None) -> tuple[str | None, str | None]:
+    """A contact address as typed: ``(address, None)``, ``(None, None)`` when
+    left blank, or ``(None, message)``.
+
+    Only a bare ``name@domain`` is taken: a display name or angle brackets
+    (``"support@shop" <someone@elsewhere>``) would send the answers to
+    another mailbox under a misleading name.
+    """
+    text = (typed or "").strip()
+    if not text:
+        return None, None
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return None, _("Enter a plain email address such as name@example.com, without a name, quotes or "
+                       "angle brackets: the artist will answer there.")
+    return checked.normalized, None
 
 
 # --------------------------------------------------------------------------- #

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, request, url_for
 
 from .. import poll_keys, refunds, workflow
-from ..access import Role, roles_on
+from ..access import Role, roles_on, sees_buyer_address
 from ..adapter import OrderLine, ReturnPolicy, ReturnShippingPayer, User
 from ..errors import MiretteReturnsError, ValidationError
 from ..htmx import wants_fragment
@@ -91,6 +91,11 @@ class DetailPage:
     @property
     def is_support(self) -> bool:
         return Role.SUPPORT in self.roles
+
+    @property
+    def buyer_address(self) -> str | None:
+        """The buyer's account address, to those who may see it."""
+        return self.request.buyer_email if sees_buyer_address(self.roles) else None
 
     @property
     def status_label(self) -> str:
