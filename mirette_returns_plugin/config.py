@@ -105,8 +105,8 @@ MESSAGES_PER_THREAD = 300
 #: (``0``: not at all once closed). The support team may always write.
 MESSAGES_AFTER_CLOSING_DAYS = 14
 
-#: Messages and steps shown per page of a request's timeline, newest first;
-#: older ones come with an "Older messages" link.
+#: Messages shown per page of a request's timeline (with the steps taken
+#: among them), newest first; older ones come with an "Older messages" link.
 TIMELINE_PAGE_SIZE = 50
 
 #: Whether an artist sees the buyer's email address on a request (pages and

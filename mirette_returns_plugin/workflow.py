@@ -1044,19 +1044,29 @@ def _check_message_rate(state, user: User, role: str) -> None:
                                       "Please write again tomorrow.", most))
 
 
+def closed_thread_reason(request: Request, role: str) -> str | None:
+    """Why ``role`` may no longer write in ``request``'s thread because it was
+    closed too long ago (``MESSAGES_AFTER_CLOSING_DAYS``), or ``None``."""
+    if role not in LIMITED_ROLES or request.closed_at is None:
+        return None
+    days = current_state().config["MESSAGES_AFTER_CLOSING_DAYS"]
+    if utcnow() < request.closed_at + timedelta(days=days):
+        return None
+    return ngettext(
+        "This request was closed more than %(num)s day ago: its thread takes no more messages. "
+        "Contact the support team if you need help.",
+        "This request was closed more than %(num)s days ago: its thread takes no more messages. "
+        "Contact the support team if you need help.", days)
+
+
 def _check_thread_open(state, request: Request, role: str) -> None:
     """A thread takes messages while the request is open, a grace period
     after it closed, and up to a number of messages (support: always)."""
     if role not in LIMITED_ROLES:
         return
-    if request.closed_at is not None:
-        days = state.config["MESSAGES_AFTER_CLOSING_DAYS"]
-        if utcnow() >= request.closed_at + timedelta(days=days):
-            raise NotAllowed(ngettext(
-                "This request was closed more than %(num)s day ago: its thread takes no more messages. "
-                "Contact the support team if you need help.",
-                "This request was closed more than %(num)s days ago: its thread takes no more messages. "
-                "Contact the support team if you need help.", days))
+    closed = closed_thread_reason(request, role)
+    if closed:
+        raise NotAllowed(closed)
     most = state.config["MESSAGES_PER_THREAD"]
     if most:
         count = session().scalar(sa.select(sa.func.count()).select_from(Message)

@@ -149,6 +149,7 @@ def test_a_closed_request_takes_messages_for_the_grace_period_only(app, client_a
     request_id = _a_return(app)
     camille, lune = client_as(CAMILLE), client_as(LUNE)
     _close(app, request_id, 13)
+    assert parse(camille.get(f"/returns/requests/{request_id}")).find("form", id="mr-reply") is not None
     assert _reply(camille, request_id, "Thanks for the refund").status_code == 200
     _close(app, request_id, 15)
     before = snapshot(app)
@@ -158,6 +159,11 @@ def test_a_closed_request_takes_messages_for_the_grace_period_only(app, client_a
         assert ("This request was closed more than 14 days ago: its thread takes no more messages"
                 in text_of(response))
     assert snapshot(app) == before
+    # The page says so in place of the reply box; support still has the box and writes.
+    page = parse(camille.get(f"/returns/requests/{request_id}"))
+    assert page.find("form", id="mr-reply") is None
+    assert "its thread takes no more messages" in page.by_id("mr-reply").text
+    assert parse(client_as(SUPPORT).get(f"/returns/requests/{request_id}")).find("form", id="mr-reply") is not None
     assert _reply(client_as(SUPPORT), request_id, "Closing note from the team").status_code == 200
     # A shop may close threads at once.
     _settings(app, MESSAGES_AFTER_CLOSING_DAYS=0)

@@ -79,6 +79,8 @@ class DetailPage:
     older_url: str | None = None
     #: Back to the newest messages, on a page of older ones.
     newer_url: str | None = None
+    #: Why the viewer may no longer write here (shown instead of the reply box).
+    reply_closed: str | None = None
 
     @property
     def is_buyer(self) -> bool:
@@ -177,6 +179,7 @@ def load(user: User | None, request_id: int, *, before: int | None = None) -> De
         order_url=adapter.order_url(req.order_ref) if Role.BUYER in roles else None,
         older_url=url_for(".request_detail", request_id=req.id, before=messages[-1].id) if has_older else None,
         newer_url=url_for(".request_detail", request_id=req.id) if before is not None else None,
+        reply_closed=workflow.closed_thread_reason(req, roles[0]),
     )
     if page.is_cancellation:
         order = adapter.get_order(req.order_ref)
