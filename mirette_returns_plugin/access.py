@@ -23,18 +23,38 @@ class Role:
 def roles_on(user: User | None, request: Request) -> tuple[str, ...]:
     """The roles ``user`` holds on ``request``, most specific first.
 
-    Empty means the user may not even know the request exists.
+    Empty means the user may not even know the request exists. On a request
+    they bought, a person is the buyer only, even if they are also its artist
+    or on the support team: nobody accepts, receives or refunds their own
+    return (separation of duties).
     """
     if user is None:
         return ()
-    roles = []
     if user.ref == request.buyer_ref:
-        roles.append(Role.BUYER)
+        return (Role.BUYER,)
+    roles = []
     if user.artist_ref is not None and user.artist_ref == request.artist_ref:
         roles.append(Role.ARTIST)
     if user.is_support:
         roles.append(Role.SUPPORT)
     return tuple(roles)
+
+
+def acts_on_own_purchase(user: User | None, request: Request) -> bool:
+    """Whether ``user`` bought ``request`` and would otherwise also be its
+    artist or support: the roles :func:`roles_on` sets aside."""
+    return (user is not None and user.ref == request.buyer_ref
+            and (user.is_support or (user.artist_ref is not None and user.artist_ref == request.artist_ref)))
+
+
+def sees_buyer_address(roles: tuple[str, ...] | list[str]) -> bool:
+    """Whether someone holding ``roles`` on a request sees the buyer's account
+    address: the support team always, an artist when the shop allows it
+    (``SHOW_BUYER_EMAIL_TO_ARTISTS``). A cancellation's contact address is
+    shown to both, as the buyer gave it for the answer."""
+    if Role.SUPPORT in roles:
+        return True
+    return Role.ARTIST in roles and bool(current_state().config["SHOW_BUYER_EMAIL_TO_ARTISTS"])
 
 
 def can_view(user: User | None, request: Request) -> bool:

@@ -23,9 +23,27 @@ MAX_PHOTOS = 5
 #: Largest accepted photo, in bytes.
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 
-#: Largest accepted photo, in pixels (width x height); bigger is refused as a
-#: possible decompression bomb.
-MAX_PHOTO_PIXELS = 40_000_000
+#: Largest accepted photo, in pixels (width x height); bigger is refused
+#: before it is decoded, as a possible decompression bomb (decoding costs
+#: about 14 bytes of memory and 40 ms of CPU per megapixel, whatever the file
+#: size). 25 megapixels takes what a phone saves by default: 12 MP
+#: (4000 x 3000) on most, 24 MP (5712 x 4284) on the newest; a 48-50 MP
+#: "full resolution" shot is refused, with a message asking for a smaller
+#: photo (such files are over ``MAX_PHOTO_BYTES`` anyway, and the copy kept
+#: is ``PHOTO_MAX_EDGE`` pixels wide).
+MAX_PHOTO_PIXELS = 25_000_000
+
+#: Photos decoded at the same time by one worker process. Each may take
+#: ``MAX_PHOTO_PIXELS`` x 14 bytes of memory for a second; more posts wait.
+PHOTO_DECODERS = 2
+
+#: Seconds a post waits for a free decoder before it is answered 503 ("try
+#: again in a moment"), so that a burst of photos cannot queue without end.
+PHOTO_BUSY_WAIT_SECONDS = 5.0
+
+#: Photos one person may send per 24 hours, on all requests together
+#: (``0``: no limit). The support team is not limited.
+PHOTOS_PER_DAY = 40
 
 #: Longest edge of the re-encoded photo kept for display, in pixels.
 PHOTO_MAX_EDGE = 2000
@@ -100,6 +118,28 @@ REQUESTS_PER_HOUR = 30
 
 #: Messages a user may post per minute (``0``: no limit).
 MESSAGES_PER_MINUTE = 12
+
+#: Messages one person may post per 24 hours, on all requests together
+#: (``0``: no limit). The support team is not limited.
+MESSAGES_PER_DAY = 100
+
+#: Most messages in one request's thread (``0``: no limit); then only the
+#: support team may still write there.
+MESSAGES_PER_THREAD = 300
+
+#: Days after a request is closed (declined, withdrawn, refunded, replacement
+#: shipped) during which its buyer and artist may still write in its thread
+#: (``0``: not at all once closed). The support team may always write.
+MESSAGES_AFTER_CLOSING_DAYS = 14
+
+#: Messages shown per page of a request's timeline (with the steps taken
+#: among them), newest first; older ones come with an "Older messages" link.
+TIMELINE_PAGE_SIZE = 50
+
+#: Whether an artist sees the buyer's email address on a request (pages and
+#: emails). The support team always sees it; an address the buyer typed for a
+#: cancellation is shown to the artist, since it was given for the answer.
+SHOW_BUYER_EMAIL_TO_ARTISTS = False
 
 #: Reason catalogue, as a list of :class:`mirette_returns_plugin.reasons.Reason`.
 #: ``None`` means the built-in catalogue (see ``reasons.DEFAULT_REASONS``).

@@ -21,7 +21,7 @@ from flask_babel import force_locale, format_currency
 from werkzeug.routing import BuildError
 
 from . import words as shop_words
-from .access import Role
+from .access import Role, sees_buyer_address
 from .errors import ConfigurationError
 from .i18n import N_, gettext as _, ngettext
 from .models import HistoryEntry, Message, Request, RequestKind
@@ -382,7 +382,9 @@ def _facts(event: Event, recipient: Recipient, amount: str | None) -> list[Fact]
         facts.append(Fact(shop_words.seller_label(), request.artist_name))
         if recipient.role != Role.BUYER:
             # The address the buyer gave for this cancellation (help page).
-            facts.append(Fact(_("Buyer"), f"{request.buyer_name} <{request.buyer_email}>"))
+            address = request.contact_email or (request.buyer_email if sees_buyer_address((recipient.role,))
+                                                 else None)
+            facts.append(Fact(_("Buyer"), f"{request.buyer_name} <{address}>" if address else request.buyer_name))
     else:
         item = request.product_name or ""
         if request.variant:

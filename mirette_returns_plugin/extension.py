@@ -81,6 +81,8 @@ class MiretteReturns:
             max_pixels=settings["MAX_PHOTO_PIXELS"],
             max_edge=settings["PHOTO_MAX_EDGE"],
             thumbnail_edge=settings["THUMBNAIL_EDGE"],
+            decoders=settings["PHOTO_DECODERS"],
+            busy_wait=settings["PHOTO_BUSY_WAIT_SECONDS"],
         )
         from .views import create_blueprint
 

@@ -111,6 +111,9 @@ class Request(Base):
     buyer_ref: Mapped[str] = mapped_column(sa.String(REF))
     buyer_name: Mapped[str] = mapped_column(sa.String(255))
     buyer_email: Mapped[str] = mapped_column(sa.String(254))
+    #: A cancellation's address for the answer, when the buyer typed one other
+    #: than their account's (a plain address; the account's stays in copy).
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     buyer_locale: Mapped[str | None] = mapped_column(sa.String(16))
     currency: Mapped[str] = mapped_column(sa.String(3))
 
@@ -187,7 +190,11 @@ class Message(Base):
     """One message of a request's thread."""
 
     __tablename__ = f"{TABLE_PREFIX}message"
-    __table_args__ = (sa.Index("ix_mr_message_request", "request_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_mr_message_request", "request_id", "id"),
+        # The daily limit counts a person's recent messages.
+        sa.Index("ix_mr_message_author", "author_ref", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}request.id", ondelete="CASCADE"))
@@ -230,7 +237,11 @@ class Photo(Base):
     """
 
     __tablename__ = f"{TABLE_PREFIX}photo"
-    __table_args__ = (sa.Index("ix_mr_photo_request", "request_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_mr_photo_request", "request_id", "id"),
+        # The daily photo quota counts a person's recent photos.
+        sa.Index("ix_mr_photo_uploader", "uploaded_by_ref", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}request.id", ondelete="CASCADE"))

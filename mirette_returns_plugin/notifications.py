@@ -93,6 +93,10 @@ def recipients_for(event: Event, roles: Iterable[str]) -> list[Recipient]:
         if role == BUYER:
             found.append(Recipient(BUYER, request.buyer_email, request.buyer_name,
                                    _locale(request.buyer_locale, default)))
+            if request.contact_email:
+                # The address a cancellation gave for the answer; the account's own keeps a copy.
+                found.append(Recipient(BUYER, request.contact_email, request.buyer_name,
+                                       _locale(request.buyer_locale, default)))
         elif role == ARTIST:
             found.append(Recipient(ARTIST, request.artist_email, request.artist_name,
                                    _locale(request.artist_locale, default)))
@@ -112,6 +116,8 @@ def event_key(event: Event, recipient: Recipient) -> str:
     if recipient.role == SUPPORT:
         digest = hashlib.sha256(recipient.address.lower().encode()).hexdigest()[:16]
         return f"{event.key}:support-{digest}"
+    if recipient.role == BUYER and recipient.address == event.request.contact_email:
+        return f"{event.key}:buyer-contact"
     return f"{event.key}:{recipient.role}"
 
 

@@ -1,15 +1,22 @@
 """Photos: checked, re-encoded without metadata, stored, served to the few.
 
-:func:`prepare_photo` turns an upload into a clean image in memory (or raises
-a :class:`~mirette_returns_plugin.errors.ValidationError`); the workflow then
-asks the :class:`PhotoStore` to keep it, so nothing is written for a request
-that is refused.
+:meth:`PhotoStore.prepare` turns an upload into a clean image in memory (or
+raises a :class:`~mirette_returns_plugin.errors.ValidationError`); the
+workflow then asks the :class:`PhotoStore` to keep it, so nothing is written
+for a request that is refused.
+
+Decoding is the one costly step (about a second and hundreds of megabytes for
+a large image that compresses to a few kilobytes), so the views run every
+cheap check (who, which status, how often) before calling ``prepare``, the
+size is read from the header and refused before decoding, and a worker
+decodes at most ``PHOTO_DECODERS`` photos at once.
 """
 
 from __future__ import annotations
 
 import io
 import secrets
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +27,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from .errors import ValidationError
+from .errors import MiretteReturnsError, ValidationError
 from .i18n import gettext as _
 
 #: Formats accepted, and how each is written back.
@@ -92,16 +99,29 @@ class LocalPhotoStorage:
             pass
 
 
+class PhotosBusy(MiretteReturnsError):
+    """Every decoder of this worker is busy: the post is refused, not queued."""
+
+    status_code = 503
+
+
 class PhotoStore:
     """Checks, re-encodes and stores photos under the plugin's limits."""
 
     def __init__(self, storage: PhotoStorage, *, max_bytes: int, max_pixels: int, max_edge: int,
-                 thumbnail_edge: int) -> None:
+                 thumbnail_edge: int, decoders: int = 2, busy_wait: float = 5.0) -> None:
         self.storage = storage
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
         self.max_edge = max_edge
         self.thumbnail_edge = thumbnail_edge
+        #: One slot per photo being decoded; shared by the threads of this process.
+        self.decoder_slots = threading.BoundedSemaphore(max(1, decoders))
+        self.busy_wait = busy_wait
+        #: How many uploads this store has decoded (an operator's measure; the
+        #: tests read it to prove that a refused post decodes nothing).
+        self.decoded = 0
+        self._counting = threading.Lock()
 
     def prepare(self, stream: BinaryIO, filename: str = "") -> PreparedPhoto:
         """Check an upload and re-encode it, or raise ``ValidationError``."""
@@ -115,18 +135,40 @@ class PhotoStore:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
+                # Opening reads the header only: the size is known before any pixel is decoded.
                 with Image.open(io.BytesIO(data)) as probe:
                     if probe.format not in FORMATS:
                         raise _invalid(_("%(name)s is not a JPEG, PNG or WebP image.", name=name))
                     if probe.width * probe.height > self.max_pixels:
-                        raise _invalid(_("%(name)s has too many pixels.", name=name))
+                        raise _invalid(_("%(name)s is %(size)s megapixels; photos of up to %(most)s megapixels "
+                                         "are accepted. Send a smaller photo (your phone's usual size is fine).",
+                                         name=name, size=format_decimal(round(probe.width * probe.height / 1e6, 1)),
+                                         most=format_decimal(round(self.max_pixels / 1e6, 1))))
+        except ValidationError:
+            raise
+        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
+                OSError, SyntaxError, ValueError):
+            raise _invalid(_("%(name)s is not a readable image.", name=name)) from None
+        if not self.decoder_slots.acquire(timeout=self.busy_wait):
+            raise PhotosBusy(_("Many photos are being processed right now. Please try again in a minute."))
+        try:
+            with self._counting:
+                self.decoded += 1
+            return self._decode(data, name)
+        finally:
+            self.decoder_slots.release()
+
+    def _decode(self, data: bytes, name: str) -> PreparedPhoto:
+        """Decode, check and re-encode: the costly part, run while holding a decoder slot."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(io.BytesIO(data)) as probe:
                     probe.verify()
                 with Image.open(io.BytesIO(data)) as image:
                     image.load()
                     image_format = image.format
                     image = ImageOps.exif_transpose(image)
-        except ValidationError:
-            raise
         except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
                 OSError, SyntaxError, ValueError):
             raise _invalid(_("%(name)s is not a readable image.", name=name)) from None

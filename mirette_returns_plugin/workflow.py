@@ -19,12 +19,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import notifications, signals, words
-from .access import Role, roles_on
+from .access import Role, acts_on_own_purchase, roles_on
 from .adapter import Artist, Order, OrderLine, OrderPart, Stage, User, order_of_buyer
 from .errors import AdapterError, Conflict, MiretteReturnsError, NotAllowed, NotFound, ValidationError
 from .i18n import N_, gettext as _, ngettext
@@ -414,6 +415,7 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
     if blocked:
         raise NotAllowed(blocked)
     _check_rate(state, user)
+    _check_photo_quota(state, user, Role.BUYER, len(form.photos))
     up_to_date = _lock_part(order.ref, part.artist_ref)
     # The second of two racing submits waits on the lock above and then finds
     # the first one's request here.
@@ -544,9 +546,12 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
         errors["message"] = _("Say why you would like to cancel.")
     elif len(body) > state.config["MESSAGE_MAX_LENGTH"]:
         errors["message"] = _("Keep the message under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
-    email = (contact_email or order.buyer_email or user.email).strip()
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
-        errors["contact_email"] = _("Enter an email address where you can be answered.")
+    contact, contact_error = None, None
+    if (contact_email or "").strip().casefold() != (order.buyer_email or "").strip().casefold():
+        # Another address than the account's (which is the buyer's already).
+        contact, contact_error = plain_address(contact_email)
+    if contact_error:
+        errors["contact_email"] = contact_error
     if artist_refs is None:
         parts = [p for p in order.parts if cancel_block_reason(p) is None
                  and open_cancellation(order.ref, p.artist_ref) is None]
@@ -602,13 +607,32 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
             last_activity_at=now,
             buyer_seen_at=now,
         )
-        request.buyer_email = email
+        request.contact_email = contact
         session().add(request)
         session().flush()
         _record(request, "submit", None, Status.REQUESTED, Role.BUYER, user, None)
         _add_message(request, Role.BUYER, user, body)
         created.append(request)
     return created
+
+
+def plain_address(typed: str | None) -> tuple[str | None, str | None]:
+    """A contact address as typed: ``(address, None)``, ``(None, None)`` when
+    left blank, or ``(None, message)``.
+
+    Only a bare ``name@domain`` is taken: a display name or angle brackets
+    (``"support@shop" <someone@elsewhere>``) would send the answers to
+    another mailbox under a misleading name.
+    """
+    text = (typed or "").strip()
+    if not text:
+        return None, None
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return None, _("Enter a plain email address such as name@example.com, without a name, quotes or "
+                       "angle brackets: the artist will answer there.")
+    return checked.normalized, None
 
 
 # --------------------------------------------------------------------------- #
@@ -691,6 +715,9 @@ def _authorise(user, request, action, actor_role):
     if transition is None:
         raise NotAllowed(_("This step does not exist for this request."))
     role = next((r for r in roles if r in transition.roles), None)
+    if role is None and not actor_role and acts_on_own_purchase(user, request):
+        raise NotAllowed(_("You bought this order, so on this request you act only as its buyer: another "
+                           "member of the team must take this step."))
     if role is None:
         raise NotAllowed(_("Only %(who)s can do this.", who=_roles_in_words(transition.roles)))
     return transition, role
@@ -759,28 +786,55 @@ def post_message(
 
     def work():
         request = lock_request(request_id)
-        roles = roles_on(user, request)
-        if not roles:
-            raise NotFound(_("This request does not exist."))
-        text = (body or "").strip()
-        errors = {}
-        if not text and not photos:
-            errors["body"] = _("Write a message or attach a photo.")
-        elif len(text) > state.config["MESSAGE_MAX_LENGTH"]:
-            errors["body"] = _("Keep the message under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
-        if len(photos) > state.config["MAX_PHOTOS"]:
-            errors["photos"] = _("Attach at most %(most)s photos.", most=state.config["MAX_PHOTOS"])
-        if errors:
-            raise ValidationError(errors)
-        _check_message_rate(state, user, roles[0])
-        message = _add_message(request, roles[0], user, text)
+        role, text = _checked_message(state, user, request, body, len(photos))
+        message = _add_message(request, role, user, text)
         for upload in photos:
-            _store_photo(state, request, message, upload, roles[0], user.ref)
+            _store_photo(state, request, message, upload, role, user.ref)
         queue_signal(signals.message_posted, request=request, message=message)
         return request, message
 
     _request, message = _in_transaction(commit, work)
     return message
+
+
+def check_message(user: User | None, request_id: object, body: str, *, photo_count: int) -> None:
+    """Raise what :func:`post_message` would refuse, without locking or writing.
+
+    The reply box calls it before decoding any photo: who, which request,
+    its status and the limits are all cheap to check, decoding is not.
+    :func:`post_message` checks everything again under the row lock.
+    """
+    _checked_message(current_state(), user, find_request(request_id), body, photo_count)
+
+
+def check_new_request(user: User, *, photo_count: int) -> None:
+    """Raise if ``user`` may not send a request with ``photo_count`` photos
+    now (the hourly rate, the photo quota), before any photo is decoded."""
+    state = current_state()
+    _check_rate(state, user)
+    _check_photo_quota(state, user, Role.BUYER, photo_count)
+
+
+def _checked_message(state, user: User | None, request: Request, body: str, photo_count: int) -> tuple[str, str]:
+    """The author's role and the text of a message ``user`` may post, or raise."""
+    roles = roles_on(user, request)
+    if not roles:
+        raise NotFound(_("This request does not exist."))
+    role = roles[0]
+    text = (body or "").strip()
+    errors = {}
+    if not text and not photo_count:
+        errors["body"] = _("Write a message or attach a photo.")
+    elif len(text) > state.config["MESSAGE_MAX_LENGTH"]:
+        errors["body"] = _("Keep the message under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
+    if photo_count > state.config["MAX_PHOTOS"]:
+        errors["photos"] = _("Attach at most %(most)s photos.", most=state.config["MAX_PHOTOS"])
+    if errors:
+        raise ValidationError(errors)
+    _check_thread_open(state, request, role)
+    _check_message_rate(state, user, role)
+    _check_photo_quota(state, user, role, photo_count)
+    return role, text
 
 
 def mark_seen(user: User | None, request: Request) -> None:
@@ -822,11 +876,16 @@ def _set_seen(request: Request, column: str, moment: datetime | None) -> None:
 
 def lock_request(request_id: object) -> Request:
     """Load a request and lock its row until the transaction ends."""
+    return find_request(request_id, lock=True)
+
+
+def find_request(request_id: object, *, lock: bool = False) -> Request:
+    """Load a request (and lock its row if asked), or raise ``NotFound``."""
     number = _as_quantity(request_id)
     # Beyond a 32-bit id the database would fail on the value, not answer "none".
     if number is None or not 0 < number < 2**31:
         raise NotFound(_("This request does not exist."))
-    request = session().get(Request, number, with_for_update=True, populate_existing=True)
+    request = session().get(Request, number, with_for_update=lock or None, populate_existing=True)
     if request is None:
         raise NotFound(_("This request does not exist."))
     return request
@@ -1021,17 +1080,83 @@ def _check_rate(state, user: User) -> None:
         raise NotAllowed(_("You have sent many requests in the last hour. Please wait a little and try again."))
 
 
+#: Roles held to the daily and per-thread limits. The marketplace's own team
+#: answers many threads a day and must be able to write in any of them.
+LIMITED_ROLES = frozenset({Role.BUYER, Role.ARTIST})
+
+
 def _check_message_rate(state, user: User, role: str) -> None:
     most = state.config["MESSAGES_PER_MINUTE"]
-    if not most:
+    if most:
+        since = utcnow() - timedelta(minutes=1)
+        count = session().scalar(
+            sa.select(sa.func.count()).select_from(Message)
+            .where(Message.author_ref == user.ref, Message.author_role == role, Message.created_at >= since)
+        )
+        if count >= most:
+            raise NotAllowed(_("You are sending messages very fast. Please wait a minute and try again."))
+    most = state.config["MESSAGES_PER_DAY"]
+    if most and role in LIMITED_ROLES:
+        since = utcnow() - timedelta(days=1)
+        count = session().scalar(
+            sa.select(sa.func.count()).select_from(Message)
+            .where(Message.author_ref == user.ref, Message.created_at >= since)
+        )
+        if count >= most:
+            raise NotAllowed(ngettext("You have sent %(num)s message in the last 24 hours, the most allowed. "
+                                      "Please write again tomorrow.",
+                                      "You have sent %(num)s messages in the last 24 hours, the most allowed. "
+                                      "Please write again tomorrow.", most))
+
+
+def closed_thread_reason(request: Request, role: str) -> str | None:
+    """Why ``role`` may no longer write in ``request``'s thread because it was
+    closed too long ago (``MESSAGES_AFTER_CLOSING_DAYS``), or ``None``."""
+    if role not in LIMITED_ROLES or request.closed_at is None:
+        return None
+    days = current_state().config["MESSAGES_AFTER_CLOSING_DAYS"]
+    if utcnow() < request.closed_at + timedelta(days=days):
+        return None
+    return ngettext(
+        "This request was closed more than %(num)s day ago: its thread takes no more messages. "
+        "Contact the support team if you need help.",
+        "This request was closed more than %(num)s days ago: its thread takes no more messages. "
+        "Contact the support team if you need help.", days)
+
+
+def _check_thread_open(state, request: Request, role: str) -> None:
+    """A thread takes messages while the request is open, a grace period
+    after it closed, and up to a number of messages (support: always)."""
+    if role not in LIMITED_ROLES:
         return
-    since = utcnow() - timedelta(minutes=1)
-    count = session().scalar(
-        sa.select(sa.func.count()).select_from(Message)
-        .where(Message.author_ref == user.ref, Message.author_role == role, Message.created_at >= since)
-    )
-    if count >= most:
-        raise NotAllowed(_("You are sending messages very fast. Please wait a minute and try again."))
+    closed = closed_thread_reason(request, role)
+    if closed:
+        raise NotAllowed(closed)
+    most = state.config["MESSAGES_PER_THREAD"]
+    if most:
+        count = session().scalar(sa.select(sa.func.count()).select_from(Message)
+                                 .where(Message.request_id == request.id))
+        if count >= most:
+            raise NotAllowed(ngettext(
+                "This thread has reached its limit of %(num)s message. Contact the support team if you need help.",
+                "This thread has reached its limit of %(num)s messages. Contact the support team if you need help.",
+                most))
+
+
+def _check_photo_quota(state, user: User, role: str, count: int) -> None:
+    most = state.config["PHOTOS_PER_DAY"]
+    if not count or not most or role not in LIMITED_ROLES:
+        return
+    since = utcnow() - timedelta(days=1)
+    sent = session().scalar(sa.select(sa.func.count()).select_from(Photo)
+                            .where(Photo.uploaded_by_ref == user.ref, Photo.created_at >= since))
+    if sent + count > most:
+        left = max(most - sent, 0)
+        raise NotAllowed(ngettext(
+            "You can send %(num)s photo per 24 hours and have %(left)s left: attach fewer photos, "
+            "or send them tomorrow.",
+            "You can send %(num)s photos per 24 hours and have %(left)s left: attach fewer photos, "
+            "or send them tomorrow.", most, left=left))
 
 
 def _roles_in_words(roles: frozenset[str]) -> str:

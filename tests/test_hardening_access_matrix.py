@@ -1,4 +1,4 @@
-"""The access matrix: every route of the plugin, tried by six people.
+"""The access matrix: every route of the plugin, tried by eight people.
 
 :data:`MATRIX` says, for each route of the blueprint and each person, what
 must happen; :data:`ACTIONS` does the same for every step of the transition
@@ -12,7 +12,11 @@ cancellation of MIR-1001, also Lune's):
 - ``anonymous``: nobody signed in;
 - ``other_buyer``: Alex, who bought from the same artists;
 - ``other_artist``: Bois & Fil, who sells in Camille's orders too;
-- ``buyer``: Camille; ``artist``: Atelier Lune; ``support``: the team.
+- ``buyer``: Camille; ``artist``: Atelier Lune; ``support``: the team;
+- ``buyer_support``: Camille, also on the support team, and ``buyer_artist``:
+  Camille, also Atelier Lune's artist (granted in the test, :func:`grant`).
+  On a request she bought, a person is its buyer only: every artist or
+  support step is refused, never her own return accepted or refunded.
 
 Outcomes: ``A`` allowed (and its effect checked in the page and the
 database), ``N`` 404 with the very page an unknown id gets (existence itself
@@ -35,7 +39,7 @@ from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import HistoryEntry, Message, Request
 from tests.hardening import BASE_CONFIG, PRIVATE_MARKERS, SECRET_MESSAGE, World, build_world, snapshot
 from tests.pagekit import HTMX, another_app, parse, text_of
-from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, artist_ref, login
+from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, account, artist_ref, login
 
 ALLOWED, HIDDEN, REFUSED = "allowed", "404", "403"
 IDENTITIES: dict[str, str | None] = {
@@ -45,7 +49,17 @@ IDENTITIES: dict[str, str | None] = {
     "buyer": CAMILLE,
     "artist": LUNE,
     "support": SUPPORT,
+    "buyer_support": CAMILLE,
+    "buyer_artist": CAMILLE,
 }
+#: What Camille's account also holds for each identity that is her.
+GRANTS: dict[str, dict[str, object]] = {
+    "buyer_support": {"is_support": True},
+    "buyer_artist": {"artist_of": LUNE},
+}
+#: The role each allowed person acts in (the buyer's, for Camille in any guise).
+ACTS_AS = {"buyer": "buyer", "artist": "artist", "support": "support", "buyer_support": "buyer",
+           "buyer_artist": "buyer"}
 #: People with no role on Camille's requests: nothing of them may leak to these.
 OUTSIDERS = ("anonymous", "other_buyer", "other_artist")
 
@@ -58,44 +72,44 @@ def row(spec: str) -> dict[str, str]:
     return dict(zip(IDENTITIES, (codes[code] for code in outcomes)))
 
 
-#: (endpoint, method) -> outcome per person.      anon o.buy o.art buyer artist support
+#: (endpoint, method) -> outcome per person.      anon o.buy o.art buyer artist support b+sup b+art
 MATRIX: dict[tuple[str, str], dict[str, str] | None] = {
-    ("mirette_returns.order_requests", "GET"):       row("N    N     N     A     N      N"),
-    ("mirette_returns.order_line", "GET"):           row("N    N     N     A     N      N"),
-    ("mirette_returns.return_form", "GET"):          row("N    N     N     A     N      N"),
-    ("mirette_returns.refund_preview", "GET"):       row("N    N     N     A     N      N"),
-    ("mirette_returns.submit_return", "POST"):       row("N    N     N     A     N      N"),
-    ("mirette_returns.request_cancellation", "POST"): row("N   N     N     A     N      N"),
-    ("mirette_returns.request_detail", "GET"):       row("N    N     N     A     A      A"),
-    ("mirette_returns.request_news", "GET"):         row("N    N     N     A     A      A"),
-    ("mirette_returns.post_message", "POST"):        row("N    N     N     A     A      A"),
-    ("mirette_returns.photo", "GET"):                row("N    N     N     A     A      A"),
-    ("mirette_returns.artist_inbox", "GET"):         row("F    F     A     F     A      F"),
-    ("mirette_returns.support_list", "GET"):         row("F    F     F     F     F      A"),
-    ("mirette_returns.static", "GET"):               row("A    A     A     A     A      A"),
+    ("mirette_returns.order_requests", "GET"):       row("N    N     N     A     N      N     A      A"),
+    ("mirette_returns.order_line", "GET"):           row("N    N     N     A     N      N     A      A"),
+    ("mirette_returns.return_form", "GET"):          row("N    N     N     A     N      N     A      A"),
+    ("mirette_returns.refund_preview", "GET"):       row("N    N     N     A     N      N     A      A"),
+    ("mirette_returns.submit_return", "POST"):       row("N    N     N     A     N      N     A      A"),
+    ("mirette_returns.request_cancellation", "POST"): row("N   N     N     A     N      N     A      A"),
+    ("mirette_returns.request_detail", "GET"):       row("N    N     N     A     A      A     A      A"),
+    ("mirette_returns.request_news", "GET"):         row("N    N     N     A     A      A     A      A"),
+    ("mirette_returns.post_message", "POST"):        row("N    N     N     A     A      A     A      A"),
+    ("mirette_returns.photo", "GET"):                row("N    N     N     A     A      A     A      A"),
+    ("mirette_returns.artist_inbox", "GET"):         row("F    F     A     F     A      F     F      A"),
+    ("mirette_returns.support_list", "GET"):         row("F    F     F     F     F      A     A      F"),
+    ("mirette_returns.static", "GET"):               row("A    A     A     A     A      A     A      A"),
     # One row per step, below.
     ("mirette_returns.perform_action", "POST"):      None,
 }
 
 #: Steps on Camille's return, still "requested" (``refuse_order`` and
 #: ``retry_refund``: on her cancellation, also "requested").
-#:                                      anon o.buy o.art buyer artist support
+#:                                      anon o.buy o.art buyer artist support b+sup b+art
 ACTIONS: dict[str, dict[str, str]] = {
-    "accept":             row("N    N     N     F     A      A"),
-    "decline":            row("N    N     N     F     A      A"),
-    "withdraw":           row("N    N     N     A     F      F"),
-    "ship_back":          row("N    N     N     F     F      F"),
-    "receive":            row("N    N     N     F     F      F"),
-    "convert_to_refund":  row("N    N     N     F     F      F"),
-    "ship_replacement":   row("N    N     N     F     F      F"),
-    "initiate_refund":    row("N    N     N     F     F      F"),
-    "confirm_refund":     row("N    N     N     F     F      F"),
-    "refuse_order":       row("N    N     N     F     A      A"),
-    "retry_refund":       row("N    N     N     F     F      F"),
-    "escalate":           row("N    N     N     A     A      F"),
-    "resolve_escalation": row("N    N     N     F     F      F"),
+    "accept":             row("N    N     N     F     A      A     F      F"),
+    "decline":            row("N    N     N     F     A      A     F      F"),
+    "withdraw":           row("N    N     N     A     F      F     A      A"),
+    "ship_back":          row("N    N     N     F     F      F     F      F"),
+    "receive":            row("N    N     N     F     F      F     F      F"),
+    "convert_to_refund":  row("N    N     N     F     F      F     F      F"),
+    "ship_replacement":   row("N    N     N     F     F      F     F      F"),
+    "initiate_refund":    row("N    N     N     F     F      F     F      F"),
+    "confirm_refund":     row("N    N     N     F     F      F     F      F"),
+    "refuse_order":       row("N    N     N     F     A      A     F      F"),
+    "retry_refund":       row("N    N     N     F     F      F     F      F"),
+    "escalate":           row("N    N     N     A     A      F     A      A"),
+    "resolve_escalation": row("N    N     N     F     F      F     F      F"),
     # A step that does not exist at all.
-    "pay_me_twice":       row("N    N     N     F     F      F"),
+    "pay_me_twice":       row("N    N     N     F     F      F     F      F"),
 }
 ON_CANCELLATION = {"refuse_order", "retry_refund"}
 #: What each allowed step leads to on the world's requests.
@@ -114,7 +128,21 @@ def shop(_schema, database_url, tmp_path_factory) -> Iterator[Flask]:
         yield app
 
 
-def client_for(app: Flask, email: str | None):
+def grant(app: Flask, person: str) -> None:
+    """Give Camille's account exactly what ``person`` holds besides being the buyer."""
+    given = GRANTS.get(person, {})
+    with app.app_context():
+        camille = account(CAMILLE)
+        camille.is_support = bool(given.get("is_support"))
+        camille.artist_id = account(given["artist_of"]).artist_id if "artist_of" in given else None
+        db.session.commit()
+        db.session.remove()
+
+
+def client_for(app: Flask, person: str):
+    """A client signed in as ``person`` (Camille's account granted what it holds)."""
+    grant(app, person)
+    email = IDENTITIES[person]
     client = app.test_client()
     return login(client, email) if email else client
 
@@ -188,7 +216,7 @@ def _page_shows(*words: str, element: str | None = None):
 
 def _inbox(app, world, person, response):
     assert response.status_code == 200, (person, response.status_code)
-    assert "MIR-1004" in text_of(response) if person == "artist" else True
+    assert "MIR-1004" in text_of(response) if person in ("artist", "buyer_artist") else True
 
 
 def _photo(app, world, person, response):
@@ -223,7 +251,7 @@ def _cancelled(app, world, person, response):
 
 def _messaged(app, world, person, response):
     assert response.status_code == 303, (person, response.status_code)
-    role = {"buyer": "buyer", "artist": "artist", "support": "support"}[person]
+    role = ACTS_AS[person]
     assert _count(app, Message, Message.body == "From the matrix", Message.author_role == role) == 1
 
 
@@ -236,7 +264,7 @@ def _stepped(action: str):
             assert request.status == EFFECTS[action], (person, action, request.status)
             steps = db.session.scalars(sa.select(HistoryEntry).where(
                 HistoryEntry.request_id == target, HistoryEntry.action == action)).all()
-            assert [step.actor_role for step in steps] == [person], (person, action)
+            assert [step.actor_role for step in steps] == [ACTS_AS[person]], (person, action)
             db.session.remove()
     return check
 
@@ -325,7 +353,7 @@ def test_route_as_each_person(shop, endpoint, action, outcomes):
     for person, outcome in outcomes.items():
         if outcome == ALLOWED:
             continue
-        client = client_for(app, IDENTITIES[person])
+        client = client_for(app, person)
         this = probe(app, world, endpoint, action)
         for headers in ({}, HTMX):
             response = call(client, this, this.url, headers)
@@ -349,7 +377,7 @@ def test_route_as_each_person(shop, endpoint, action, outcomes):
         if this.method == "POST":
             world = build_world(app)
             this = probe(app, world, endpoint, action)
-        response = call(client_for(app, IDENTITIES[person]), this, this.url, this.allowed_headers)
+        response = call(client_for(app, person), this, this.url, this.allowed_headers)
         if person in OUTSIDERS:
             leaked = [marker for marker in PRIVATE_MARKERS if marker in response.get_data(as_text=True)]
             assert not leaked, (person, this.url, leaked)
@@ -361,7 +389,7 @@ def test_outsiders_learn_nothing_from_ids_or_lists(shop):
     app = shop
     world = build_world(app)
     for person in OUTSIDERS:
-        client = client_for(app, IDENTITIES[person])
+        client = client_for(app, person)
         for path in (f"/returns/requests/{world.ret}/news?after=0", f"/returns/requests/{world.cancel}",
                      f"/returns/photos/{world.photo}?size=thumb", "/returns/artist/inbox?status=requested",
                      "/returns/support/requests?q=MIR-1004"):

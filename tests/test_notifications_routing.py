@@ -176,7 +176,7 @@ def test_exchange_converted_to_a_refund():
     assert queued_emails()[-1][1:] == (B, CAMILLE)
 
 
-def test_cancellation_refused_then_refunded_at_the_address_the_buyer_gave():
+def test_cancellation_refused_then_refunded_at_the_address_the_buyer_gave_and_her_own():
     contact = "camille.contact@example.org"
     [request] = workflow.request_cancellation(user(CAMILLE), order_ref("MIR-1001"), None,
                                               message="I ordered the wrong colour, please cancel.",
@@ -184,12 +184,13 @@ def test_cancellation_refused_then_refunded_at_the_address_the_buyer_gave():
     workflow.perform(user(LUNE), request.id, "refuse_order")
     refunds.confirm_refund(_refund_key(request))
 
-    # The opening message is quoted in the artist's one email, not sent twice.
+    # The opening message is quoted in the artist's one email, not sent twice;
+    # the account's own address gets a copy of every email to the buyer.
     assert queued_emails() == [
         ("submit", A, LUNE),
-        ("refuse_order", B, contact),
-        ("refund_initiated", B, contact),
-        ("confirm_refund", B, contact),
+        ("refuse_order", B, CAMILLE), ("refuse_order", B, contact),
+        ("refund_initiated", B, CAMILLE), ("refund_initiated", B, contact),
+        ("confirm_refund", B, CAMILLE), ("confirm_refund", B, contact),
     ]
     artist_email = _rows()[0]
     assert "I ordered the wrong colour, please cancel." in artist_email.body_text

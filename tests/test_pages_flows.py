@@ -75,7 +75,7 @@ def test_cancel_before_processing_single_artist(app, client_as):
     response = submit(camille, form, message="I ordered twice by mistake.", contact_email="cam@example.org")
     assert response.status_code == 303
     [cancel] = rows(app)
-    assert (cancel.kind, cancel.status, cancel.order_number, cancel.buyer_email) == (
+    assert (cancel.kind, cancel.status, cancel.order_number, cancel.contact_email) == (
         "cancellation", "requested", "MIR-1001", "cam@example.org")
     after = parse(camille.get(response.headers["Location"]))
     assert "Your cancellation request was sent to Atelier Lune" in after.text

@@ -12,7 +12,7 @@ from ..htmx import wants_fragment
 from ..i18n import gettext as _, ngettext
 from ..rendering import flash_notice, render
 from . import order_page
-from .common import FormState, current_user, dry_run_errors, prepare_photos, see_other, text
+from .common import FormState, current_user, dry_run_errors, prepare_photos, see_other, text, uploaded_files
 
 TEMPLATE = "mirette_returns/order_requests.html"
 
@@ -80,7 +80,18 @@ def submit_return(order_ref: str, line_ref: str) -> Response:
     values = {name: request.form.get(name, "") for name in
               ("quantity", "kind", "reason_code", "comment", "wanted_ref", "wanted_text")}
     token = text("submission_token") or None
-    photos, photo_error = prepare_photos()
+    photos, photo_error, refused = [], None, None
+    try:
+        files = uploaded_files()
+        if files:
+            # The cheap checks first (the buyer's order above, then the line's
+            # status and the limits): a refused request never costs a photo decode.
+            if not line.can_request:
+                raise NotAllowed(line.block_reason or _("Every unit of this item is already under a request."))
+            workflow.check_new_request(user, photo_count=len(files))
+        photos, photo_error = prepare_photos()
+    except MiretteReturnsError as error:
+        refused = error
     form = workflow.ReturnForm(
         line_ref=line.ref,
         quantity=values["quantity"],
@@ -93,7 +104,9 @@ def submit_return(order_ref: str, line_ref: str) -> Response:
         submission_token=token,
     )
     status = 422
-    if photo_error:
+    if refused is not None:
+        errors, status = {"__all__": refused.message}, refused.status_code
+    elif photo_error:
         # Report every other problem too, without saving anything.
         errors = dry_run_errors(lambda: workflow.submit_return(
             user, page.order.ref, replace(form, photos=[], submission_token=None), commit=False))

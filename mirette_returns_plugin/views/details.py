@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, request, url_for
 
 from .. import poll_keys, refunds, workflow
-from ..access import Role, roles_on
+from ..access import Role, roles_on, sees_buyer_address
 from ..adapter import OrderLine, ReturnPolicy, ReturnShippingPayer, User
 from ..errors import MiretteReturnsError, ValidationError
 from ..htmx import wants_fragment
@@ -22,7 +22,7 @@ from ..models import HistoryEntry, Message, Photo, Refund, Request, RequestKind
 from ..rendering import empty, flash_notice, render, render_blocks
 from ..state import current_state
 from . import timeline
-from .common import FormState, current_user, dry_run_errors, not_found, prepare_photos, see_other, text
+from .common import FormState, current_user, not_found, prepare_photos, see_other, text, uploaded_files
 
 TEMPLATE = "mirette_returns/request_detail.html"
 
@@ -95,6 +95,12 @@ class DetailPage:
     action_error: str | None = None
     #: What the step just taken did, shown (and read out) above the forms.
     action_notice: str | None = None
+    #: The next page of the timeline, older messages (``None``: none older).
+    older_url: str | None = None
+    #: Back to the newest messages, on a page of older ones.
+    newer_url: str | None = None
+    #: Why the viewer may no longer write here (shown instead of the reply box).
+    reply_closed: str | None = None
 
     @property
     def is_buyer(self) -> bool:
@@ -107,6 +113,11 @@ class DetailPage:
     @property
     def is_support(self) -> bool:
         return Role.SUPPORT in self.roles
+
+    @property
+    def buyer_address(self) -> str | None:
+        """The buyer's account address, to those who may see it."""
+        return self.request.buyer_email if sees_buyer_address(self.roles) else None
 
     @property
     def status_label(self) -> str:
@@ -140,15 +151,36 @@ def _visible_request(user: User | None, request_id: int) -> tuple[Request, tuple
     return found, roles
 
 
-def load(user: User | None, request_id: int) -> DetailPage:
-    """Everything the page shows, in a fixed number of queries."""
+def load(user: User | None, request_id: int, *, before: int | None = None) -> DetailPage:
+    """Everything the page shows, in a fixed number of queries.
+
+    The timeline is paged, newest first, by message id (a keyset: a page of
+    old messages costs what the first one does): ``before`` is the oldest
+    message id the previous page showed. The steps shown with a page are
+    those between its oldest message and the previous page's.
+    """
     state = current_state()
     db = state.session
     req, roles = _visible_request(user, request_id)
-    history = db.scalars(sa.select(HistoryEntry).where(HistoryEntry.request_id == req.id)
-                         .order_by(HistoryEntry.id)).all()
-    messages = db.scalars(sa.select(Message).where(Message.request_id == req.id).order_by(Message.id)).all()
-    photos = db.scalars(sa.select(Photo).where(Photo.request_id == req.id).order_by(Photo.id)).all()
+    size = max(1, state.config["TIMELINE_PAGE_SIZE"])
+    newest_first = sa.select(Message).where(Message.request_id == req.id).order_by(Message.id.desc())
+    if before is not None:
+        newest_first = newest_first.where(Message.id < before)
+    messages = db.scalars(newest_first.limit(size + 1)).all()
+    has_older = len(messages) > size
+    messages = messages[:size]
+    steps = sa.select(HistoryEntry).where(HistoryEntry.request_id == req.id)
+    if before is not None:
+        steps = steps.where(HistoryEntry.created_at < sa.select(Message.created_at).where(
+            Message.id == before, Message.request_id == req.id).scalar_subquery())
+    if has_older:
+        steps = steps.where(HistoryEntry.created_at >= messages[-1].created_at)
+    history = db.scalars(steps.order_by(HistoryEntry.id)).all()
+    # The request's own photos, and those of the messages on this page.
+    photos = db.scalars(sa.select(Photo).where(
+        Photo.request_id == req.id,
+        sa.or_(Photo.message_id.is_(None), Photo.message_id.in_([m.id for m in messages])),
+    ).order_by(Photo.id)).all()
     edge = state.config["THUMBNAIL_EDGE"]
     adapter = state.adapter
     page = DetailPage(
@@ -166,6 +198,9 @@ def load(user: User | None, request_id: int) -> DetailPage:
         artist_url=adapter.artist_url(req.artist_ref),
         product_url=adapter.product_url(req.product_ref) if req.product_ref else None,
         order_url=adapter.order_url(req.order_ref) if Role.BUYER in roles else None,
+        older_url=url_for(".request_detail", request_id=req.id, before=messages[-1].id) if has_older else None,
+        newer_url=url_for(".request_detail", request_id=req.id) if before is not None else None,
+        reply_closed=workflow.closed_thread_reason(req, roles[0]),
     )
     if page.is_cancellation:
         order = adapter.get_order(req.order_ref)
@@ -196,7 +231,13 @@ def _seen(page: DetailPage) -> None:
 
 
 def request_detail(request_id: int) -> Response:
-    page = load(current_user(), request_id)
+    before = request.args.get("before", type=int)
+    if before is not None and not 0 < before < 2**31:
+        before = None
+    page = load(current_user(), request_id, before=before)
+    if before is not None and wants_fragment():
+        # "Older messages" with htmx: only the items, put in place of the link.
+        return render_blocks(TEMPLATE, ["timeline_page"], page=page)
     response = render(TEMPLATE, page=page)
     _seen(page)
     return response
@@ -217,26 +258,28 @@ def post_message(request_id: int) -> Response:
     user = current_user()
     _visible_request(user, request_id)
     body = request.form.get("body", "")
-    photos, photo_error = prepare_photos()
     status = 422
-    if photo_error:
-        errors = dry_run_errors(lambda: workflow.post_message(user, request_id, body, commit=False))
-        errors["photos"] = photo_error
+    try:
+        files = uploaded_files()
+        if files:
+            # Who, which status, how often: all checked before a photo is decoded.
+            workflow.check_message(user, request_id, body, photo_count=len(files))
+        photos, photo_error = prepare_photos()
+        if photo_error:
+            raise ValidationError({"photos": photo_error})
+        workflow.post_message(user, request_id, body, photos=photos)
+    except ValidationError as error:
+        errors = dict(error.errors)
+    except MiretteReturnsError as error:
+        errors, status = {"__all__": error.message}, error.status_code
     else:
-        try:
-            workflow.post_message(user, request_id, body, photos=photos)
-        except ValidationError as error:
-            errors = dict(error.errors)
-        except MiretteReturnsError as error:
-            errors, status = {"__all__": error.message}, error.status_code
-        else:
-            if not wants_fragment():
-                flash_notice(_("Your message was sent."))
-                return see_other(url_for(".request_detail", request_id=request_id, _anchor="mr-timeline"))
-            page = load(user, request_id)
-            response = _live(page, "reply")
-            _seen(page)
-            return response
+        if not wants_fragment():
+            flash_notice(_("Your message was sent."))
+            return see_other(url_for(".request_detail", request_id=request_id, _anchor="mr-timeline"))
+        page = load(user, request_id)
+        response = _live(page, "reply")
+        _seen(page)
+        return response
     page = load(user, request_id)
     page.reply = FormState(values={"body": body}, errors=errors)
     if wants_fragment():

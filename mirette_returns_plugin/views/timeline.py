@@ -1,4 +1,4 @@
-"""One timeline per request: history rows and messages merged by time."""
+"""One timeline per request: history rows and messages merged by time, newest first."""
 
 from __future__ import annotations
 
@@ -165,5 +165,6 @@ def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: 
             f"m{message.id}", True, message.created_at, message.author_name, message.author_role, message.body,
             photos=photo_views(by_message.get(message.id, []), thumbnail_edge, seller_name),
         ))
-    items.sort(key=lambda entry: (entry.at, entry.is_message, entry.key))
+    # Newest first: the page opens on the latest news, older ones come a page at a time.
+    items.sort(key=lambda entry: (entry.at, entry.is_message, entry.key), reverse=True)
     return items

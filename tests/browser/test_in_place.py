@@ -87,7 +87,7 @@ def test_thread_and_steps_in_place(shop, open_page) -> None:
         # The buyer sends a message: it joins the thread, the box is empty and
         # keeps the focus for the next one; the page does not jump.
         kit.write_message(buyer, "The parcel should arrive on Thursday.")
-        expect(kit.timeline(buyer).locator("li").last).to_contain_text("The parcel should arrive on Thursday.")
+        expect(kit.timeline(buyer).locator("li").first).to_contain_text("The parcel should arrive on Thursday.")
         reply_box = buyer.locator("form#mr-reply").get_by_label("Message")
         expect(reply_box).to_have_value("")
         expect(reply_box).to_be_focused()
