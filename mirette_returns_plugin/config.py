@@ -90,6 +90,28 @@ TRANSLATIONS_DIRS: tuple[str, ...] = ()
 #: selector of its own).
 LOCALES: tuple[str, ...] = ()
 
+#: Photos in an S3-compatible object store instead of ``PHOTO_DIR`` (needs the
+#: ``s3`` extra): the bucket's name, ``None`` for the local folder. Credentials
+#: come from boto3's own chain (environment, ``~/.aws``, a role), never from here.
+S3_BUCKET: str | None = None
+
+#: Folder inside the bucket for the plugin's objects (``""``: the top).
+S3_PREFIX = "mirette-returns/photos"
+
+#: Address of a store other than AWS (MinIO: ``http://minio:9000``); ``None``: AWS.
+S3_ENDPOINT_URL: str | None = None
+
+#: Region of the bucket; ``None``: boto3's default.
+S3_REGION: str | None = None
+
+#: How a photo reaches a person allowed to see it: ``"stream"`` (through the
+#: app) or ``"redirect"`` (to a presigned URL of the object store, valid
+#: ``PHOTO_URL_SECONDS``; the local folder always streams).
+PHOTO_DELIVERY = "stream"
+
+#: Seconds a presigned photo URL stays valid.
+PHOTO_URL_SECONDS = 300
+
 #: The keys, their ``MIRETTE_RETURNS_`` name and default, in one place.
 DEFAULTS: dict[str, object] = {
     f"MIRETTE_RETURNS_{name}": value

@@ -69,7 +69,9 @@ class MiretteReturns:
             )
         settings = read_config(app)
         reasons = ReasonCatalogue(settings["REASONS"] or DEFAULT_REASONS)
-        storage = photo_storage or self.photo_storage or LocalPhotoStorage(
+        from .s3_photos import storage_from_settings
+
+        storage = photo_storage or self.photo_storage or storage_from_settings(settings) or LocalPhotoStorage(
             settings["PHOTO_DIR"] or Path(app.instance_path) / "mirette_returns_photos"
         )
         photos = PhotoStore(
