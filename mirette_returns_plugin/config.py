@@ -112,6 +112,24 @@ PHOTO_DELIVERY = "stream"
 #: Seconds a presigned photo URL stays valid.
 PHOTO_URL_SECONDS = 300
 
+#: Limits put on the plugin's endpoints when the shop runs Flask-Limiter (its
+#: storage, shared by every app server, holds the counts), per signed-in user,
+#: in Flask-Limiter's notation; ``None`` leaves those endpoints alone. Without
+#: Flask-Limiter only ``REQUESTS_PER_HOUR`` and ``MESSAGES_PER_MINUTE`` apply.
+#: This one: polls of a details page for news.
+LIMIT_POLL: str | None = "60 per minute"
+
+#: Messages posted (Flask-Limiter only, see ``LIMIT_POLL``).
+LIMIT_MESSAGE: str | None = "20 per minute"
+
+#: Photos uploaded, counted one by one, on requests and messages together
+#: (Flask-Limiter only, see ``LIMIT_POLL``).
+LIMIT_PHOTOS: str | None = "100 per hour"
+
+#: Posts of a return, exchange or cancellation form, refused ones included
+#: (Flask-Limiter only, see ``LIMIT_POLL``).
+LIMIT_SUBMIT: str | None = "60 per hour"
+
 #: The keys, their ``MIRETTE_RETURNS_`` name and default, in one place.
 DEFAULTS: dict[str, object] = {
     f"MIRETTE_RETURNS_{name}": value

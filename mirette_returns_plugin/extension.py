@@ -103,6 +103,9 @@ class MiretteReturns:
         from . import delivery
 
         delivery.install(app, settings)
+        from . import rate_limits
+
+        rate_limits.install(app)
 
 
 def read_config(app: Flask) -> dict[str, Any]:
