@@ -34,6 +34,9 @@ def create_blueprint() -> Blueprint:
         pages.register(blueprint)
     blueprint.register_error_handler(MiretteReturnsError, common.handle_plugin_error)
     blueprint.register_error_handler(RequestEntityTooLarge, common.handle_too_large)
+    from .. import outage
+
+    outage.register(blueprint)
     # For the shop's own templates (its order page), app-wide.
     blueprint.add_app_template_global(order_actions, "mirette_returns_order_actions")
     blueprint.add_app_template_global(gettext, "mirette_returns_gettext")
