@@ -16,9 +16,13 @@ with a redirect to a presigned URL valid a few minutes
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, MiretteReturnsError
+from .i18n import gettext as _
+
+log = logging.getLogger(__name__)
 
 #: Content types by the extension :meth:`PhotoStore.store` gives each key, so
 #: the store answers a presigned URL with the right type.
@@ -26,6 +30,18 @@ _CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 #: Ways a checked photo reaches the browser.
 DELIVERIES = ("stream", "redirect")
+
+
+class PhotoStoreUnavailable(MiretteReturnsError):
+    """The object store did not answer: nothing was saved, try again later."""
+
+    status_code = 503
+
+
+def _unavailable(error: Exception) -> PhotoStoreUnavailable:
+    return PhotoStoreUnavailable(
+        _("Photos cannot be stored or shown just now because of a temporary problem on our side. "
+          "Please try again in a moment."))
 
 
 class S3PhotoStorage:
@@ -52,32 +68,48 @@ class S3PhotoStorage:
         return self.prefix + key
 
     def save(self, key: str, data: bytes) -> None:
-        self.client.put_object(
-            Bucket=self.bucket, Key=self._object_key(key), Body=data,
-            ContentType=_content_type(key), CacheControl="private, max-age=3600",
-        )
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        object_key = self._object_key(key)
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=object_key, Body=data,
+                ContentType=_content_type(key), CacheControl="private, max-age=3600",
+            )
+        except (BotoCoreError, ClientError) as error:
+            # The step that attaches the photo is refused and rolled back.
+            raise _unavailable(error) from error
 
     def open(self, key: str) -> bytes | None:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=self._object_key(key))
+            with answer["Body"] as body:
+                return body.read()
         except ValueError:
             return None
         except ClientError as error:
             if _code(error) in ("NoSuchKey", "404", "NotFound"):
                 return None
-            raise
-        with answer["Body"] as body:
-            return body.read()
+            raise _unavailable(error) from error
+        except BotoCoreError as error:
+            raise _unavailable(error) from error
 
     def delete(self, key: str) -> None:
         try:
             object_key = self._object_key(key)
         except ValueError:
             return
+        from botocore.exceptions import BotoCoreError, ClientError
+
         # S3 answers a delete of a missing key as done: deleting twice is safe.
-        self.client.delete_object(Bucket=self.bucket, Key=object_key)
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=object_key)
+        except (BotoCoreError, ClientError):
+            # Called while a transaction rolls back: never turn that into an
+            # error page. The object stays, named by no row (see docs/install.md).
+            log.warning("mirette-returns: could not delete photo %s from the store", object_key, exc_info=True)
 
     def temporary_url(self, key: str, seconds: int) -> str:
         """A presigned GET address of ``key``, valid ``seconds``, served inline

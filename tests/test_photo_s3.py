@@ -18,10 +18,10 @@ from mirette_returns_plugin.models import Photo, Request
 from mirette_returns_plugin.s3_photos import S3PhotoStorage
 from mirette_returns_plugin.state import current_state
 from mirette_returns_plugin.workflow import ReturnForm
-from tests.fixtures_s3 import s3_bucket, s3_server  # noqa: F401  (the fixtures)
-from tests.pagekit import another_app, jpeg_with_metadata, plain_jpeg
+from tests.fixtures_s3 import free_port, s3_bucket, s3_server  # noqa: F401  (the fixtures)
+from tests.pagekit import HTMX, another_app, jpeg_with_metadata, parse, plain_jpeg, submit
 from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, VERRE, line_ref, order_ref, user
+from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, VERRE, line_ref, login, order_ref, user
 from tests.test_pages_photos import send_return, stored_photos
 
 PREFIX = "shop-a/photos"
@@ -145,3 +145,26 @@ def test_keys_never_leave_the_prefix(s3_server, s3_bucket):
     storage.delete("ab/one.jpg")
     storage.delete("ab/one.jpg")  # twice: still fine
     assert s3_server.keys(s3_bucket) == []
+
+
+def test_an_unreachable_store_refuses_the_upload_and_the_photo_with_a_message(app, app_config, client_as):
+    camille = client_as(CAMILLE)
+    send_return(app, camille, [(plain_jpeg(), "first.jpg")])
+    [photo] = stored_photos(app)
+    with app.app_context():
+        order, mug = order_ref("MIR-1004"), line_ref("MIR-1004", "Speckled mug")
+    unreachable = {**app_config, "MIRETTE_RETURNS_S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
+    with another_app(unreachable) as cut_off:
+        client = login(cut_off.test_client(), CAMILLE)
+        form = parse(client.get(f"/returns/orders/{order}/lines/{mug}/return", headers=HTMX)).one("form")
+
+        refused = submit(client, form, quantity="1", reason_code="damaged", files=[(plain_jpeg(), "mug.jpg")])
+        shown = client.get(f"/returns/photos/{photo.id}")
+
+    assert refused.status_code == 503
+    assert "Photos cannot be stored or shown just now" in parse(refused).text
+    assert len(stored_photos(app)) == 1
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Request)) == 1
+    assert shown.status_code == 503
+    assert "Photos cannot be stored or shown just now" in parse(shown).text
