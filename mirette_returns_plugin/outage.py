@@ -44,7 +44,9 @@ def register(blueprint: Blueprint) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _remember_commit(session: Session) -> None:
-    if has_request_context():
+    # Only a post saves what the visitor asked for; a page that was only
+    # read may commit a read mark, which is no change of theirs.
+    if has_request_context() and request.method == "POST":
         setattr(g, _COMMITTED, True)
 
 
