@@ -157,6 +157,46 @@ TRANSLATIONS_DIRS: tuple[str, ...] = ()
 #: selector of its own).
 LOCALES: tuple[str, ...] = ()
 
+#: Photos in an S3-compatible object store instead of ``PHOTO_DIR`` (needs the
+#: ``s3`` extra): the bucket's name, ``None`` for the local folder. Credentials
+#: come from boto3's own chain (environment, ``~/.aws``, a role), never from here.
+S3_BUCKET: str | None = None
+
+#: Folder inside the bucket for the plugin's objects (``""``: the top).
+S3_PREFIX = "mirette-returns/photos"
+
+#: Address of a store other than AWS (MinIO: ``http://minio:9000``); ``None``: AWS.
+S3_ENDPOINT_URL: str | None = None
+
+#: Region of the bucket; ``None``: boto3's default.
+S3_REGION: str | None = None
+
+#: How a photo reaches a person allowed to see it: ``"stream"`` (through the
+#: app) or ``"redirect"`` (to a presigned URL of the object store, valid
+#: ``PHOTO_URL_SECONDS``; the local folder always streams).
+PHOTO_DELIVERY = "stream"
+
+#: Seconds a presigned photo URL stays valid.
+PHOTO_URL_SECONDS = 300
+
+#: Limits put on the plugin's endpoints when the shop runs Flask-Limiter (its
+#: storage, shared by every app server, holds the counts), per signed-in user,
+#: in Flask-Limiter's notation; ``None`` leaves those endpoints alone. Without
+#: Flask-Limiter only ``REQUESTS_PER_HOUR`` and ``MESSAGES_PER_MINUTE`` apply.
+#: This one: polls of a details page for news.
+LIMIT_POLL: str | None = "60 per minute"
+
+#: Messages posted (Flask-Limiter only, see ``LIMIT_POLL``).
+LIMIT_MESSAGE: str | None = "20 per minute"
+
+#: Photos uploaded, counted one by one, on requests and messages together
+#: (Flask-Limiter only, see ``LIMIT_POLL``).
+LIMIT_PHOTOS: str | None = "100 per hour"
+
+#: Posts of a return, exchange or cancellation form, refused ones included
+#: (Flask-Limiter only, see ``LIMIT_POLL``).
+LIMIT_SUBMIT: str | None = "60 per hour"
+
 #: The keys, their ``MIRETTE_RETURNS_`` name and default, in one place.
 DEFAULTS: dict[str, object] = {
     f"MIRETTE_RETURNS_{name}": value

@@ -72,7 +72,9 @@ class MiretteReturns:
 
         check_deployment(app)
         reasons = ReasonCatalogue(settings["REASONS"] or DEFAULT_REASONS)
-        storage = photo_storage or self.photo_storage or LocalPhotoStorage(
+        from .s3_photos import storage_from_settings
+
+        storage = photo_storage or self.photo_storage or storage_from_settings(settings) or LocalPhotoStorage(
             settings["PHOTO_DIR"] or Path(app.instance_path) / "mirette_returns_photos"
         )
         photos = PhotoStore(
@@ -108,6 +110,9 @@ class MiretteReturns:
         from . import delivery
 
         delivery.install(app, settings)
+        from . import rate_limits
+
+        rate_limits.install(app)
 
 
 def read_config(app: Flask) -> dict[str, Any]:

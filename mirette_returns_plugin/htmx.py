@@ -116,6 +116,9 @@ HTMX_CONFIG = {
         {"code": "422", "swap": True},
         {"code": "409", "swap": True},
         {"code": "403", "swap": True},
+        # The database did not answer: the message and a form to send again
+        # (a poll's 503 says not to swap; see outage.py).
+        {"code": "503", "swap": True},
         {"code": "[45]..", "swap": False, "error": True},
     ],
     "includeIndicatorStyles": False,

@@ -35,6 +35,9 @@ def create_blueprint() -> Blueprint:
     blueprint.after_request(common.private_pages)
     blueprint.register_error_handler(MiretteReturnsError, common.handle_plugin_error)
     blueprint.register_error_handler(RequestEntityTooLarge, common.handle_too_large)
+    from .. import outage
+
+    outage.register(blueprint)
     # For the shop's own templates (its order page), app-wide.
     blueprint.add_app_template_global(order_actions, "mirette_returns_order_actions")
     blueprint.add_app_template_global(nav_links, "mirette_returns_nav_links")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, redirect, request
 
 from ..access import roles_on
 from ..models import Photo, Request
@@ -29,6 +29,14 @@ def photo(photo_id: int) -> Response:
     if row is None or not roles_on(user, row):  # type: ignore[arg-type]
         raise not_found()
     key = row.thumbnail_key if request.args.get("size") == "thumb" else row.storage_key
+    temporary_url = getattr(state.photos.storage, "temporary_url", None)
+    if state.config["PHOTO_DELIVERY"] == "redirect" and temporary_url is not None:
+        # Checked above: the object store serves the bytes, for a few minutes.
+        # The redirect itself is not kept, so a later visit is checked again.
+        response = redirect(temporary_url(key, state.config["PHOTO_URL_SECONDS"]), 302)
+        response.headers["Cache-Control"] = "private, no-store"
+        response.vary.add("Cookie")
+        return response
     data = state.photos.storage.open(key)
     if data is None:
         raise not_found()
