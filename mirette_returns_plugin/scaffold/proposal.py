@@ -263,8 +263,10 @@ def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Propos
         if not picks:
             continue
         options = [Option(pick.source, pick.why) for pick in picks]
+        answer = answers.get(f"{argument}.{field_name}", 0)
+        unsure = picks[min(answer, len(picks) - 1)].unsure if isinstance(answer, int) else False
         choice = p.choose(answers, f"{argument}.{field_name}", f"{target.constructor}.{field_name}?", options,
-                          picks[min(answers.get(f'{argument}.{field_name}', 0), len(picks) - 1)].unsure)
+                          unsure)
         target.entries.append((field_name, choice))
         if "_money(" in choice.picked.source:
             p.uses_money = True

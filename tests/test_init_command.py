@@ -1,0 +1,234 @@
+"""``flask mirette-returns init`` on the example shops: the mapping it writes mounts as written,
+and the shops' return and cancellation stories pass with it.
+
+The generated file is imported and mounted on a fresh app of the shop in
+place of the shop's own adapter; the stories are the same functions that
+``tests/test_example_shop_flows.py`` runs on the hand-written mappings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from mirette_returns_plugin.models import Refund
+from mirette_returns_plugin.scaffold import dry_run
+from tests.example_shops import ShopUnderTest, corner_shop, demo_shop, reset_corner_shop
+from tests.test_example_shop_flows import (
+    test_both_shops_expose_the_same_plugin_to_their_people as story_pages_in_the_shops_layout,
+    test_cancellation_before_processing_refuses_the_order_in_the_shop as story_cancellation,
+    test_pages_withdraw as story_pages_withdraw,
+    test_return_accepted_received_refunded_and_confirmed as story_return,
+    test_withdrawn_request_gives_the_quantity_back as story_withdraw,
+)
+
+
+@pytest.fixture
+def app_config(app_config: dict) -> dict:
+    return {**app_config, "WTF_CSRF_ENABLED": True}
+
+
+def run_init(app: Flask, *args: str, input: str | None = None):
+    return app.test_cli_runner().invoke(args=["mirette-returns", "init", *args], input=input)
+
+
+def corner_app(app_config: dict, monkeypatch: pytest.MonkeyPatch | None = None, adapter=None) -> Flask:
+    from examples.corner_shop import create_app
+
+    if adapter is not None:
+        import examples.corner_shop.returns_adapter as hand_written
+
+        monkeypatch.setattr(hand_written, "adapter", adapter)
+    app = create_app({**app_config, "CORNER_SEED": False})
+    reset_corner_shop(app)
+    return app
+
+
+def demo_app(app_config: dict, monkeypatch: pytest.MonkeyPatch, adapter) -> Flask:
+    import mirette_returns_plugin.demo as demo
+
+    monkeypatch.setattr(demo, "DemoShopAdapter", lambda: adapter)
+    return demo.create_app(app_config)
+
+
+def refunds_in_the_plugin(app: Flask):
+    """With the generated mapping a refund waits in the plugin until it is confirmed (no provider yet)."""
+    def rows() -> list[tuple[str, Decimal, bool]]:
+        with app.app_context():
+            session = app.extensions["sqlalchemy"].session
+            return [(r.idempotency_key, r.amount, r.completed_at is not None)
+                    for r in session.scalars(sa.select(Refund).order_by(Refund.id))]
+    return rows
+
+
+def generate(app: Flask, path: Path) -> str:
+    result = run_init(app, "--yes", "--output", str(path))
+    assert result.exit_code == 0, result.output
+    assert "PROBLEM" not in result.output
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(params=["demo", "corner"])
+def generated_shop(request: pytest.FixtureRequest, app_config: dict, _schema: None, tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[ShopUnderTest]:
+    """The shop mounted with the mapping init wrote, not one line edited."""
+    path = tmp_path / "returns_mapping.py"
+    if request.param == "demo":
+        seeded = request.getfixturevalue("app")
+        generate(seeded, path)
+        adapter = dry_run.load(path).adapter
+        app = demo_app(app_config, monkeypatch, adapter)
+        shop = demo_shop(app)
+    else:
+        generate(corner_app(app_config), path)
+        adapter = dry_run.load(path).adapter
+        app = corner_app(app_config, monkeypatch, adapter)
+        shop = corner_shop(app)
+    from mirette_returns_plugin.state import current_state
+
+    with app.app_context():
+        assert current_state().adapter is adapter
+    yield dataclasses.replace(shop, refund_rows=refunds_in_the_plugin(app))
+    with app.app_context():
+        app.extensions["sqlalchemy"].session.remove()
+        app.extensions["sqlalchemy"].engine.dispose()
+
+
+# --------------------------------------------------------------------------- #
+# The stories, on the generated mappings
+# --------------------------------------------------------------------------- #
+
+
+def test_generated_mapping_carries_a_return_to_refunded(generated_shop: ShopUnderTest):
+    story_return(generated_shop)
+
+
+def test_generated_mapping_carries_a_cancellation_into_the_shops_row(generated_shop: ShopUnderTest):
+    story_cancellation(generated_shop)
+
+
+def test_generated_mapping_gives_a_withdrawn_quantity_back(generated_shop: ShopUnderTest):
+    story_withdraw(generated_shop)
+
+
+def test_generated_mapping_through_the_pages(generated_shop: ShopUnderTest):
+    story_pages_in_the_shops_layout(generated_shop)
+    story_pages_withdraw(generated_shop)
+
+
+# --------------------------------------------------------------------------- #
+# What the command writes and says
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture
+def corner(app_config: dict, _schema: None) -> Iterator[Flask]:
+    app = corner_app(app_config)
+    yield app
+    with app.app_context():
+        app.extensions["sqlalchemy"].engine.dispose()
+
+
+def test_the_file_explains_each_choice_and_marks_the_guesses(corner: Flask, tmp_path: Path):
+    text = generate(corner, tmp_path / "returns_mapping.py")
+    # The shop's own names: its models, its integer status codes by name, its login function.
+    assert "from examples.corner_shop.models import Member, Purchase, PurchaseLine, Status, Tea" in text
+    assert "Status.POSTED: Stage.SHIPPED," in text and "Status.CANCELLED: Stage.CANCELLED," in text
+    assert "current=signed_in_member," in text
+    assert "unit_price=lambda row: _money(row.price_pence)," in text
+    assert "order_ref='purchase_id'," in text and "product_ref='tea_id'," in text
+    assert "# PurchaseLine.purchase_id is named like a key to Purchase" in text
+    # The guesses say so, with what else was possible.
+    assert "# CHECK: no currency column; prices in pence suggest GBP" in text
+    assert "# CHECK: Member.role holds 'customer', 'owner', 'staff'" in text
+    # Settings, the button in the template that shows an order, the next commands.
+    assert "MIRETTE_RETURNS_BASE_TEMPLATE = 'corner/layout.html'" in text
+    assert "in corner/purchase.html (the template that shows an order)" in text
+    assert "{{ return_request_button(purchase.number|string) }}" in text
+    assert "mirette-returns db upgrade" in text and "mirette-returns send-emails --loop" in text
+
+
+def test_the_dry_run_reports_the_mount_checks_and_try_shows_the_buyers_page(corner: Flask, tmp_path: Path):
+    result = run_init(corner, "--yes", "--output", str(tmp_path / "m.py"), "--try", "CT-1042")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "ok: The mapping fits the models" in out
+    assert "ok: The layout corner/layout.html has the blocks the plugin's pages fill." in out
+    assert "Sold by Corner Tea House: Delivered" in out
+    assert "Assam Breakfast (100 g), 3 x 4.50 GBP: 3 of 3 can be returned" in out
+    assert "Gift card, 1 x 25.00 GBP: cannot be returned: This item is a final sale" in out
+    assert "Cannot be cancelled:" in out
+    assert "rendered in memory: HTTP 200" in out
+    # Nothing was written to the plugin's tables.
+    with corner.app_context():
+        from mirette_returns_plugin.models import Request
+
+        session = corner.extensions["sqlalchemy"].session
+        assert session.scalar(sa.select(sa.func.count()).select_from(Request)) == 0
+
+
+def test_try_with_an_unknown_order_says_so(corner: Flask, tmp_path: Path):
+    result = run_init(corner, "--yes", "--output", str(tmp_path / "m.py"), "--try", "CT-9999")
+    assert result.exit_code == 0, result.output
+    assert "No order 'CT-9999': the mapping looks orders up by number." in result.output
+
+
+def test_an_existing_file_is_not_overwritten_without_force(corner: Flask, tmp_path: Path):
+    path = tmp_path / "returns_mapping.py"
+    path.write_text("# the shop's own edits\n", encoding="utf-8")
+    refused = run_init(corner, "--yes", "--output", str(path))
+    assert refused.exit_code == 1
+    assert "exists: nothing was written. Add --force" in refused.output
+    assert path.read_text(encoding="utf-8") == "# the shop's own edits\n"
+    forced = run_init(corner, "--yes", "--force", "--output", str(path))
+    assert forced.exit_code == 0, forced.output
+    assert "mapping = ShopMapping(" in path.read_text(encoding="utf-8")
+
+
+def test_interactive_asks_each_guess_and_writes_the_answers(corner: Flask, tmp_path: Path):
+    path = tmp_path / "returns_mapping.py"
+    # Questions in order: the currency, the gift card, who is staff, who is support.
+    result = run_init(corner, "--output", str(path), input="constant('EUR')\n\n\n\n")
+    assert result.exit_code == 0, result.output
+    assert "OrderMap.currency?" in result.output and "UserMap.is_support?" in result.output
+    assert "Press Enter to keep it, or type what to write instead" in result.output
+    text = path.read_text(encoding="utf-8")
+    assert "# typed when asked" in text and "currency=constant('EUR')," in text
+    # An answered question is no longer a guess.
+    assert "# CHECK: no currency column" not in text
+    assert "is_support=lambda row: row.role in ('owner',)," in text
+
+
+def test_a_wrong_edit_is_reported_by_the_dry_run(corner: Flask, tmp_path: Path):
+    path = tmp_path / "returns_mapping.py"
+    text = generate(corner, path)
+    path.write_text(text.replace("quantity='qty',", "quantity='quantity',"), encoding="utf-8")
+    report, adapter = dry_run.check(corner, path, {})
+    assert adapter is None and not report.ok
+    assert "PurchaseLine has no attribute 'quantity'" in report.problems[0]
+
+
+def test_a_shop_without_an_order_line_gets_a_clear_message(tmp_path: Path):
+    from flask_sqlalchemy import SQLAlchemy
+
+    app = Flask("bare")
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    db = SQLAlchemy()
+
+    class Note(db.Model):
+        id = sa.Column(sa.Integer, primary_key=True)
+        text = sa.Column(sa.String(200))
+
+    db.init_app(app)
+    from mirette_returns_plugin.cli import cli
+
+    result = app.test_cli_runner().invoke(cli, ["init", "--yes", "--output", str(tmp_path / "m.py")])
+    assert result.exit_code == 1
+    assert "No model looks like an order line" in result.output
+    assert not (tmp_path / "m.py").exists()
