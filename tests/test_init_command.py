@@ -193,7 +193,7 @@ def test_an_existing_file_is_not_overwritten_without_force(corner: Flask, tmp_pa
 
 def test_interactive_asks_each_guess_and_writes_the_answers(corner: Flask, tmp_path: Path):
     path = tmp_path / "returns_mapping.py"
-    # Questions in order: the currency, the gift card, who is staff, who is support.
+    # Questions in order (fields in the order of the file): the currency, the gift card, who is staff, support.
     result = run_init(corner, "--output", str(path), input="constant('EUR')\n\n\n\n")
     assert result.exit_code == 0, result.output
     assert "OrderMap.currency?" in result.output and "UserMap.is_support?" in result.output
@@ -232,3 +232,105 @@ def test_a_shop_without_an_order_line_gets_a_clear_message(tmp_path: Path):
     assert result.exit_code == 1
     assert "No model looks like an order line" in result.output
     assert not (tmp_path / "m.py").exists()
+
+
+# --------------------------------------------------------------------------- #
+# A shop of the third kind: Flask-Login, payment and shipping codes, no delivery date
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture
+def login_shop(app_config: dict, _schema: None) -> Iterator[Flask]:
+    """The shop before it mounts the plugin; the plugin's tables emptied, as after ``db upgrade``."""
+    from mirette_returns_plugin.models import Base as ReturnsBase
+    from tests.login_shop import create_app, db, seed
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": app_config["SQLALCHEMY_DATABASE_URI"], "TESTING": True,
+                      "MIRETTE_RETURNS_PHOTO_DIR": app_config["MIRETTE_RETURNS_PHOTO_DIR"]})
+    with app.app_context():
+        seed()
+        with db.engine.begin() as connection:
+            for table in reversed(ReturnsBase.metadata.sorted_tables):
+                connection.execute(table.delete())
+    yield app
+    with app.app_context():
+        db.drop_all()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def init_before_mounting(app: Flask, *args: str, input: str | None = None):
+    # The shop does not mount the plugin yet: the command comes from the package's entry point.
+    from mirette_returns_plugin.cli import cli
+
+    return app.test_cli_runner().invoke(cli, ["init", *args], input=input)
+
+
+def test_login_shop_mapping_mounts_unedited_and_shows_an_order(login_shop: Flask, tmp_path: Path):
+    path = tmp_path / "returns_mapping.py"
+    result = init_before_mounting(login_shop, "--yes", "--output", str(path), "--try", "1")
+    assert result.exit_code == 0, result.output
+    text = path.read_text(encoding="utf-8")
+    assert "current=lambda: current_user if current_user.is_authenticated else None," in text
+    assert "the app uses Flask-Login" in text
+    # Two status columns: the shipping one says how far an order went; the payment one is the alternative.
+    assert "stage='shipping_status'," in text and "Other candidates: 'payment_status'" in text
+    assert "ShippingStatus.NOT_SHIPPED: Stage.PENDING," in text and "PaymentStatus" not in text
+    assert "# CHECK: no delivery date column was found" in text
+    assert "{{ return_request_button(order.id|string) }}" in text and "shop/order_detail.html" in text
+    out = result.output
+    assert "ok: The layout shop/base.html has the blocks the plugin's pages fill." in out
+    assert "Sold by Lamp Corner: Delivered" in out
+    assert "Brass desk lamp, 2 x 89.00 EUR: 2 of 2 can be returned" in out
+    assert "rendered in memory: HTTP 200, in the shop's layout." in out
+
+
+def test_login_shop_asks_which_status_column_and_follows_the_answer(login_shop: Flask, tmp_path: Path):
+    path = tmp_path / "returns_mapping.py"
+    # The first guess asked about is the stage column: answer the payment one (2), then keep the rest.
+    result = init_before_mounting(login_shop, "--output", str(path), input="2\n" + "\n" * 20)
+    assert "Which column of CustomerOrder says how far it went?" in result.output
+    text = path.read_text(encoding="utf-8")
+    assert "stage='payment_status'," in text and "PaymentStatus.PAID: Stage.PENDING," in text
+
+
+def test_login_shop_stories_with_the_generated_mapping(login_shop: Flask, tmp_path: Path):
+    from mirette_returns_plugin import MiretteReturns, workflow
+    from mirette_returns_plugin.models import Request, RequestKind
+    from mirette_returns_plugin.workflow import ReturnForm, Status
+    from tests.login_shop import Customer, CustomerOrder, ShippingStatus, db
+
+    path = tmp_path / "returns_mapping.py"
+    assert init_before_mounting(login_shop, "--yes", "--output", str(path)).exit_code == 0
+    adapter = dry_run.load(path).adapter
+    MiretteReturns(login_shop, adapter=adapter)
+    with login_shop.test_request_context():
+        ann = adapter.user_from_row(db.session.scalar(sa.select(Customer).where(Customer.email == "ann@lamps.example")))
+        owner = adapter.user_from_row(db.session.scalar(sa.select(Customer).where(Customer.is_admin)))
+        (line,) = adapter.get_order("1").parts[0].lines
+        request_id = workflow.submit_return(ann, "1", ReturnForm(
+            line_ref=line.ref, quantity=1, kind=RequestKind.RETURN, reason_code="changed_mind")).id
+        for actor, action in ((owner, "accept"), (ann, "ship_back"), (owner, "receive"), (owner, "initiate_refund")):
+            workflow.perform(actor, request_id, action, note="Noted.", tracking="T-1")
+        [cancellation] = workflow.request_cancellation(ann, "2", [owner.artist_ref], message="Ordered twice.")
+        workflow.perform(owner, cancellation.id, "refuse_order", note="Cancelled.")
+    with login_shop.app_context():
+        assert workflow.session().get(Request, request_id).status == Status.REFUND_INITIATED
+        assert workflow.session().scalar(sa.select(Refund.amount).where(Refund.request_id == request_id)) > 0
+        assert db.session.get(CustomerOrder, 2).shipping_status == ShippingStatus.CANCELLED
+
+
+def test_try_before_the_plugins_tables_exist_says_to_upgrade(login_shop: Flask, tmp_path: Path):
+    from mirette_returns_plugin.models import Base as ReturnsBase
+    from tests.login_shop import db
+
+    with login_shop.app_context():
+        ReturnsBase.metadata.drop_all(db.engine)
+    try:
+        result = init_before_mounting(login_shop, "--yes", "--output", str(tmp_path / "m.py"), "--try", "1")
+        assert result.exit_code == 0, result.output
+        assert "The plugin's tables are not in the database yet: run `flask mirette-returns db upgrade`" \
+            in result.output
+    finally:
+        with login_shop.app_context():
+            ReturnsBase.metadata.create_all(db.engine)

@@ -65,7 +65,7 @@ def init_command(output: Path, force: bool, yes: bool, try_order: str | None) ->
         click.echo(f"  PROBLEM: {problem}")
     if report.ok and try_order:
         click.echo("")
-        for line in dry_run.try_order(app, adapter, try_order):
+        for line in dry_run.try_order(app, adapter, try_order, found.settings):
             click.echo(line)
     if not report.ok:
         raise click.ClickException(f"The mapping does not mount yet: fix the problems above in {output}.")

@@ -8,6 +8,7 @@ mounted on the app object this command loaded, which ends with the command.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 import uuid
@@ -25,6 +26,7 @@ from jinja2 import TemplateError
 from ..adapter import Order, User
 from ..errors import ConfigurationError, MiretteReturnsError
 from ..extension import MiretteReturns, check_adapter
+from ..models import Request
 from ..mount_checks import SETTING, base_template_problem
 from ..state import EXTENSION_KEY
 from ..views import BLUEPRINT_NAME
@@ -59,10 +61,16 @@ def _describe(error: BaseException) -> str:
 
 
 @contextmanager
-def mounted(app: Flask, adapter: Any) -> Iterator[None]:
-    """The plugin on ``app`` with ``adapter``, for the length of the block."""
+def mounted(app: Flask, adapter: Any, settings: dict[str, str] | None = None) -> Iterator[None]:
+    """The plugin on ``app`` with ``adapter``, for the length of the block.
+
+    On an app that does not mount it yet, the proposed ``settings`` (Python
+    literals, as written in the file) are used, so pages render in the shop's layout.
+    """
     state = app.extensions.get(EXTENSION_KEY)
     if state is None:
+        for key, source in (settings or {}).items():
+            app.config.setdefault(key, ast.literal_eval(source))
         MiretteReturns().init_app(app, adapter=adapter)
         yield
         return
@@ -141,12 +149,15 @@ class _AsBuyer:
         return getattr(self._adapter, name)
 
 
-def try_order(app: Flask, adapter: Any, order_ref: str) -> list[str]:
+def try_order(app: Flask, adapter: Any, order_ref: str, settings: dict[str, str] | None = None) -> list[str]:
     """The Return Request page of one order, rendered in memory, as text lines for the terminal."""
     from ..views import order_page
 
-    session = app.extensions["sqlalchemy"].session
+    db = app.extensions["sqlalchemy"]
     with app.app_context():
+        if not sa.inspect(db.engine).has_table(Request.__tablename__):
+            return ["The plugin's tables are not in the database yet: run `flask mirette-returns db upgrade`, "
+                    "then --try again."]
         try:
             with app.test_request_context():
                 order: Order | None = adapter.get_order(order_ref)
@@ -155,7 +166,7 @@ def try_order(app: Flask, adapter: Any, order_ref: str) -> list[str]:
                 return [f"No order {order_ref!r}: the mapping looks orders up by {column}."]
             buyer = User(ref=order.buyer_ref, name=order.buyer_name, email=order.buyer_email,
                          locale=order.buyer_locale)
-            with mounted(app, _AsBuyer(adapter, buyer)):
+            with mounted(app, _AsBuyer(adapter, buyer), settings):
                 with app.test_request_context():
                     page = order_page.build(buyer, order.ref)
                     url = url_for(f"{BLUEPRINT_NAME}.order_requests", order_ref=order.ref)
@@ -166,8 +177,10 @@ def try_order(app: Flask, adapter: Any, order_ref: str) -> list[str]:
                          + (", in the shop's layout." if status == 200 else
                             f": {response.get_data(as_text=True)[:300]}"))
             return shown
+        except Exception as error:  # a wrong guess in the mapping: say it, never a traceback
+            return [f"Showing order {order_ref!r} failed: {_describe(error)}"]
         finally:
-            session.rollback()
+            db.session.rollback()
 
 
 def _describe_page(page: Any) -> list[str]:

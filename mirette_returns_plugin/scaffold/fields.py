@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .inventory import ModelInfo
+from .inventory import ModelInfo, split_words
 from .roles import NAME_NAMES, QUANTITY_NAMES
 
 
@@ -63,7 +63,7 @@ def money(names: tuple[str, ...], what: str) -> Finder:
             if column.primary_key or column.target is not None:
                 continue
             fits = column.name in names or any(n in column.name for n in names)
-            if not fits:
+            if not fits or set(split_words(column.name)) & {"status", "state", "stage"}:
                 continue
             exact = column.name in names
             if column.kind == "numeric":
@@ -100,8 +100,18 @@ def currency(model: ModelInfo, ctx: Context) -> list[Pick]:
     # Without a column, the unit of the prices is the best clue.
     pence = any("pence" in c.name for c in model.columns.values())
     code = "GBP" if pence else "EUR"
-    return [Pick(f"constant({code!r})", f"no currency column; prices {'in pence' if pence else ''} suggest "
-                 f"{code}", True)]
+    return [Pick(f"constant({code!r})", "no currency column; prices in pence suggest GBP" if pence
+                 else "no currency column: EUR is a guess", True)]
+
+
+def order_number(model: ModelInfo, ctx: Context) -> list[Pick]:
+    found = named(("number", "order_number", "reference", "ref", "code"), ("text", "int"),
+                  "number printed on the receipt")(model, ctx)
+    key = model.primary_key
+    if key is not None:
+        found.append(Pick(repr(key.name), f"no number column: the buyer sees {model.name}.{key.name} "
+                          "as the order's number", True))
+    return found
 
 
 PERSON_FLAGS = {
@@ -140,8 +150,7 @@ def person_flag(flag: str) -> Finder:
 
 #: (map, field, finder). The order of rows is the order of the lines in the generated file.
 FIELDS: tuple[tuple[str, str, Finder], ...] = (
-    ("order", "number", named(("number", "order_number", "reference", "ref", "code"), ("text", "int"),
-                              "number printed on the receipt")),
+    ("order", "number", order_number),
     ("order", "placed_at", named(("placed_at", "ordered_at", "created_at", "created", "date", "created_on",
                                   "placed_on", "timestamp"), ("datetime", "date"), "date the order was placed")),
     ("order", "currency", currency),
@@ -165,3 +174,11 @@ FIELDS: tuple[tuple[str, str, Finder], ...] = (
     ("artists", "name", named(NAME_NAMES + ("shop_name", "store_name"), ("text",), "seller's name")),
     ("artists", "email", named(("email", "email_address", "contact_email"), ("text",), "seller's email")),
 )
+
+#: What a missing column means for the buyer, written as a CHECK where the field would be.
+MISSING: dict[tuple[str, str], str] = {
+    ("stage_holder", "delivered_at"): "no delivery date column was found: without delivered_at the return "
+                                      "window has no start, so returns stay open with no time limit",
+    ("line", "unit_price"): "no unit price column was found: give unit_price=lambda row: ...",
+    ("users", "email"): "no email column was found: the plugin emails buyers, give email=...",
+}

@@ -17,7 +17,7 @@ from flask import Flask
 
 from ..adapter import Stage
 from . import roles, shop_pages, signed_in, stages
-from .fields import FIELDS, Context, Pick
+from .fields import FIELDS, MISSING, Context, Pick
 from .inventory import ModelInfo, read_models, split_words
 
 STAGE_NAMES = {stage: f"Stage.{stage.name}" for stage in Stage}
@@ -61,6 +61,8 @@ class Block:
     constructor: str
     #: (field name or ``None`` for the positional model, the choice).
     entries: list[tuple[str | None, Choice]] = field(default_factory=list)
+    #: Guesses that could not be made, written as CHECK comments.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -127,7 +129,12 @@ class Proposal:
 
     @property
     def questions(self) -> list[Choice]:
-        return [choice for choice in self.choices if choice.unsure]
+        """The guesses, the ones that change the most first: models, then the stage column and values."""
+        def weight(choice: Choice) -> int:
+            key = choice.key
+            return 0 if key.endswith(".model") else 1 if key.endswith(".stage") else 2 if key.startswith("stage.") \
+                else 3
+        return sorted((choice for choice in self.choices if choice.unsure), key=weight)
 
 
 def _model_options(candidates: list[roles.Candidate]) -> list[Option]:
@@ -261,6 +268,8 @@ def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Propos
             continue
         picks: list[Pick] = finder(model, ctx)
         if not picks:
+            if (map_name, field_name) in MISSING:
+                target.notes.append(MISSING[(map_name, field_name)])
             continue
         options = [Option(pick.source, pick.why) for pick in picks]
         answer = answers.get(f"{argument}.{field_name}", 0)
@@ -373,8 +382,8 @@ def _order_page(p: Proposal, answers: dict[str, int | str], app: Flask, order: M
     p.order_template = template
     p.button_ref = f"{template.variable if template else 'order'}.{key}"
     for rule in app.url_map.iter_rules():
-        endpoint = rule.endpoint.rsplit(".", 1)[-1]
-        if endpoint in words and len(rule.arguments) == 1 and "GET" in (rule.methods or ()):
+        endpoint = split_words(rule.endpoint.rsplit(".", 1)[-1])
+        if endpoint and endpoint[0] in words and len(rule.arguments) == 1 and "GET" in (rule.methods or ()):
             (argument,) = rule.arguments
             fits = (ref_column and ref_column in argument) or (not ref_column and "id" in argument)
             p.other_imports.add("from flask import url_for")

@@ -28,7 +28,7 @@ STAGE_WORDS: tuple[tuple[Stage, tuple[str, ...]], ...] = (
     (Stage.CANCELLED, ("cancelled", "canceled", "cancel", "refused", "rejected", "void", "voided", "declined",
                        "refunded", "aborted")),
     (Stage.DELIVERED, ("delivered", "completed", "complete", "received", "fulfilled", "done", "collected",
-                       "closed", "arrived")),
+                       "closed", "arrived", "returned")),
     (Stage.SHIPPED, ("shipped", "posted", "dispatched", "sent", "transit", "shipping", "out")),
     (Stage.ACCEPTED, ("accepted", "processing", "packing", "packed", "preparing", "prepared", "confirmed",
                       "picking", "progress", "approved", "ready", "packaging", "being")),
@@ -94,7 +94,8 @@ def constants_for(model: ModelInfo, column: ColumnInfo, values: set[object]) -> 
     if column.kind != "int":
         return None
     module = sys.modules.get(model.cls.__module__)
-    best: Constants | None = None
+    column_words = set(split_words(column.name)) - set(STATUS_NAMES)
+    found: list[tuple[int, int, Constants]] = []
     for name, holder in vars(module).items() if module else ():
         if not isinstance(holder, type) or holder is model.cls:
             continue
@@ -102,13 +103,21 @@ def constants_for(model: ModelInfo, column: ColumnInfo, values: set[object]) -> 
                  if attr.isupper() and isinstance(value, int) and not isinstance(value, bool)}
         if len(names) < 2 or not values <= set(names):
             continue
-        if best is None or len(names) > len(best.names):
-            best = Constants(module.__name__, name, names)
-    return best
+        # ShippingStatus for shipping_status, even when PaymentStatus has the same codes.
+        found.append((len(column_words & set(split_words(name))), len(names), Constants(module.__name__, name, names)))
+    return max(found, key=lambda f: (f[0], f[1]))[2] if found else None
+
+
+#: Words that turn a stage word around: "not shipped", "unfulfilled" are still to do.
+NEGATIONS = ("not", "no", "un", "awaiting", "waiting", "pending", "before", "to")
 
 
 def stage_of_words(text: str) -> Stage | None:
     words = split_words(str(text))
+    if len(words) > 1 and words[0] in NEGATIONS:
+        return Stage.PENDING
+    if any(word.startswith("un") and stage_of_words(word[2:]) not in (None, Stage.PENDING) for word in words):
+        return Stage.PENDING
     for stage, known in STAGE_WORDS:
         if any(word in known for word in words):
             return stage

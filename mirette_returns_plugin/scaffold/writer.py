@@ -118,6 +118,8 @@ def render(p: Proposal, *, app_name: str, app_option: str, output: str, module: 
         out.append(f"{INDENT}{block.argument}={block.constructor}(")
         for name, choice in block.entries:
             out += _entry(name, choice, 2)
+        for note in block.notes:
+            out += _comment(f"CHECK: {note}", 2)
         out.append(f"{INDENT}),")
     out.append(f"{INDENT}stages={{")
     for choice in p.stage_choices:
