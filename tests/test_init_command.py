@@ -86,7 +86,10 @@ def generated_shop(request: pytest.FixtureRequest, app_config: dict, _schema: No
         app = demo_app(app_config, monkeypatch, adapter)
         shop = demo_shop(app)
     else:
-        generate(corner_app(app_config), path)
+        first = corner_app(app_config)
+        generate(first, path)
+        with first.app_context():
+            first.extensions["sqlalchemy"].engine.dispose()
         adapter = dry_run.load(path).adapter
         app = corner_app(app_config, monkeypatch, adapter)
         shop = corner_shop(app)
