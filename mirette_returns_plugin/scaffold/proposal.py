@@ -208,11 +208,15 @@ def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Propos
 
     order_block = block("order", "OrderMap", order, order_choice)
     _key(p, answers, order_block, order, "id", _primary(order))
-    if order.primary_key is not None and order.primary_key.kind == "uuid":
-        number = next((c.name for c in order.columns.values() if c.unique and c.kind == "text"), None)
-        if number:
-            _fixed(p, order_block, "ref", repr(number), f"{order.name}.id is a UUID: the unique {number} "
-                   "makes readable URLs (None would use the id)")
+    page_rule = order_page_rule(shop.app, order)
+    unique_text = [c.name for c in order.columns.values() if c.unique and c.kind == "text"]
+    by_page = next((name for name in unique_text if page_rule and name in page_rule[1]), None)
+    if by_page:
+        _fixed(p, order_block, "ref", repr(by_page), f"the shop's order page {page_rule[0].rule} finds orders by "
+               f"their unique {by_page}: the plugin's URLs use it too (None would use the id)")
+    elif order.primary_key is not None and order.primary_key.kind == "uuid" and unique_text:
+        _fixed(p, order_block, "ref", repr(unique_text[0]), f"{order.name}.id is a UUID: the unique "
+               f"{unique_text[0]} makes readable URLs (None would use the id)")
     if user is not None:
         buyer = order.refs(user.name)
         _key(p, answers, order_block, order, "buyer_ref", [Option(repr(c.name), f"{order.name}.{c.name} points at "
@@ -287,7 +291,7 @@ def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Propos
         _single_seller(p, answers, shop.app)
     elif part is None:
         p.marketplace_without_parts = True
-    _order_page(p, answers, shop.app, order)
+    _order_page(p, shop.app, order, page_rule)
     _settings(p, shop.app, order)
     return p
 
@@ -372,25 +376,36 @@ def _single_seller(p: Proposal, answers: dict[str, int | str], app: Flask) -> No
         "and its other terms are a guess: write your own")], 0, True)))
 
 
-def _order_page(p: Proposal, answers: dict[str, int | str], app: Flask, order: ModelInfo) -> None:
-    """``order_url``: the shop's page of one order, by the route whose endpoint is named like the order."""
-    words = {w for w in order.words() if w not in ("shop", "my")} | {"order"}
-    ref_column = next((source.strip("'") for name, choice in p.blocks[0].entries if name == "ref"
-                       for source in [choice.picked.source]), None)
-    key = ref_column or (order.primary_key.name if order.primary_key else "id")
-    template = shop_pages.order_template(app, words)
-    p.order_template = template
-    p.button_ref = f"{template.variable if template else 'order'}.{key}"
+def order_words(order: ModelInfo) -> set[str]:
+    return {w for w in order.words() if w not in ("shop", "my")} | {"order"}
+
+
+def order_page_rule(app: Flask, order: ModelInfo) -> tuple[Any, str] | None:
+    """The shop's page of one order: a GET route with one argument, its endpoint named like the order."""
+    words = order_words(order)
     for rule in app.url_map.iter_rules():
         endpoint = split_words(rule.endpoint.rsplit(".", 1)[-1])
         if endpoint and endpoint[0] in words and len(rule.arguments) == 1 and "GET" in (rule.methods or ()):
-            (argument,) = rule.arguments
-            fits = (ref_column and ref_column in argument) or (not ref_column and "id" in argument)
-            p.other_imports.add("from flask import url_for")
-            p.extras.append(("order_url", Choice("order_url", "", [Option(
-                f"lambda ref: url_for({rule.endpoint!r}, {argument}=ref)",
-                f"the shop's page {rule.rule} shows one order")], 0, not fits)))
-            return
+            return rule, next(iter(rule.arguments))
+    return None
+
+
+def _order_page(p: Proposal, app: Flask, order: ModelInfo, page_rule: tuple[Any, str] | None) -> None:
+    """``order_url`` and the button's snippet, for the template that shows one order."""
+    ref_column = next((choice.picked.source.strip("'") for name, choice in p.blocks[0].entries if name == "ref"),
+                      None)
+    key = ref_column or (order.primary_key.name if order.primary_key else "id")
+    template = shop_pages.order_template(app, order_words(order))
+    p.order_template = template
+    p.button_ref = f"{template.variable if template else 'order'}.{key}"
+    if page_rule is None:
+        return
+    rule, argument = page_rule
+    fits = (ref_column and ref_column in argument) or (not ref_column and "id" in argument)
+    p.other_imports.add("from flask import url_for")
+    p.extras.append(("order_url", Choice("order_url", "", [Option(
+        f"lambda ref: url_for({rule.endpoint!r}, {argument}=ref)",
+        f"the shop's page {rule.rule} shows one order")], 0, not fits)))
 
 
 def _settings(p: Proposal, app: Flask, order: ModelInfo) -> None:

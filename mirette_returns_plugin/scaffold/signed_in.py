@@ -37,7 +37,8 @@ def find(app: Flask, user_model: type | None) -> list[SignedIn]:
     if user_model is not None:
         for module, name in _shop_functions_returning(app, user_model):
             found.append(SignedIn((f"from {module} import {name}",), name,
-                                  f"{module}.{name}() takes no argument and returns a {user_model.__name__}",
+                                  f"{module}.{name}() takes no argument and returns the signed-in "
+                                  f"{user_model.__name__}",
                                   manager is not None))
     found.append(SignedIn(("from flask import g",), 'lambda: g.get("user")',
                           "nothing else was found: many shops keep the signed-in user in g.user", True))
@@ -49,6 +50,8 @@ def _shop_functions_returning(app: Flask, user_model: type) -> list[tuple[str, s
     root = Path(app.root_path).resolve()
     own = Path(__file__).resolve().parent.parent
     pattern = re.compile(rf"\b{re.escape(user_model.__name__)}\b")
+    # Unannotated, the name must say both: current_customer() for a Customer model.
+    model_words = {word.lower() for word in re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", user_model.__name__)} | {"user"}
     found = []
     for module_name, module in sorted(list(sys.modules.items()), key=lambda item: item[0]):
         path = getattr(module, "__file__", None)
@@ -68,6 +71,10 @@ def _shop_functions_returning(app: Flask, user_model: type) -> list[tuple[str, s
                 continue
             required = [p for p in signature.parameters.values() if p.default is p.empty
                         and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-            if not required and pattern.search(str(signature.return_annotation)):
+            annotated = signature.return_annotation is not signature.empty
+            if required:
+                continue
+            if (annotated and pattern.search(str(signature.return_annotation))) or \
+                    (not annotated and set(name.lower().split("_")) & model_words):
                 found.append((module_name, name))
     return found
