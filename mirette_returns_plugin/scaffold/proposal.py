@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask
 
 from ..adapter import Stage
+from ..views import BLUEPRINT_NAME
 from . import roles, shop_pages, signed_in, stages
 from .fields import FIELDS, MISSING, Context, Pick
 from .inventory import ModelInfo, read_models, split_words
@@ -383,11 +384,18 @@ def order_words(order: ModelInfo) -> set[str]:
 def order_page_rule(app: Flask, order: ModelInfo) -> tuple[Any, str] | None:
     """The shop's page of one order: a GET route with one argument, its endpoint named like the order."""
     words = order_words(order)
+    found = []
     for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(f"{BLUEPRINT_NAME}."):
+            continue  # the plugin's own pages, when it is mounted already
         endpoint = split_words(rule.endpoint.rsplit(".", 1)[-1])
         if endpoint and endpoint[0] in words and len(rule.arguments) == 1 and "GET" in (rule.methods or ()):
-            return rule, next(iter(rule.arguments))
-    return None
+            # "order" before "order_detail", "order_detail" before "order_invoice_pdf".
+            found.append((len(endpoint), rule.rule, rule))
+    if not found:
+        return None
+    rule = min(found, key=lambda f: (f[0], f[1]))[2]
+    return rule, next(iter(rule.arguments))
 
 
 def _order_page(p: Proposal, app: Flask, order: ModelInfo, page_rule: tuple[Any, str] | None) -> None:
