@@ -106,7 +106,8 @@ class Proposal:
     shop_imports: dict[str, set[str]] = field(default_factory=dict)
     other_imports: set[str] = field(default_factory=set)
     settings: dict[str, str] = field(default_factory=dict)
-    settings_why: list[str] = field(default_factory=list)
+    #: Setting -> why it is proposed (comment lines above it).
+    settings_why: dict[str, list[str]] = field(default_factory=dict)
     order_template: shop_pages.OrderTemplate | None = None
     button_ref: str = "order.id"
     uses_money: bool = False
@@ -371,7 +372,8 @@ def _single_seller(p: Proposal, answers: dict[str, int | str], app: Flask) -> No
     name = name or app.name.replace("_", " ").title()
     email = email or "returns@example.com"
     ref = "-".join(split_words(re.sub(r"[^A-Za-z0-9 ]", " ", name))) or "shop"
-    source = f"SingleSeller(ref={ref!r}, name={name!r}, email={email!r}, policy=ReturnPolicy(window_days=30))"
+    source = (f"SingleSeller(\n        ref={ref!r}, name={name!r}, email={email!r},\n"
+              "        policy=ReturnPolicy(window_days=30),\n    )")
     p.extras.insert(0, ("seller", Choice("seller", "", [Option(source, (
         "from MAIL_DEFAULT_SENDER" if not unsure else "no sender address in the config") + "; the policy's 30 days "
         "and its other terms are a guess: write your own")], 0, True)))
@@ -418,12 +420,17 @@ def _order_page(p: Proposal, app: Flask, order: ModelInfo, page_rule: tuple[Any,
 
 def _settings(p: Proposal, app: Flask, order: ModelInfo) -> None:
     base, why = shop_pages.layout(app)
+    key = "MIRETTE_RETURNS_BASE_TEMPLATE"
     if base:
-        p.settings["MIRETTE_RETURNS_BASE_TEMPLATE"] = repr(base)
-        p.settings_why.append(f"MIRETTE_RETURNS_BASE_TEMPLATE: {why}")
+        p.settings[key] = repr(base)
+        p.settings_why[key] = [why]
     else:
-        p.settings_why.append(why)
-    p.settings["MIRETTE_RETURNS_URL_PREFIX"] = repr(app.config.get("MIRETTE_RETURNS_URL_PREFIX") or "/returns")
+        p.settings[key] = repr("mirette_returns/base.html")
+        p.settings_why[key] = [f"CHECK: {why}"]
+    prefix = app.config.get("MIRETTE_RETURNS_URL_PREFIX")
+    p.settings["MIRETTE_RETURNS_URL_PREFIX"] = repr(prefix or "/returns")
+    p.settings_why["MIRETTE_RETURNS_URL_PREFIX"] = ["the app already sets it" if prefix else
+                                                    "where the plugin's pages live; any free path"]
     if not app.config.get("MAIL_DEFAULT_SENDER") and not app.config.get("MIRETTE_RETURNS_MAIL_SENDER"):
         p.settings["MIRETTE_RETURNS_MAIL_SENDER"] = repr("Returns <returns@example.com>")
-        p.settings_why.append("CHECK: no sender address in the config; emails need one")
+        p.settings_why["MIRETTE_RETURNS_MAIL_SENDER"] = ["CHECK: no sender address in the config; emails need one"]

@@ -116,6 +116,8 @@ def orders(models: list[ModelInfo], line: ModelInfo, user: ModelInfo | None) -> 
                 candidate.add(3, f"its name says an order ({model.name})")
             if model.of_kind("datetime", "date"):
                 candidate.add(1, "it has a date")
+            if model.name in (line.relationships.values() if through is None else through.relationships.values()):
+                candidate.add(1, "a relationship leads to it")
             if model.words() & (PRODUCT_WORDS | SELLER_WORDS):
                 candidate.add(-4, "but its name says a product or a seller")
             found.append(candidate)

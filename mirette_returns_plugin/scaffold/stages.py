@@ -124,7 +124,8 @@ def stage_of_words(text: str) -> Stage | None:
     return None
 
 
-def propose(model: ModelInfo, column: ColumnInfo, counts: dict[object, int]) -> tuple[list[ValueStage], Constants | None]:
+def propose(model: ModelInfo, column: ColumnInfo,
+            counts: dict[object, int]) -> tuple[list[ValueStage], Constants | None]:
     """A stage for each value the column holds (or that the shop's names list)."""
     constants = constants_for(model, column, set(counts))
     values = list(counts)

@@ -14,11 +14,13 @@ from .proposal import Choice, Proposal
 INDENT = "    "
 WIDTH = 110
 
-HEADER = '''"""How {app} mounts mirette-returns: the mapping `flask mirette-returns init` proposed on {date}.
+HEADER = '''"""How {app} mounts mirette-returns.
 
-This file is yours: read every comment, above all those marked CHECK, and
-change what is wrong. Run `flask{app_option} mirette-returns init --output {output} --force`
-again to start over (it overwrites this file).
+Proposed by `flask mirette-returns init` on {date}. This file is yours: read every
+comment, above all those marked CHECK, and change what is wrong. To start over (this
+file is overwritten):
+
+    flask{app_option} mirette-returns init --output {output} --force
 
 1. Settings to add to the app's config:
 
@@ -39,7 +41,9 @@ again to start over (it overwrites this file).
 4. Then run:
 
     flask{app_option} mirette-returns db upgrade          # create the plugin's tables
-    flask{app_option} mirette-returns send-emails --loop  # the email worker (or MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT = True)
+    flask{app_option} mirette-returns send-emails --loop  # the email worker
+
+   (or set MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT = True to send from the web process too).
 """
 '''
 
@@ -69,6 +73,14 @@ def refuse_part(order_ref: str, artist_ref: str) -> None:
 '''
 
 
+def _import(module: str, names) -> str:
+    line = f"from {module} import {', '.join(sorted(names))}"
+    if len(line) <= WIDTH:
+        return line
+    wrapped = textwrap.wrap(", ".join(sorted(names)) + ",", WIDTH - len(INDENT))
+    return f"from {module} import (\n" + "\n".join(INDENT + part for part in wrapped) + "\n)"
+
+
 def _comment(text: str, depth: int) -> list[str]:
     prefix = INDENT * depth + "# "
     return textwrap.wrap(text, WIDTH - len(prefix), initial_indent=prefix, subsequent_indent=prefix + "  ")
@@ -83,8 +95,9 @@ def _entry(name: str | None, choice: Choice, depth: int, stage: bool = False) ->
 
 
 def render(p: Proposal, *, app_name: str, app_option: str, output: str, module: str) -> str:
-    settings = "\n".join(f"    {key} = {value}" for key, value in p.settings.items())
-    settings += "".join(f"\n    # {why}" for why in p.settings_why)
+    settings = "\n".join(
+        "\n".join([*(f"    # {why}" for why in p.settings_why.get(key, ())), f"    {key} = {value}"])
+        for key, value in p.settings.items())
     where = (f"in {p.order_template.name} (the template that shows an order)" if p.order_template
              else "in the template that shows one order (none was found by its name)")
     text = HEADER.format(app=app_name, date=datetime.now(timezone.utc).strftime("%Y-%m-%d"), app_option=app_option,
@@ -100,13 +113,11 @@ def render(p: Proposal, *, app_name: str, app_option: str, output: str, module: 
         plugin.append("ReturnPolicy")
     if p.marketplace_without_parts:
         plugin.append("AdapterError")
-    other = sorted(p.other_imports)
-    lines += [line for line in other if not line.startswith("from mirette_returns_plugin")]
-    lines.append(f"from mirette_returns_plugin import {', '.join(sorted(plugin))}")
-    lines += [line for line in other if line.startswith("from mirette_returns_plugin")]
-    lines.append(f"from mirette_returns_plugin.sqla_adapter import ({', '.join(constructors)})")
-    for module_name in sorted(p.shop_imports):
-        lines.append(f"from {module_name} import {', '.join(sorted(p.shop_imports[module_name]))}")
+    lines += sorted(p.other_imports)
+    lines.append(_import("mirette_returns_plugin", plugin))
+    lines.append(_import("mirette_returns_plugin.sqla_adapter", constructors))
+    lines.append("")
+    lines += [_import(module_name, p.shop_imports[module_name]) for module_name in sorted(p.shop_imports)]
     body = "\n".join(lines) + "\n"
     if p.uses_money:
         body += MONEY
