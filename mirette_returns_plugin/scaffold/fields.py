@@ -29,8 +29,6 @@ class Context:
     """What a finder may look at besides the model."""
 
     single_seller: bool
-    has_product: bool
-    has_user_model: bool
     #: ``distinct(model, column)``: the values a column holds now.
     distinct: Callable[[ModelInfo, str], list[object]]
 

@@ -149,39 +149,67 @@ def _close(candidates: list[roles.Candidate]) -> bool:
                                                          and candidates[1].score >= candidates[0].score - 1)
 
 
+@dataclass
+class Roles:
+    """The models chosen for each role (``None``: the shop has none)."""
+
+    user: ModelInfo | None
+    line: ModelInfo
+    order: ModelInfo
+    part: ModelInfo | None
+    product: ModelInfo | None
+    seller: ModelInfo | None
+    choices: dict[str, Choice]
+
+
 def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Proposal:
     answers = answers or {}
     p = Proposal()
+    found = _choose_models(p, answers, shop)
+    blocks, page_rule = _blocks_with_keys(p, answers, shop, found)
+    _fill_fields(p, answers, shop, found, blocks)
+    _stage(p, answers, shop, found.part or found.order, blocks["parts" if found.part else "order"][0])
+    if found.seller is None:
+        _single_seller(p, answers, shop.app)
+    elif found.part is None:
+        p.marketplace_without_parts = True
+    _order_page(p, shop.app, found.order, page_rule)
+    _settings(p, shop.app, found.order)
+    return p
+
+
+def _choose_models(p: Proposal, answers: dict[str, int | str], shop: Survey) -> Roles:
     named = {m.name: m for m in shop.models}
+    choices: dict[str, Choice] = {}
 
     user_candidates = roles.users(shop.models)
-    user_choice = p.choose(answers, "users.model", "Which model holds the people who sign in and buy?",
-                           _model_options(user_candidates), _close(user_candidates))
-    user = named[user_choice.picked.source] if user_candidates else None
+    choices["users"] = p.choose(answers, "users.model", "Which model holds the people who sign in and buy?",
+                                _model_options(user_candidates), _close(user_candidates))
+    user = named[choices["users"].picked.source] if user_candidates else None
 
     line_candidates = roles.lines(shop.models, user)
     if not line_candidates:
         raise LookupError("No model looks like an order line (a quantity and a key to its order): "
                           "write the mapping by hand, see docs/mount.md.")
-    line_choice = p.choose(answers, "line.model", "Which model holds the lines of an order?",
-                           _model_options(line_candidates), _close(line_candidates))
-    line = named[line_choice.picked.source]
+    choices["line"] = p.choose(answers, "line.model", "Which model holds the lines of an order?",
+                               _model_options(line_candidates), _close(line_candidates))
+    line = named[choices["line"].picked.source]
 
     order_candidates = roles.orders(shop.models, line, user)
     if not order_candidates:
         raise LookupError(f"Nothing {line.name} points at looks like an order: write the mapping by hand.")
-    order_choice = p.choose(answers, "order.model", "Which model holds the orders?",
-                            _model_options(order_candidates), _close(order_candidates))
-    order = named[order_choice.picked.source]
+    choices["order"] = p.choose(answers, "order.model", "Which model holds the orders?",
+                                _model_options(order_candidates), _close(order_candidates))
+    order = named[choices["order"].picked.source]
     part = roles.part_between(shop.models, line, order)
 
     taken = {m.name for m in (user, order, part, line) if m is not None}
     product_candidates = roles.products(shop.models, line, taken)
     product_options = _model_options(product_candidates) + [Option("None", "the line keeps the name itself",
                                                                    "no product model")]
-    product_choice = p.choose(answers, "product.model", "Which model holds the products?", product_options,
-                              _close(product_candidates))
-    product = named.get(product_choice.picked.source)
+    choices["product"] = p.choose(answers, "product.model", "Which model holds the products?", product_options,
+                                  _close(product_candidates))
+    product = named.get(choices["product"].picked.source)
 
     pointing = [m for m in (part, product, line) if m is not None]
     seller_candidates = roles.sellers(shop.models, pointing, taken | ({product.name} if product else set()))
@@ -190,15 +218,17 @@ def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Propos
     seller_options = _model_options(seller_candidates) + [single]
     if part is None and seller_candidates and seller_candidates[0].score < 3:
         seller_options = [single] + _model_options(seller_candidates)
-    seller_choice = p.choose(answers, "artists.model", "Who sells?", seller_options,
-                             bool(seller_candidates) and _close(seller_candidates))
-    seller = named.get(seller_choice.picked.source)
+    choices["artists"] = p.choose(answers, "artists.model", "Who sells?", seller_options,
+                                  bool(seller_candidates) and _close(seller_candidates))
+    seller = named.get(choices["artists"].picked.source)
+    return Roles(user, line, order, part, product, seller, choices)
 
-    ctx = Context(single_seller=seller is None, has_product=product is not None, has_user_model=user is not None,
-                  distinct=shop.distinct)
-    stage_holder = part or order
 
-    # --- the blocks, with their keys, then the columns FIELDS finds --------- #
+def _blocks_with_keys(p: Proposal, answers: dict[str, int | str], shop: Survey,
+                      found: Roles) -> tuple[dict[str, tuple[Block, ModelInfo]], tuple[Any, str] | None]:
+    """One ``XxxMap`` per model, with the columns that tie them together."""
+    user, line, order, part, product, seller = (found.user, found.line, found.order, found.part, found.product,
+                                                found.seller)
     blocks: dict[str, tuple[Block, ModelInfo]] = {}
 
     def block(argument: str, constructor: str, model: ModelInfo, choice: Choice) -> Block:
@@ -208,7 +238,7 @@ def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Propos
         p.import_model(model)
         return made
 
-    order_block = block("order", "OrderMap", order, order_choice)
+    order_block = block("order", "OrderMap", order, found.choices["order"])
     _key(p, answers, order_block, order, "id", _primary(order))
     page_rule = order_page_rule(shop.app, order)
     unique_text = [c.name for c in order.columns.values() if c.unique and c.kind == "text"]
@@ -220,9 +250,7 @@ def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Propos
         _fixed(p, order_block, "ref", repr(unique_text[0]), f"{order.name}.id is a UUID: the unique "
                f"{unique_text[0]} makes readable URLs (None would use the id)")
     if user is not None:
-        buyer = order.refs(user.name)
-        _key(p, answers, order_block, order, "buyer_ref", [Option(repr(c.name), f"{order.name}.{c.name} points at "
-                                                                  f"{user.name}") for c in buyer])
+        _key(p, answers, order_block, order, "buyer_ref", _refs(order, user))
     if part is not None:
         part_block = block("parts", "PartMap", part, p.choose(
             answers, "parts.model", "Which model holds one seller's part of an order?",
@@ -231,7 +259,7 @@ def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Propos
         _key(p, answers, part_block, part, "order_ref", _refs(part, order))
         if seller is not None:
             _key(p, answers, part_block, part, "artist_ref", _refs(part, seller))
-    line_block = block("line", "LineMap", line, line_choice)
+    line_block = block("line", "LineMap", line, found.choices["line"])
     _key(p, answers, line_block, line, "id", _primary(line))
     if part is not None and not line.refs(order.name):
         _fixed(p, line_block, "order_ref", "None", f"{line.name} points at {part.name}, not at the order")
@@ -240,7 +268,7 @@ def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Propos
         _key(p, answers, line_block, line, "order_ref", _refs(line, order))
     if product is not None:
         _key(p, answers, line_block, line, "product_ref", _refs(line, product))
-        product_block = block("product", "ProductMap", product, product_choice)
+        product_block = block("product", "ProductMap", product, found.choices["product"])
         _key(p, answers, product_block, product, "id", _primary(product))
         if seller is not None and part is None and product.refs(seller.name):
             _key(p, answers, product_block, product, "artist_ref", _refs(product, seller))
@@ -249,24 +277,28 @@ def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Propos
         named_field = roles.first_column(line, roles.NAME_NAMES, ("text",))
         _fixed(p, line_block, "name", repr(named_field or "name"), "the line's own name", unsure=not named_field)
     if seller is not None:
-        seller_block = block("artists", "ArtistMap", seller, seller_choice)
+        seller_block = block("artists", "ArtistMap", seller, found.choices["artists"])
         _key(p, answers, seller_block, seller, "id", _primary(seller))
     if user is not None:
-        users_block = block("users", "UserMap", user, user_choice)
-        users_block.entries[0] = ("model", user_choice)
-        found = signed_in.find(shop.app, user.cls)
+        users_block = block("users", "UserMap", user, found.choices["users"])
+        users_block.entries[0] = ("model", found.choices["users"])  # UserMap's first argument is current
+        ways = signed_in.find(shop.app, user.cls)
         current = p.choose(answers, "users.current", "How does the shop know who is signed in?",
-                           [Option(f.source, f.why) for f in found], found[0].unsure)
+                           [Option(w.source, w.why) for w in ways], ways[0].unsure)
         users_block.entries.insert(0, ("current", current))
-        p.other_imports.update(found[current.chosen].imports)
+        p.other_imports.update(ways[current.chosen].imports)
         _key(p, answers, users_block, user, "id", _primary(user))
-        if seller is not None:
-            links = user.refs(seller.name)
-            if links:
-                _key(p, answers, users_block, user, "artist_ref", _refs(user, seller))
+        if seller is not None and user.refs(seller.name):
+            _key(p, answers, users_block, user, "artist_ref", _refs(user, seller))
+    return blocks, page_rule
 
+
+def _fill_fields(p: Proposal, answers: dict[str, int | str], shop: Survey, found: Roles,
+                 blocks: dict[str, tuple[Block, ModelInfo]]) -> None:
+    """Every row of :data:`.fields.FIELDS` whose map the shop has."""
+    ctx = Context(single_seller=found.seller is None, distinct=shop.distinct)
     for map_name, field_name, finder in FIELDS:
-        argument = {"stage_holder": "parts" if part is not None else "order"}.get(map_name, map_name)
+        argument = {"stage_holder": "parts" if found.part is not None else "order"}.get(map_name, map_name)
         if argument not in blocks:
             continue
         target, model = blocks[argument]
@@ -277,25 +309,14 @@ def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Propos
             if (map_name, field_name) in MISSING:
                 target.notes.append(MISSING[(map_name, field_name)])
             continue
-        options = [Option(pick.source, pick.why) for pick in picks]
-        answer = answers.get(f"{argument}.{field_name}", 0)
+        key = f"{argument}.{field_name}"
+        answer = answers.get(key, 0)
         unsure = picks[min(answer, len(picks) - 1)].unsure if isinstance(answer, int) else False
-        choice = p.choose(answers, f"{argument}.{field_name}", f"{target.constructor}.{field_name}?", options,
-                          unsure)
+        choice = p.choose(answers, key, f"{target.constructor}.{field_name}?",
+                          [Option(pick.source, pick.why) for pick in picks], unsure)
         target.entries.append((field_name, choice))
-        if "_money(" in choice.picked.source:
-            p.uses_money = True
-        if choice.picked.source.startswith("constant("):
-            p.uses_constant = True
-
-    _stage(p, answers, shop, stage_holder, blocks["parts" if part is not None else "order"][0])
-    if seller is None:
-        _single_seller(p, answers, shop.app)
-    elif part is None:
-        p.marketplace_without_parts = True
-    _order_page(p, shop.app, order, page_rule)
-    _settings(p, shop.app, order)
-    return p
+        p.uses_money = p.uses_money or "_money(" in choice.picked.source
+        p.uses_constant = p.uses_constant or choice.picked.source.startswith("constant(")
 
 
 def _primary(model: ModelInfo) -> list[Option]:
