@@ -112,6 +112,8 @@ class Proposal:
     button_ref: str = "order.id"
     uses_money: bool = False
     uses_constant: bool = False
+    #: A comment above the stages, when their list may be incomplete.
+    stages_note: str = ""
     marketplace_without_parts: bool = False
 
     def choose(self, answers: dict[str, int | str], key: str, question: str, options: list[Option],
@@ -359,6 +361,10 @@ def _stage(p: Proposal, answers: dict[str, int | str], shop: Survey, holder: Mod
     values, constants = stages.propose(holder, column, counts)
     if constants is not None:
         p.shop_imports.setdefault(constants.module, set()).add(constants.name.split(".")[0])
+    else:
+        # A value missing here stops every page showing an order that holds it.
+        p.stages_note = (f"CHECK: the values {holder.name}.{column.name} holds in the database now; add every "
+                         "other value your shop writes")
     stage_list = list(Stage)
     for value in sorted(values, key=lambda v: stage_list.index(v.stage)):
         key = f"stage.{value.value}"

@@ -132,6 +132,8 @@ def render(p: Proposal, *, app_name: str, app_option: str, output: str, module: 
         for note in block.notes:
             out += _comment(f"CHECK: {note}", 2)
         out.append(f"{INDENT}),")
+    if p.stages_note:
+        out += _comment(p.stages_note, 1)
     out.append(f"{INDENT}stages={{")
     for choice in p.stage_choices:
         out += [*_comment(("CHECK: " if choice.unsure else "") + choice.picked.why, 2),
