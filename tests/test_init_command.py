@@ -337,3 +337,30 @@ def test_try_before_the_plugins_tables_exist_says_to_upgrade(login_shop: Flask, 
     finally:
         with login_shop.app_context():
             ReturnsBase.metadata.create_all(db.engine)
+
+
+def test_a_marketplace_without_parts_gets_a_refuse_part_to_write(tmp_path: Path):
+    """Products name their vendor and the order has one status: the mapping needs the shop's refuse_part."""
+    from tests.marketplace_shop import Order, db
+
+    app = Flask("marketplace", root_path=str(tmp_path))  # a shop of no module of its own
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    db.init_app(app)
+    with app.app_context():
+        db.create_all()
+        db.session.execute(sa.insert(Order.__table__).values(status="new"))
+        db.session.commit()
+    from mirette_returns_plugin.cli import cli
+
+    path = tmp_path / "returns_mapping.py"
+    result = app.test_cli_runner().invoke(cli, ["init", "--yes", "--output", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "ok: The plugin's own plain layout is used" in result.output
+    text = path.read_text(encoding="utf-8")
+    assert "artists=ArtistMap(" in text and "        artist_ref='vendor_id',\n    ),\n    artists" not in text
+    assert "# ProductMap" not in text and "refuse_part=refuse_part," in text
+    assert "# CHECK: several sellers share one order status here" in text
+    # Nothing says who is signed in: the usual g.user, as a guess.
+    assert "# CHECK: nothing else was found" in text and "current=lambda: g.get('user')," in text
+    # Only "new" is in the database: the rest is for the developer to add.
+    assert "'new': Stage.PENDING," in text and "# CHECK: the values Order.status holds in the database now" in text

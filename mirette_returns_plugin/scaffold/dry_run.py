@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from flask import Flask, url_for
 from jinja2 import TemplateError
 
+from .. import config as defaults
 from ..adapter import Order, User
 from ..errors import ConfigurationError, MiretteReturnsError
 from ..extension import MiretteReturns, check_adapter
@@ -98,7 +99,9 @@ def check(app: Flask, path: Path, settings: dict[str, str]) -> tuple[Report, Any
         return report, None
     report.notes.append("The mapping fits the models: every model and column it names exists.")
     base = app.config.get(SETTING) or _literal(settings.get(SETTING))
-    if base:
+    if base == defaults.BASE_TEMPLATE:
+        report.notes.append(f"The plugin's own plain layout is used: set {SETTING} to render its pages in yours.")
+    elif base:
         try:
             problem = base_template_problem(app.jinja_env, base)
         except TemplateError as error:
