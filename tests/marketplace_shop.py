@@ -1,5 +1,6 @@
 """A marketplace without a part model, for ``flask mirette-returns init``: the products name their
-vendor, the order has one status, and nothing says who is signed in.
+vendor, the order has one status code (named by constants at the module's top level), and
+nothing says who is signed in.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ class MarketplaceBase(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=MarketplaceBase)
+
+ORDER_NEW = 0
+ORDER_NOT_SHIPPED = 1
+ORDER_SHIPPED = 2
+ORDER_CANCELLED = 9
 
 
 class Vendor(db.Model):
@@ -42,7 +48,7 @@ class Order(db.Model):
     __tablename__ = "mkt_order"
     id = sa.Column(sa.Integer, primary_key=True)
     user_id = sa.Column(sa.ForeignKey("mkt_user.id"))
-    status = sa.Column(sa.String(20))
+    status = sa.Column(sa.Integer, default=ORDER_NEW)
     created_at = sa.Column(sa.DateTime)
 
 

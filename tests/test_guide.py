@@ -334,6 +334,10 @@ def test_the_guides_init_line_writes_a_mapping_that_mounts_on_the_guides_shop(sh
     assert (tmp_path / "returns_mapping.py").exists() and "PROBLEM" not in result.output
     assert "Linen apron, 2 x 32.00" in result.output and "2 of 2 can be returned" in result.output
     assert "Gift voucher, 1 x 20.00" in result.output and "This item is a final sale" in result.output
+    # Only "paid" and "delivered" are in its database yet: the file says to add the others.
+    written = (tmp_path / "returns_mapping.py").read_text(encoding="utf-8")
+    assert "'paid': Stage.PENDING," in written and "'delivered': Stage.DELIVERED," in written
+    assert "# CHECK: the values Order.status holds in the database now; add every other value" in written
 
 
 def test_cancelling_a_paid_order_writes_the_shops_status(shop_package, tmp_path):

@@ -341,14 +341,14 @@ def test_try_before_the_plugins_tables_exist_says_to_upgrade(login_shop: Flask, 
 
 def test_a_marketplace_without_parts_gets_a_refuse_part_to_write(tmp_path: Path):
     """Products name their vendor and the order has one status: the mapping needs the shop's refuse_part."""
-    from tests.marketplace_shop import Order, db
+    from tests.marketplace_shop import ORDER_NEW, Order, db
 
     app = Flask("marketplace", root_path=str(tmp_path))  # a shop of no module of its own
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
     db.init_app(app)
     with app.app_context():
         db.create_all()
-        db.session.execute(sa.insert(Order.__table__).values(status="new"))
+        db.session.execute(sa.insert(Order.__table__).values(status=ORDER_NEW))
         db.session.commit()
     from mirette_returns_plugin.cli import cli
 
@@ -362,5 +362,7 @@ def test_a_marketplace_without_parts_gets_a_refuse_part_to_write(tmp_path: Path)
     assert "# CHECK: several sellers share one order status here" in text
     # Nothing says who is signed in: the usual g.user, as a guess.
     assert "# CHECK: nothing else was found" in text and "current=lambda: g.get('user')," in text
-    # Only "new" is in the database: the rest is for the developer to add.
-    assert "'new': Stage.PENDING," in text and "# CHECK: the values Order.status holds in the database now" in text
+    # The codes by the shop's own names, at the top of its models module.
+    assert "from tests.marketplace_shop import (" in text and "ORDER_NOT_SHIPPED, ORDER_SHIPPED" in text
+    assert "ORDER_NEW: Stage.PENDING," in text and "ORDER_NOT_SHIPPED: Stage.PENDING," in text
+    assert "ORDER_SHIPPED: Stage.SHIPPED," in text and "ORDER_CANCELLED: Stage.CANCELLED," in text

@@ -360,7 +360,8 @@ def _stage(p: Proposal, answers: dict[str, int | str], shop: Survey, holder: Mod
     counts = shop.counts(holder, column.name)
     values, constants = stages.propose(holder, column, counts)
     if constants is not None:
-        p.shop_imports.setdefault(constants.module, set()).add(constants.name.split(".")[0])
+        imported = {constants.name.split(".")[0]} if constants.name else set(constants.names.values())
+        p.shop_imports.setdefault(constants.module, set()).update(imported)
     else:
         # A value missing here stops every page showing an order that holds it.
         p.stages_note = (f"CHECK: the values {holder.name}.{column.name} holds in the database now; add every "

@@ -54,9 +54,10 @@ class ValueStage:
 
 @dataclass(frozen=True)
 class Constants:
-    """A class of the shop's naming the codes, to import in the generated file."""
+    """The shop's names of the codes, to import in the generated file."""
 
     module: str
+    #: The class holding them; ``""`` for constants at the module's top level.
     name: str
     names: dict[object, str]
 
@@ -96,6 +97,14 @@ def constants_for(model: ModelInfo, column: ColumnInfo, values: set[object]) -> 
     module = sys.modules.get(model.cls.__module__)
     column_words = set(split_words(column.name)) - set(STATUS_NAMES)
     found: list[tuple[int, int, Constants]] = []
+    # Module-level codes, grouped by their prefix: SHIPPING_SENT = 2 beside PAYMENT_PAID = 1.
+    groups: dict[str, dict[object, str]] = {}
+    for attr, value in vars(module).items() if module else ():
+        if attr.isupper() and "_" in attr and isinstance(value, int) and not isinstance(value, bool):
+            groups.setdefault(attr.split("_", 1)[0], {}).setdefault(value, attr)
+    for prefix, names in groups.items():
+        if len(names) >= 2 and values <= set(names):
+            found.append((len(column_words & {prefix.lower()}), len(names), Constants(module.__name__, "", names)))
     for name, holder in vars(module).items() if module else ():
         if not isinstance(holder, type) or holder is model.cls:
             continue
@@ -140,13 +149,15 @@ def propose(model: ModelInfo, column: ColumnInfo,
         rows = counts.get(value)
         if constants is not None and value in constants.names:
             label = constants.names[value]
-            source = f"{constants.name}.{label}"
+            source = f"{constants.name}.{label}" if constants.name else label
             said_by = f"named {source}"
         else:
             label = value.name if isinstance(value, enum.Enum) else str(value)
             source = repr(value)
             said_by = f"the value {value!r}"
-        stage = stage_of_words(label)
+        # SHIPPING_NOT_SENT says its stage without its group's prefix.
+        stage = stage_of_words(label.split("_", 1)[1] if constants is not None and not constants.name
+                               and source == label else label)
         if stage is not None:
             # "paid" is the usual first stage; "done" or "closed" could be a cancellation too.
             unsure = label.lower() in ("done", "closed", "completed", "complete", "refunded")
