@@ -44,9 +44,10 @@ def init_command(output: Path, force: bool, yes: bool, try_order: str | None) ->
     except LookupError as error:
         raise click.ClickException(str(error)) from None
     finally:
-        shop_session = app.extensions.get("sqlalchemy")
-        if shop_session is not None:
-            shop_session.session.rollback()
+        # The survey only read (SELECT DISTINCT): end its transaction before the dry run.
+        db = app.extensions.get("sqlalchemy")
+        if db is not None:
+            db.session.rollback()
 
     info = click.get_current_context().find_object(ScriptInfo)
     app_path = getattr(info, "app_import_path", None)

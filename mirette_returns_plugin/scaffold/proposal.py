@@ -288,7 +288,12 @@ def _blocks_with_keys(p: Proposal, answers: dict[str, int | str], shop: Survey,
         current = p.choose(answers, "users.current", "How does the shop know who is signed in?",
                            [Option(w.source, w.why) for w in ways], ways[0].unsure)
         users_block.entries.insert(0, ("current", current))
-        p.other_imports.update(ways[current.chosen].imports)
+        for line in ways[current.chosen].imports:
+            module_name, _, name = line.removeprefix("from ").partition(" import ")
+            if module_name.split(".")[0] in ("flask", "flask_login"):
+                p.other_imports.add(line)
+            else:  # a function of the shop's own, imported with its models
+                p.shop_imports.setdefault(module_name, set()).add(name)
         _key(p, answers, users_block, user, "id", _primary(user))
         if seller is not None and user.refs(seller.name):
             _key(p, answers, users_block, user, "artist_ref", _refs(user, seller))
