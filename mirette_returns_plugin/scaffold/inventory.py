@@ -29,7 +29,6 @@ class ColumnInfo:
     target: str | None = None
     #: ``True`` when ``target`` comes from a declared foreign key.
     declared: bool = False
-    length: int | None = None
     #: The Python enum class of an ``Enum`` column.
     enum_class: type | None = None
 
@@ -135,7 +134,7 @@ def _read(cls: type) -> ModelInfo:
         kind, enum_class = column_kind(column)
         info.columns[key] = ColumnInfo(
             name=key, kind=kind, primary_key=bool(column.primary_key), unique=bool(column.unique),
-            length=getattr(column.type, "length", None), enum_class=enum_class)
+            enum_class=enum_class)
     for key, relationship in mapper.relationships.items():
         info.relationships[key] = relationship.mapper.class_.__name__
     return info

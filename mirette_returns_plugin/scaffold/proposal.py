@@ -172,11 +172,11 @@ def propose(shop: Survey, answers: dict[str, int | str] | None = None) -> Propos
     _fill_fields(p, answers, shop, found, blocks)
     _stage(p, answers, shop, found.part or found.order, blocks["parts" if found.part else "order"][0])
     if found.seller is None:
-        _single_seller(p, answers, shop.app)
+        _single_seller(p, shop.app)
     elif found.part is None:
         p.marketplace_without_parts = True
     _order_page(p, shop.app, found.order, page_rule)
-    _settings(p, shop.app, found.order)
+    _settings(p, shop.app)
     return p
 
 
@@ -396,7 +396,7 @@ def _stage(p: Proposal, answers: dict[str, int | str], shop: Survey, holder: Mod
             "an order")], 0, True)))
 
 
-def _single_seller(p: Proposal, answers: dict[str, int | str], app: Flask) -> None:
+def _single_seller(p: Proposal, app: Flask) -> None:
     sender = app.config.get("MIRETTE_RETURNS_MAIL_SENDER") or app.config.get("MAIL_DEFAULT_SENDER")
     if isinstance(sender, (tuple, list)):
         sender = f"{sender[0]} <{sender[1]}>"
@@ -451,7 +451,7 @@ def _order_page(p: Proposal, app: Flask, order: ModelInfo, page_rule: tuple[Any,
         f"the shop's page {rule.rule} shows one order")], 0, not fits)))
 
 
-def _settings(p: Proposal, app: Flask, order: ModelInfo) -> None:
+def _settings(p: Proposal, app: Flask) -> None:
     base, why = shop_pages.layout(app)
     key = "MIRETTE_RETURNS_BASE_TEMPLATE"
     if base:
