@@ -14,3 +14,7 @@ cli.add_command(db_cli)
 from .delivery_cli import send_emails  # noqa: E402
 
 cli.add_command(send_emails)
+
+from .scaffold.command import init_command  # noqa: E402
+
+cli.add_command(init_command)

@@ -253,7 +253,8 @@ def prepare(app: Flask, shop: ModuleType) -> None:
         models.db.create_all()
         seed_the_shop(models.db, models)
     for command in console_commands():
-        if "send-emails" not in command:
+        # The worker and init have tests of their own below.
+        if "send-emails" not in command and "mirette-returns init" not in command:
             run_console(app, command)
 
 
@@ -319,6 +320,24 @@ def test_following_the_guide_gives_a_working_return_request_button(shop_package,
     output = run_console(app, send)
     assert "Sent" in output and smtp.to("noor@example.com") and smtp.to("orders@myshop.example")
     assert "--loop" in run_console(app, send + " --help")
+
+
+def test_the_guides_init_line_writes_a_mapping_that_mounts_on_the_guides_shop(shop_package, tmp_path, monkeypatch):
+    app = shop_package.create_app(shop_config(tmp_path))
+    prepare(app, shop_package)
+    monkeypatch.chdir(tmp_path)  # where the developer runs it: the file lands there
+    [init] = [c for c in console_commands() if "mirette-returns init" in c]
+    with app.app_context():
+        # Enter at every question: the proposals, as --yes would take them.
+        result = app.test_cli_runner().invoke(args=init.split()[3:], input="\n" * 40)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert (tmp_path / "returns_mapping.py").exists() and "PROBLEM" not in result.output
+    assert "Linen apron, 2 x 32.00" in result.output and "2 of 2 can be returned" in result.output
+    assert "Gift voucher, 1 x 20.00" in result.output and "This item is a final sale" in result.output
+    # Only "paid" and "delivered" are in its database yet: the file says to add the others.
+    written = (tmp_path / "returns_mapping.py").read_text(encoding="utf-8")
+    assert "'paid': Stage.PENDING," in written and "'delivered': Stage.DELIVERED," in written
+    assert "# CHECK: the values Order.status holds in the database now; add every other value" in written
 
 
 def test_cancelling_a_paid_order_writes_the_shops_status(shop_package, tmp_path):
