@@ -20,7 +20,7 @@ from flask_limiter.util import get_remote_address
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, Photo, Request
-from tests.pagekit import HTMX, another_app, parse, plain_jpeg
+from tests.pagekit import HTMX, another_app, parse, plain_jpeg, poll_of
 from tests.shop import ALEX, CAMILLE, LUNE, line_ref, login, order_ref, user
 
 STORAGE = os.environ.get("MIRETTE_TEST_LIMITER_REDIS", "redis://127.0.0.1:6379/6")
@@ -73,9 +73,9 @@ def as_user(shop, email: str):
 
 
 def news(client, request_id: int):
-    with client.application.app_context():
-        version = db.session.get(Request, request_id).version
-    return client.get(f"/returns/requests/{request_id}/news?after={version}", headers=HTMX)
+    """A quiet poll, as the open details page sends it (its URL and key)."""
+    url, headers = poll_of(client, request_id)
+    return client.get(url, headers=headers)
 
 
 def message(client, request_id: int, body: str, photos: int = 0):
