@@ -278,7 +278,9 @@ def test_login_shop_mapping_mounts_unedited_and_shows_an_order(login_shop: Flask
     assert "the app uses Flask-Login" in text
     # Two status columns: the shipping one says how far an order went; the payment one is the alternative.
     assert "stage='shipping_status'," in text and "Other candidates: 'payment_status'" in text
-    assert "ShippingStatus.NOT_SHIPPED: Stage.PENDING," in text and "PaymentStatus" not in text
+    assert "ShippingStatus.NOT_SHIPPED: Stage.PENDING," in text and "PaymentStatus.PAID: Stage" not in text
+    # The payment one says whether anything was paid, with no column of the amount.
+    assert "paid=lambda row: row.payment_status == PaymentStatus.PAID," in text
     assert "# CHECK: no delivery date column was found" in text
     assert "{{ return_request_button(order.id|string) }}" in text and "shop/order_detail.html" in text
     out = result.output
@@ -301,12 +303,16 @@ def test_login_shop_stories_with_the_generated_mapping(login_shop: Flask, tmp_pa
     from mirette_returns_plugin import MiretteReturns, workflow
     from mirette_returns_plugin.models import Request, RequestKind
     from mirette_returns_plugin.workflow import ReturnForm, Status
-    from tests.login_shop import Customer, CustomerOrder, ShippingStatus, db
+    from tests.login_shop import Customer, CustomerOrder, PaymentStatus, ShippingStatus, db
 
     path = tmp_path / "returns_mapping.py"
     assert init_before_mounting(login_shop, "--yes", "--output", str(path)).exit_code == 0
     adapter = dry_run.load(path).adapter
     MiretteReturns(login_shop, adapter=adapter)
+    with login_shop.app_context():
+        # Order 2 was never paid: its cancellation refunds nothing.
+        db.session.get(CustomerOrder, 2).payment_status = PaymentStatus.UNPAID
+        db.session.commit()
     with login_shop.test_request_context():
         ann = adapter.user_from_row(db.session.scalar(sa.select(Customer).where(Customer.email == "ann@lamps.example")))
         owner = adapter.user_from_row(db.session.scalar(sa.select(Customer).where(Customer.is_admin)))
@@ -316,11 +322,15 @@ def test_login_shop_stories_with_the_generated_mapping(login_shop: Flask, tmp_pa
         for actor, action in ((owner, "accept"), (ann, "ship_back"), (owner, "receive"), (owner, "initiate_refund")):
             workflow.perform(actor, request_id, action, note="Noted.", tracking="T-1")
         [cancellation] = workflow.request_cancellation(ann, "2", [owner.artist_ref], message="Ordered twice.")
-        workflow.perform(owner, cancellation.id, "refuse_order", note="Cancelled.")
+        cancellation_id = cancellation.id
+        workflow.perform(owner, cancellation_id, "refuse_order", note="Cancelled.")
     with login_shop.app_context():
         assert workflow.session().get(Request, request_id).status == Status.REFUND_INITIATED
         assert workflow.session().scalar(sa.select(Refund.amount).where(Refund.request_id == request_id)) > 0
         assert db.session.get(CustomerOrder, 2).shipping_status == ShippingStatus.CANCELLED
+        assert workflow.session().get(Request, cancellation_id).status == Status.CANCELLED
+        assert workflow.session().scalar(sa.select(sa.func.count()).select_from(Refund)
+                                         .where(Refund.request_id == cancellation_id)) == 0
 
 
 def test_try_before_the_plugins_tables_exist_says_to_upgrade(login_shop: Flask, tmp_path: Path):
@@ -494,9 +504,11 @@ def test_harbour_return_with_the_generated_mapping(harbour: Flask):
 
 def test_harbour_cancellations_with_the_generated_mapping(harbour: Flask):
     from examples.bootstrap_shop.models import ShippingStatus
+    from mirette_returns_plugin.workflow import Status
     from tests.example_shops import read
     from tests.test_bootstrap_shop_story import (
-        ARTIST, BUYER, from_the_navigation, open_return_request, shipping_status, signed_in, step, submit)
+        ARTIST, BUYER, from_the_navigation, open_return_request, request_row, shipping_status, signed_in, step,
+        submit)
 
     buyer, artist = signed_in(harbour, BUYER), signed_in(harbour, ARTIST)
 
@@ -526,6 +538,7 @@ def test_harbour_cancellations_with_the_generated_mapping(harbour: Flask):
     assert len(harbour_refunds(harbour)) == 1
     text = read(buyer.get(unpaid_url)).text
     assert "Refund initiated" not in text and "nothing was charged" in text
+    assert request_row(harbour, int(unpaid_url.rstrip("/").rsplit("/", 1)[-1])).status == Status.CANCELLED
 
 
 def test_harbour_window_counts_from_the_order_date_with_the_generated_mapping(harbour: Flask):
@@ -544,3 +557,9 @@ def test_harbour_window_counts_from_the_order_date_with_the_generated_mapping(ha
     deadline = (datetime.now(timezone.utc) - timedelta(days=15)).strftime("%b %-d, %Y")
     assert f"The return period of 30 days ended on {deadline}." in page.text
     assert "Request return" not in [text for text, _href in page.links]
+
+
+def test_the_readme_counts_the_lines_harbour_prints_edits():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    [row] = [line for line in readme.splitlines() if line.startswith("| Harbour Prints:")]
+    assert f"| generated, {len(HARBOUR_EDITS)} lines edited |" in row
