@@ -278,7 +278,9 @@ def test_login_shop_mapping_mounts_unedited_and_shows_an_order(login_shop: Flask
     assert "the app uses Flask-Login" in text
     # Two status columns: the shipping one says how far an order went; the payment one is the alternative.
     assert "stage='shipping_status'," in text and "Other candidates: 'payment_status'" in text
-    assert "ShippingStatus.NOT_SHIPPED: Stage.PENDING," in text and "PaymentStatus" not in text
+    assert "ShippingStatus.NOT_SHIPPED: Stage.PENDING," in text and "PaymentStatus.PAID: Stage" not in text
+    # The payment one says whether anything was paid, with no column of the amount.
+    assert "paid=lambda row: row.payment_status == PaymentStatus.PAID," in text
     assert "# CHECK: no delivery date column was found" in text
     assert "{{ return_request_button(order.id|string) }}" in text and "shop/order_detail.html" in text
     out = result.output
@@ -301,12 +303,16 @@ def test_login_shop_stories_with_the_generated_mapping(login_shop: Flask, tmp_pa
     from mirette_returns_plugin import MiretteReturns, workflow
     from mirette_returns_plugin.models import Request, RequestKind
     from mirette_returns_plugin.workflow import ReturnForm, Status
-    from tests.login_shop import Customer, CustomerOrder, ShippingStatus, db
+    from tests.login_shop import Customer, CustomerOrder, PaymentStatus, ShippingStatus, db
 
     path = tmp_path / "returns_mapping.py"
     assert init_before_mounting(login_shop, "--yes", "--output", str(path)).exit_code == 0
     adapter = dry_run.load(path).adapter
     MiretteReturns(login_shop, adapter=adapter)
+    with login_shop.app_context():
+        # Order 2 was never paid: its cancellation refunds nothing.
+        db.session.get(CustomerOrder, 2).payment_status = PaymentStatus.UNPAID
+        db.session.commit()
     with login_shop.test_request_context():
         ann = adapter.user_from_row(db.session.scalar(sa.select(Customer).where(Customer.email == "ann@lamps.example")))
         owner = adapter.user_from_row(db.session.scalar(sa.select(Customer).where(Customer.is_admin)))
@@ -316,11 +322,15 @@ def test_login_shop_stories_with_the_generated_mapping(login_shop: Flask, tmp_pa
         for actor, action in ((owner, "accept"), (ann, "ship_back"), (owner, "receive"), (owner, "initiate_refund")):
             workflow.perform(actor, request_id, action, note="Noted.", tracking="T-1")
         [cancellation] = workflow.request_cancellation(ann, "2", [owner.artist_ref], message="Ordered twice.")
-        workflow.perform(owner, cancellation.id, "refuse_order", note="Cancelled.")
+        cancellation_id = cancellation.id
+        workflow.perform(owner, cancellation_id, "refuse_order", note="Cancelled.")
     with login_shop.app_context():
         assert workflow.session().get(Request, request_id).status == Status.REFUND_INITIATED
         assert workflow.session().scalar(sa.select(Refund.amount).where(Refund.request_id == request_id)) > 0
         assert db.session.get(CustomerOrder, 2).shipping_status == ShippingStatus.CANCELLED
+        assert workflow.session().get(Request, cancellation_id).status == Status.CANCELLED
+        assert workflow.session().scalar(sa.select(sa.func.count()).select_from(Refund)
+                                         .where(Refund.request_id == cancellation_id)) == 0
 
 
 def test_try_before_the_plugins_tables_exist_says_to_upgrade(login_shop: Flask, tmp_path: Path):
@@ -366,3 +376,190 @@ def test_a_marketplace_without_parts_gets_a_refuse_part_to_write(tmp_path: Path)
     assert "from tests.marketplace_shop import (" in text and "ORDER_NOT_SHIPPED, ORDER_SHIPPED" in text
     assert "ORDER_NEW: Stage.PENDING," in text and "ORDER_NOT_SHIPPED: Stage.PENDING," in text
     assert "ORDER_SHIPPED: Stage.SHIPPED," in text and "ORDER_CANCELLED: Stage.CANCELLED," in text
+
+
+# --------------------------------------------------------------------------- #
+# Harbour Prints: an app factory, Flask-Login, app-wide CSRFProtect, a payment
+# and a shipping status, what was paid, no delivery date, one seller
+# --------------------------------------------------------------------------- #
+
+#: The lines changed in the generated file before it mounts, as (generated line, edited line).
+#: Measured: none; the README's table of shops says so.
+HARBOUR_EDITS: tuple[tuple[str, str], ...] = ()
+
+
+def reset_harbour_shop(app: Flask) -> None:
+    """Create Harbour Prints' tables if needed, empty them and the plugin's, seed."""
+    from examples.bootstrap_shop.models import db
+    from examples.bootstrap_shop.seed import seed
+    from mirette_returns_plugin.models import Base as ReturnsBase
+
+    with app.app_context():
+        db.create_all()
+        with db.engine.begin() as connection:
+            for table in [*reversed(ReturnsBase.metadata.sorted_tables), *reversed(db.metadata.sorted_tables)]:
+                connection.execute(table.delete())
+        seed()
+        db.session.remove()
+
+
+def harbour_app(app_config: dict, monkeypatch: pytest.MonkeyPatch | None = None, adapter=None) -> Flask:
+    from examples.bootstrap_shop import create_app
+
+    if adapter is not None:
+        import examples.bootstrap_shop.returns_adapter as hand_written
+
+        monkeypatch.setattr(hand_written, "adapter", adapter)
+    app = create_app({**app_config, "HARBOUR_SEED": False})
+    reset_harbour_shop(app)
+    return app
+
+
+def edited(text: str, edits: tuple[tuple[str, str], ...]) -> tuple[str, int]:
+    """The file with each edit applied (each generated line found exactly once), and how many lines differ."""
+    for before, after in edits:
+        assert text.count(before) == 1, f"{before!r} is not one line of the generated file"
+        text = text.replace(before, after)
+    return text, len(edits)
+
+
+@pytest.fixture
+def harbour(app_config: dict, _schema: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """Harbour Prints mounted with the mapping init wrote, with the measured edits applied."""
+    path = tmp_path / "returns_mapping.py"
+    first = harbour_app(app_config)
+    text, count = edited(generate(first, path), HARBOUR_EDITS)
+    with first.app_context():
+        first.extensions["sqlalchemy"].engine.dispose()
+    assert count <= 3
+    path.write_text(text, encoding="utf-8")
+    adapter = dry_run.load(path).adapter
+    app = harbour_app(app_config, monkeypatch, adapter)
+    from mirette_returns_plugin.state import current_state
+
+    with app.app_context():
+        assert current_state().adapter is adapter
+    yield app
+    with app.app_context():
+        app.extensions["sqlalchemy"].session.remove()
+        app.extensions["sqlalchemy"].engine.dispose()
+
+
+def test_harbour_mapping_reads_what_was_paid_the_final_sales_and_flask_login(app_config: dict, _schema: None,
+                                                                               tmp_path: Path):
+    app = harbour_app(app_config)
+    try:
+        result = run_init(app, "--yes", "--output", str(tmp_path / "m.py"), "--try", "HP-2002")
+        assert result.exit_code == 0, result.output
+        text = (tmp_path / "m.py").read_text(encoding="utf-8")
+    finally:
+        with app.app_context():
+            app.extensions["sqlalchemy"].engine.dispose()
+    assert "paid='amount_paid'," in text and "an unpaid order is cancelled without a refund" in text
+    assert "returnable=lambda row: not row.made_to_order," in text
+    assert "current=lambda: current_user if current_user.is_authenticated else None," in text
+    assert "stage='shipping_status'," in text and "ShippingStatus.CANCELLED: Stage.CANCELLED," in text
+    assert "# CHECK: no delivery date column was found: the return window counts from shipped_at" in text
+    assert "is_seller='is_staff'," in text and "is_support='is_admin'," in text
+    assert "email='studio@harbourprints.example'" in text
+    # What the buyer would see: the commission is a final sale, the print can go back.
+    assert "Lighthouse at dusk, A3, 2 x 45.00 EUR: 2 of 2 can be returned" in result.output
+    assert "Your house, painted, 1 x 180.00 EUR: cannot be returned" in result.output
+
+
+def harbour_refunds(app: Flask) -> list[tuple[str, Decimal, bool]]:
+    return refunds_in_the_plugin(app)()
+
+
+def test_harbour_return_with_the_generated_mapping(harbour: Flask):
+    from mirette_returns_plugin import confirm_refund
+    from mirette_returns_plugin.workflow import Status
+    from tests.example_shops import read
+    from tests.test_bootstrap_shop_story import (
+        ARTIST, BUYER, from_the_navigation, open_return_request, post_with_photo, request_row, signed_in, step,
+        submit)
+
+    buyer = signed_in(harbour, BUYER)
+    page = open_return_request(buyer, "HP-2002")
+    [href] = [href for text, href in page.links if text == "Request return"]  # the commission is a final sale
+    form = read(buyer.get(href)).form(lambda f: "reason_code" in f.names(), "to request a return")
+    detail = post_with_photo(buyer, form, quantity="1", kind="return", reason_code="damaged",
+                             comment="The corner of the print is torn.")
+    assert "Requested" in detail.text and "The corner of the print is torn." in detail.text
+    url, request_id = detail.url, int(detail.url.rstrip("/").rsplit("/", 1)[-1])
+
+    artist = signed_in(harbour, ARTIST)
+    assert url in {href for _text, href in from_the_navigation(artist, "Requests on my items").links}
+    assert "Accepted - return instructions given" in step(artist, url, "accept", note="Roll it in its tube.").text
+    assert "Sent back" in submit(buyer, read(buyer.get(url)).action_form("ship_back"), tracking="HB1").text
+    assert "Product received - reimbursement can be initiated" in step(artist, url, "receive").text
+    assert "Refund initiated" in step(artist, url, "initiate_refund").text
+    [(key, amount, completed)] = harbour_refunds(harbour)
+    assert amount == request_row(harbour, request_id).refund_total >= Decimal("45.00") and not completed
+    with harbour.test_request_context():
+        confirm_refund(key)
+    assert request_row(harbour, request_id).status == Status.REFUNDED
+    assert "Refunded" in read(buyer.get(url)).text
+
+
+def test_harbour_cancellations_with_the_generated_mapping(harbour: Flask):
+    from examples.bootstrap_shop.models import ShippingStatus
+    from mirette_returns_plugin.workflow import Status
+    from tests.example_shops import read
+    from tests.test_bootstrap_shop_story import (
+        ARTIST, BUYER, from_the_navigation, open_return_request, request_row, shipping_status, signed_in, step,
+        submit)
+
+    buyer, artist = signed_in(harbour, BUYER), signed_in(harbour, ARTIST)
+
+    def in_the_inbox() -> set[str]:
+        return {href for _text, href in from_the_navigation(artist, "Requests on my items").links
+                if "/requests/" in href}
+
+    def cancel(number: str, message: str) -> str:
+        before = in_the_inbox()
+        page = open_return_request(buyer, number)
+        after = submit(buyer, page.form(lambda f: "artist_ref" in f.names() and "message" in f.names()),
+                       message=message)
+        assert "Your cancellation request was sent to" in after.text
+        [url] = in_the_inbox() - before
+        step(artist, url, "refuse_order", confirm="1", note="Cancelled.")
+        return url
+
+    # A paid order: the refusal writes the shop's cancelled code, and the print and its shipping are refunded.
+    paid_url = cancel("HP-2001", "Ordered the wrong size, sorry.")
+    assert shipping_status(harbour, "HP-2001") == ShippingStatus.CANCELLED
+    [(_key, amount, _completed)] = harbour_refunds(harbour)
+    assert amount == Decimal("34.50")
+    assert "Order cancelled - refund initiated" in read(buyer.get(paid_url)).text
+    # An unpaid order (amount_paid 0): cancelled, and nothing is refunded.
+    unpaid_url = cancel("HP-2003", "I will not pay after all.")
+    assert shipping_status(harbour, "HP-2003") == ShippingStatus.CANCELLED
+    assert len(harbour_refunds(harbour)) == 1
+    text = read(buyer.get(unpaid_url)).text
+    assert "Refund initiated" not in text and "nothing was charged" in text
+    assert request_row(harbour, int(unpaid_url.rstrip("/").rsplit("/", 1)[-1])).status == Status.CANCELLED
+
+
+def test_harbour_window_counts_from_the_order_date_with_the_generated_mapping(harbour: Flask):
+    from datetime import datetime, timedelta, timezone
+
+    from flask import url_for
+
+    from tests.example_shops import read
+    from tests.test_bootstrap_shop_story import BUYER, signed_in
+
+    buyer = signed_in(harbour, BUYER)
+    assert "Return Request" not in read(buyer.get("/orders/HP-2004")).text  # ordered 45 days ago
+    with harbour.test_request_context():
+        url = url_for("mirette_returns.order_requests", order_ref="HP-2004")
+    page = read(buyer.get(url))
+    deadline = (datetime.now(timezone.utc) - timedelta(days=15)).strftime("%b %-d, %Y")
+    assert f"The return period of 30 days ended on {deadline}." in page.text
+    assert "Request return" not in [text for text, _href in page.links]
+
+
+def test_the_readme_counts_the_lines_harbour_prints_edits():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    [row] = [line for line in readme.splitlines() if line.startswith("| Harbour Prints:")]
+    assert f"| generated, {len(HARBOUR_EDITS)} lines edited |" in row

@@ -88,6 +88,31 @@ def returnable(model: ModelInfo, ctx: Context) -> list[Pick]:
         elif "gift_card" in name or "digital" in name or "download" in name:
             found.append(Pick(f"lambda row: not row.{name}",
                               f"{model.name}.{name}: gift cards and downloads are usually final", True))
+        elif any(word in name for word in MADE_FOR_THE_BUYER):
+            found.append(Pick(f"lambda row: not row.{name}", f"{model.name}.{name}: what is made or personalised "
+                              "for one buyer is usually a final sale", True))
+    return found
+
+
+#: Words of a yes/no column marking an item made for one buyer (a commission, an engraving).
+MADE_FOR_THE_BUYER = ("made_to_order", "custom", "bespoke", "personalised", "personalized", "commission",
+                      "engraved", "made_to_measure")
+
+
+#: Columns holding what the buyer paid (0 until the payment is captured).
+PAID_NAMES = ("amount_paid", "paid_amount", "total_paid", "paid_total", "amount_captured", "captured_amount",
+              "paid_cents", "amount_paid_cents", "paid_pence")
+
+
+def paid(model: ModelInfo, ctx: Context) -> list[Pick]:
+    """What the buyer paid: an amount column, or a yes/no column; without one, everything counts as paid."""
+    found = [Pick(pick.source, f"{pick.why}: an unpaid order is cancelled without a refund", pick.unsure)
+             for pick in money(PAID_NAMES, "amount paid")(model, ctx)]
+    for name in ("is_paid", "paid"):
+        column = model.columns.get(name)
+        if column is not None and column.kind == "bool":
+            found.append(Pick(repr(name), f"{model.name}.{name} says whether it was paid: an unpaid order is "
+                              "cancelled without a refund"))
     return found
 
 
@@ -146,17 +171,31 @@ def person_flag(flag: str) -> Finder:
     return find
 
 
+delivered_at = named(("delivered_at", "delivery_date", "delivered_on", "delivered", "received_at"),
+                     ("datetime", "date"), "delivery date")
+
+
+def shipped_at(model: ModelInfo, ctx: Context) -> list[Pick]:
+    """Read only without a delivery date: the return window then counts from the shipping."""
+    if delivered_at(model, ctx):
+        return []
+    return named(("shipped_at", "shipped_on", "dispatched_at", "posted_at", "sent_at"), ("datetime", "date"),
+                 "shipping date")(model, ctx)
+
+
 #: (map, field, finder). The order of rows is the order of the lines in the generated file.
 FIELDS: tuple[tuple[str, str, Finder], ...] = (
     ("order", "number", order_number),
     ("order", "placed_at", named(("placed_at", "ordered_at", "created_at", "created", "date", "created_on",
                                   "placed_on", "timestamp"), ("datetime", "date"), "date the order was placed")),
     ("order", "currency", currency),
-    ("stage_holder", "delivered_at", named(("delivered_at", "delivery_date", "delivered_on", "delivered",
-                                            "received_at"), ("datetime", "date"), "delivery date")),
+    ("stage_holder", "delivered_at", delivered_at),
+    ("stage_holder", "shipped_at", shipped_at),
     ("stage_holder", "delivery_cost", money(("delivery_cost", "shipping_cost", "postage", "shipping_fee",
                                              "delivery_fee", "shipping_price", "delivery_price", "shipping"),
                                             "delivery cost")),
+    ("order", "paid", paid),
+    ("parts", "paid", paid),
     ("line", "quantity", named(QUANTITY_NAMES, ("int", "numeric"), "quantity bought")),
     ("line", "unit_price", money(("unit_price", "price", "unit_amount", "amount", "price_each"), "unit price")),
     ("line", "variant", named(("variant", "size", "option", "colour", "color", "variant_name"), ("text",),
@@ -175,8 +214,8 @@ FIELDS: tuple[tuple[str, str, Finder], ...] = (
 
 #: What a missing column means for the buyer, written as a CHECK where the field would be.
 MISSING: dict[tuple[str, str], str] = {
-    ("stage_holder", "delivered_at"): "no delivery date column was found: without delivered_at the return "
-                                      "window has no start, so returns stay open with no time limit",
+    ("stage_holder", "delivered_at"): "no delivery date column was found: the return window counts from "
+                                      "shipped_at when it is given, else from placed_at (the order date)",
     ("line", "unit_price"): "no unit price column was found: give unit_price=lambda row: ...",
     ("users", "email"): "no email column was found: the plugin emails buyers, give email=...",
 }

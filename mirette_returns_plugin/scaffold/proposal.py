@@ -19,7 +19,7 @@ from ..adapter import Stage
 from ..views import BLUEPRINT_NAME
 from . import roles, shop_pages, signed_in, stages
 from .fields import FIELDS, MISSING, Context, Pick
-from .inventory import ModelInfo, read_models, split_words
+from .inventory import ColumnInfo, ModelInfo, read_models, split_words
 
 STAGE_NAMES = {stage: f"Stage.{stage.name}" for stage in Stage}
 
@@ -362,6 +362,8 @@ def _stage(p: Proposal, answers: dict[str, int | str], shop: Survey, holder: Mod
         choice.options[0].why += " (shipping statuses say how far an order went better than payment ones)"
     target.entries.append(("stage", choice))
     column = holder.columns[columns[choice.chosen].name]
+    if not any(name == "paid" for block in p.blocks for name, _ in block.entries):
+        _paid_by_status(p, answers, shop, holder, target, [c for c in columns if c is not column])
     counts = shop.counts(holder, column.name)
     values, constants = stages.propose(holder, column, counts)
     if constants is not None:
@@ -394,6 +396,25 @@ def _stage(p: Proposal, answers: dict[str, int | str], shop: Survey, holder: Mod
         p.extras.append(("refused_stage_value", Choice("refused_stage_value", "", [Option(
             best.value_source, "several values say cancelled: this one is written when a seller refuses "
             "an order")], 0, True)))
+
+
+def _paid_by_status(p: Proposal, answers: dict[str, int | str], shop: Survey, holder: ModelInfo, target: Block,
+                    others: list[ColumnInfo]) -> None:
+    """Without a column of what was paid, a payment status says whether anything was: an unpaid order is then
+    cancelled without a refund."""
+    for column in others:
+        values, constants = stages.paid_values(holder, column, shop.counts(holder, column.name))
+        if not values:
+            continue
+        if constants is not None:
+            imported = {constants.name.split(".")[0]} if constants.name else set(values)
+            p.shop_imports.setdefault(constants.module, set()).update(imported)
+        test = f"== {values[0]}" if len(values) == 1 else f"in ({', '.join(values)})"
+        target.entries.append(("paid", p.choose(answers, f"{target.argument}.paid", f"{target.constructor}.paid?", [
+            Option(f"lambda row: row.{column.name} {test}", f"{holder.name}.{column.name} says whether the buyer "
+                   "paid: an unpaid order is cancelled without a refund (None would count every order as paid)"),
+            Option("None", "every order counts as paid")], True)))
+        return
 
 
 def _single_seller(p: Proposal, app: Flask) -> None:

@@ -177,3 +177,24 @@ def _member(enum_class: type, value: object) -> object | None:
         return enum_class(value)
     except ValueError:
         return getattr(enum_class, str(value), None)
+
+
+#: Words of a payment status value that say the money was taken.
+PAID_WORDS = {"paid", "captured", "settled", "charged"}
+
+
+def paid_values(model: ModelInfo, column: ColumnInfo,
+                counts: dict[object, int]) -> tuple[list[str], Constants | None]:
+    """The values of a payment status column that say the buyer paid, as Python source."""
+    if not set(split_words(column.name)) & PAYMENT_WORDS:
+        return [], None
+    constants = constants_for(model, column, set(counts))
+    if constants is not None:
+        named = {value: (f"{constants.name}.{label}" if constants.name else label, label)
+                 for value, label in constants.names.items()}
+    else:
+        named = {value: (repr(value), str(value)) for value in counts}
+    # "unpaid" and "not_paid" say the opposite.
+    found = [source for _value, (source, label) in sorted(named.items(), key=lambda item: str(item[0]))
+             if set(split_words(label)) & PAID_WORDS and not set(split_words(label)) & set(NEGATIONS)]
+    return found, constants
