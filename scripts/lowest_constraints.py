@@ -10,7 +10,9 @@ Every runtime requirement must be a plain ``name>=version``
 leave the lowest run free to pick any version, so it is refused here.
 
 Usage: ``python scripts/lowest_constraints.py [OUTPUT]`` (standard output
-when no file is named).
+when no file is named). ``--installed``, run by the interpreter of the
+lowest environment, lists what it holds of each dependency and fails unless
+that is exactly the floor (a stale environment would prove nothing).
 """
 
 from __future__ import annotations
@@ -48,7 +50,27 @@ def constraints(setup_cfg: Path = REPOSITORY / "setup.cfg") -> str:
     return "".join(f"{name}=={floor}\n" for name, floor in floors(setup_cfg).items())
 
 
+def installed() -> int:
+    """Print each runtime dependency's installed version; 1 if one is not its floor."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.version import Version
+
+    wrong = 0
+    for name, floor in floors().items():
+        try:
+            found = version(name)
+        except PackageNotFoundError:
+            found = "not installed"
+        exact = found != "not installed" and Version(found) == Version(floor)
+        wrong += not exact
+        print(f"  {name}=={found}" + ("" if exact else f"   (declared floor: {floor})"))
+    return 1 if wrong else 0
+
+
 def main(arguments: list[str]) -> int:
+    if arguments == ["--installed"]:
+        return installed()
     text = constraints()
     if arguments:
         Path(arguments[0]).write_text(text)

@@ -26,7 +26,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 PACKAGE = "mirette_returns_plugin"
 # What a fresh clone would not hold (or the build must not see).
 NOT_IN_A_CLONE = shutil.ignore_patterns(
-    ".git", ".venv", "venv", "instance", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
+    ".git", ".venv", ".venv-lowest", "venv", "instance", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
     ".pytest_cache", ".hypothesis", "test-results", "*.sqlite3", "node_modules",
 )
 
