@@ -6,6 +6,7 @@ reachable): deselect with ``-m "not slow"`` for a quick local run.
 
 from __future__ import annotations
 
+import ast
 import configparser
 import json
 import os
@@ -16,11 +17,13 @@ import sys
 import venv
 import zipfile
 from collections.abc import Iterator
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
 
 from mirette_returns_plugin import migrate
+from scripts import lowest_constraints
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 PACKAGE = "mirette_returns_plugin"
@@ -70,6 +73,67 @@ def test_dependencies_have_lower_bounds_only() -> None:
     for requirement in filter(None, (line.strip() for line in requirements)):
         operators = re.findall(r"(~=|===|==|!=|<=|>=|<|>)", requirement)
         assert operators == [">="], f"{requirement!r}: give a lower bound only (>=)"
+
+
+def distribution_key(name: str) -> str:
+    """A distribution's name as pip compares them: ``Flask_SQLAlchemy`` is ``flask-sqlalchemy``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def imported_modules(folder: Path) -> dict[str, set[str]]:
+    """Top-level modules imported anywhere in ``folder``'s code (in functions too), with the files."""
+    found: dict[str, set[str]] = {}
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], set()).add(path.relative_to(REPOSITORY).as_posix())
+    return found
+
+
+def test_the_lowest_constraints_cover_every_package_the_code_imports() -> None:
+    """An import of a package setup.cfg does not declare fails here, not in a shop.
+
+    The demo shop is left out: it is the repository's example, and imports
+    what its own extras install.
+    """
+    modules = imported_modules(REPOSITORY / PACKAGE)
+    for module in list(modules):
+        files = {name for name in modules[module] if not name.startswith(f"{PACKAGE}/demo/")}
+        if files and module not in sys.stdlib_module_names and module != PACKAGE:
+            modules[module] = files
+        else:
+            del modules[module]
+    assert {"flask", "werkzeug", "click", "jinja2", "babel", "wtforms", "PIL"} <= set(modules)
+    distributions = packages_distributions()
+    pinned = {distribution_key(name) for name in lowest_constraints.floors()}
+    undeclared = {
+        module: sorted(files)
+        for module, files in modules.items()
+        if not {distribution_key(name) for name in distributions.get(module, [module])} & pinned
+    }
+    assert undeclared == {}, f"declare these in setup.cfg's install_requires, with a tested floor: {undeclared}"
+
+
+def test_the_lowest_constraints_pin_each_runtime_requirement_to_its_floor(tmp_path: Path) -> None:
+    written = tmp_path / "constraints.txt"
+    ran = subprocess.run([sys.executable, str(REPOSITORY / "scripts" / "lowest_constraints.py"), str(written)],
+                         capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    lines = written.read_text().splitlines()
+    assert "Flask==3.0" in lines and "Werkzeug==3.0" in lines and "click==8.1.3" in lines
+    assert len(lines) == len(setup_cfg()["options"]["install_requires"].split())
+
+    # A requirement without a floor would leave the lowest run free to pick any version.
+    broken = tmp_path / "setup.cfg"
+    broken.write_text("[options]\ninstall_requires =\n    Flask>=3.0\n    Pillow\n")
+    with pytest.raises(ValueError, match="'Pillow' needs exactly one lower bound"):
+        lowest_constraints.floors(broken)
 
 
 @pytest.fixture(scope="module")
