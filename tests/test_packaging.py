@@ -136,6 +136,15 @@ def test_the_lowest_constraints_pin_each_runtime_requirement_to_its_floor(tmp_pa
         lowest_constraints.floors(broken)
 
 
+def test_the_install_guide_lists_each_declared_floor() -> None:
+    guide = (REPOSITORY / "docs" / "install.md").read_text()
+    table = guide.split("## Supported versions", 1)[1].split("\n\n")[2]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    listed = {package: floor for package, floor, _ in rows}
+    python = setup_cfg()["options"]["python_requires"].removeprefix(">=")
+    assert listed == {"Python": python, **lowest_constraints.floors()}
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wheel built, as a user would, from a copy of the source tree."""
@@ -148,8 +157,23 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text=True,
     )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    (work / "build.log").write_text(built.stdout + built.stderr)
     [wheel_file] = (work / "dist").glob("mirette_returns-*.whl")
     return wheel_file
+
+
+#: How setuptools and ``build`` flag a problem: a warning class
+#: (``SetuptoolsDeprecationWarning``), a ``WARNING`` line, or the ``!!`` banner
+#: around a long warning.
+BUILD_WARNING = re.compile(r"\b\w+Warning\b|^WARNING\b|^\s*!!\s*$", re.MULTILINE)
+
+
+@pytest.mark.slow
+def test_building_the_package_prints_no_warnings(wheel: Path) -> None:
+    """What a shop developer sees on ``pip install -v`` or ``python -m build``: no warnings to wonder about."""
+    log = (wheel.parent.parent / "build.log").read_text()
+    found = sorted({match.group(0).strip() for match in BUILD_WARNING.finditer(log)})
+    assert found == [], "\n".join(line for line in log.splitlines() if BUILD_WARNING.search(line))[:3000]
 
 
 def wheel_names(wheel: Path) -> set[str]:
@@ -183,6 +207,8 @@ def test_the_wheel_carries_templates_static_files_migrations_and_types(wheel: Pa
     # Only the package: no tests, no top-level folders of the repository.
     top_level = {name.split("/")[0] for name in names} - {PACKAGE}
     assert len(top_level) == 1 and top_level.pop().endswith(".dist-info")
+    # The licence travels with the package, and the metadata names it.
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), sorted(names)[-10:]
 
 
 @pytest.mark.slow
@@ -192,6 +218,7 @@ def test_the_wheel_declares_lower_bounded_dependencies(wheel: Path) -> None:
         metadata = archive.read(metadata_name).decode()
     requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     runtime = [line for line in requires if "extra ==" not in line]
+    assert "License-Expression: BSD-3-Clause" in metadata.splitlines()
     assert {re.split(r"[<>=!~\[ ]", line)[0].lower() for line in runtime} >= {
         "flask", "flask-sqlalchemy", "sqlalchemy", "alembic", "flask-babel", "flask-mail", "flask-wtf", "pillow",
     }
