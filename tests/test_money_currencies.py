@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from mirette_returns_plugin.demo.models import Shipment, ShopOrder, ShopOrderLine, db
 from mirette_returns_plugin.money import minor_unit
-from tests.flows import fresh, submit_line
+from tests.flows import RecordingShop, fresh, shop_refunds, submit_line, take
 from tests.pagekit import HTMX, client_as, text_of  # noqa: F401  (client_as: English pages)
-from tests.shop import ALEX, line_ref, order_ref
+from tests.shop import ALEX, BOIS, line_ref, order_ref
 
 #: Alex's oak board from Bois & Fil, which keeps a 10% restocking fee when the
 #: buyer changed their mind and refunds no delivery costs.
@@ -73,3 +73,12 @@ def test_an_estimate_and_the_stored_refund_use_the_currency_minor_unit(
     assert page.status_code == 200
     shown = _shown(text_of(page))
     assert f"Restocking fee−{shown_fee}" in shown and f"Total refund{shown_total}" in shown, shown
+
+    # The shop is asked for the amount in the currency's minor unit, no more decimals.
+    with app.app_context():
+        take(BOIS, request_id, "accept")
+        take(BOIS, request_id, "receive")
+        with shop_refunds(RecordingShop()) as shop:
+            take(BOIS, request_id, "initiate_refund")
+        [asked] = shop.calls
+        assert (str(asked.amount), asked.currency) == (total, currency)
