@@ -51,13 +51,21 @@ def constraints(setup_cfg: Path = REPOSITORY / "setup.cfg") -> str:
 
 
 def installed() -> int:
-    """Print each runtime dependency's installed version; 1 if one is not its floor."""
-    from importlib.metadata import PackageNotFoundError, version
+    """Print what the running environment holds of the runtime dependencies.
 
+    The declared ones first, each of which must be exactly its floor (1 is
+    returned otherwise), then those they bring along (not pinned: the newest
+    that fits).
+    """
+    from importlib.metadata import PackageNotFoundError, distribution, version
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
     from packaging.version import Version
 
     wrong = 0
-    for name, floor in floors().items():
+    declared = floors()
+    for name, floor in declared.items():
         try:
             found = version(name)
         except PackageNotFoundError:
@@ -65,6 +73,30 @@ def installed() -> int:
         exact = found != "not installed" and Version(found) == Version(floor)
         wrong += not exact
         print(f"  {name}=={found}" + ("" if exact else f"   (declared floor: {floor})"))
+
+    # What the declared ones require in turn, extras (tests, drivers) left out.
+    seen = {canonicalize_name(name) for name in declared}
+    waiting = list(declared)
+    brought: dict[str, str] = {}
+    while waiting:
+        try:
+            requirements = distribution(waiting.pop()).requires or []
+        except PackageNotFoundError:
+            continue
+        for line in requirements:
+            requirement = Requirement(line)
+            key = canonicalize_name(requirement.name)
+            if key in seen or (requirement.marker and not requirement.marker.evaluate({"extra": ""})):
+                continue
+            seen.add(key)
+            waiting.append(requirement.name)
+            try:
+                brought[distribution(requirement.name).metadata["Name"]] = version(requirement.name)
+            except PackageNotFoundError:
+                pass
+    if brought:
+        print("  with, at the newest version that fits: "
+              + ", ".join(f"{name}=={found}" for name, found in sorted(brought.items(), key=lambda i: i[0].lower())))
     return 1 if wrong else 0
 
 
