@@ -99,8 +99,8 @@ def imported_modules(folder: Path) -> dict[str, set[str]]:
 def test_the_lowest_constraints_cover_every_package_the_code_imports() -> None:
     """An import of a package setup.cfg does not declare fails here, not in a shop.
 
-    The demo shop is left out: it is the repository's example, and imports
-    what its own extras install.
+    The demo shop is left out: a shop never imports it, and the one package
+    it adds (psycopg, on PostgreSQL only) is the ``postgresql`` extra.
     """
     modules = imported_modules(REPOSITORY / PACKAGE)
     for module in list(modules):
