@@ -41,23 +41,25 @@ PYTEST := $(VENV_BIN)/python -m pytest
 # server runs leave them to the SQLite run.
 SERVER_ONLY := -m "not slow and not browser"
 
-.PHONY: test test-sqlite test-postgresql test-mariadb
+.PHONY: test test-sqlite test-postgresql test-mariadb test-lowest
 
 $(VENV)/.test-installed: $(VENV)/.installed
 	$(VENV_BIN)/python -m pip install --quiet --editable '.[test]'
 	@touch $@
 
-test: $(VENV)/.test-installed ## Run the tests on SQLite, PostgreSQL and MariaDB (fails if any fails)
-	@# The three runs go side by side (each is one process; two cores and the
-	@# database servers' waits keep them busy); the server runs' output is
+test: $(VENV)/.test-installed ## Run the tests on SQLite, PostgreSQL and MariaDB, and on the lowest versions (fails if any fails)
+	@# The four runs go side by side (each is one process; two cores and the
+	@# database servers' waits keep them busy); the other runs' output is
 	@# printed when they end, each with its own pytest summary.
 	@mkdir -p test-results
 	@status=0; \
 	$(MAKE) --no-print-directory test-postgresql > test-results/postgresql.log 2>&1 & postgresql=$$!; \
 	$(MAKE) --no-print-directory test-mariadb > test-results/mariadb.log 2>&1 & mariadb=$$!; \
+	$(MAKE) --no-print-directory test-lowest > test-results/lowest.log 2>&1 & lowest=$$!; \
 	$(MAKE) --no-print-directory test-sqlite || status=1; \
 	wait $$postgresql || status=1; cat test-results/postgresql.log; \
 	wait $$mariadb || status=1; cat test-results/mariadb.log; \
+	wait $$lowest || status=1; cat test-results/lowest.log; \
 	if [ $$status -ne 0 ]; then echo "== some tests failed (see above)"; fi; \
 	exit $$status
 
@@ -72,6 +74,35 @@ test-postgresql: $(VENV)/.test-installed ## Run the tests on PostgreSQL only
 test-mariadb: $(VENV)/.test-installed ## Run the tests on MariaDB only
 	@echo "== tests on MariaDB"
 	MIRETTE_TEST_DATABASE=mariadb $(PYTEST) $(SERVER_ONLY) --output=test-results/playwright-mariadb $(PYTEST_ARGS)
+
+# The lowest run: the suite once more, on SQLite, with every runtime
+# dependency at the floor setup.cfg declares (docs/install.md, "Supported
+# versions"), in an environment of its own made afresh when setup.cfg changes.
+LOWEST_VENV ?= .venv-lowest
+LOWEST_CONSTRAINTS := $(LOWEST_VENV)/constraints.txt
+# Left out there, because they do not depend on the runtime versions:
+# Chromium drives the same pages as the other tests; the slow tests build a
+# wheel and install its newest dependencies; the catalogue tests run pybabel's
+# extraction, which writes its own version into the .pot and which, before
+# Babel 2.19, also extracts the key of _(SUBJECTS["message"]).
+LOWEST_LEAVES_OUT := --no-browser -m "not slow" \
+	--deselect tests/test_i18n_catalogue.py::test_the_committed_template_is_not_stale \
+	--deselect tests/test_i18n_catalogue.py::test_french_translates_every_string_of_the_code \
+	--deselect tests/test_i18n_catalogue.py::test_running_the_tool_on_an_up_to_date_tree_changes_nothing
+
+$(LOWEST_VENV)/.installed: setup.cfg pyproject.toml scripts/lowest_constraints.py
+	rm -rf $(LOWEST_VENV)
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(PYTHON) scripts/lowest_constraints.py $(LOWEST_CONSTRAINTS)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet --constraint $(LOWEST_CONSTRAINTS) --editable '.[test]'
+	@touch $@
+
+test-lowest: $(LOWEST_VENV)/.installed ## Run the tests on SQLite with the lowest declared version of every dependency
+	@echo "== tests on SQLite, lowest versions (pinned by $(LOWEST_CONSTRAINTS)):"
+	@$(LOWEST_VENV)/bin/python scripts/lowest_constraints.py --installed
+	@echo "   left out here: the browser tests, the slow (wheel) tests and pybabel's extraction"
+	@echo "   (they do not depend on the runtime versions; the newest-versions run has them)"
+	MIRETTE_TEST_DATABASE=sqlite $(LOWEST_VENV)/bin/python -m pytest $(LOWEST_LEAVES_OUT) --output=test-results/playwright-lowest $(PYTEST_ARGS)
 
 # --- Languages ---------------------------------------------------------------
 # pybabel's extract, update and compile, for the plugin's catalogue and the

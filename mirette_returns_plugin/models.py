@@ -27,7 +27,9 @@ NAMING_CONVENTION = {
 }
 
 REF = 64  # length of a shop reference (id, UUID, number)
-MONEY = sa.Numeric(12, 2)
+# Ten digits before the point, and room for the finest minor unit in
+# Babel's currency data (4 decimals; 3 for KWD, 0 for JPY): see money.minor_unit.
+MONEY = sa.Numeric(14, 4)
 
 
 def utcnow() -> datetime:

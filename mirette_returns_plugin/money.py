@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import cache
+
+from babel.numbers import get_currency_precision
 
 from .adapter import OrderLine, OrderPart, ReturnPolicy
 
-CENT = Decimal("0.01")
+
+@cache
+def minor_unit(currency: str) -> Decimal:
+    """The smallest amount of ``currency``, from Babel's currency data.
+
+    1 for JPY, 0.001 for KWD, 0.01 for EUR (and for a code Babel does not
+    know). Amounts are rounded to it, so an estimate never shows or stores
+    fractions of a yen, nor drops the third decimal of a dinar.
+    """
+    return Decimal(1).scaleb(-get_currency_precision(currency))
 
 
 @dataclass(frozen=True)
@@ -31,7 +43,7 @@ def cap_to_paid(preview: RefundPreview, paid: Decimal | None) -> RefundPreview:
     if paid is None or preview.total <= paid:
         return preview
     over = preview.total - max(paid, Decimal("0"))
-    return replace(preview, unpaid=over.quantize(CENT, ROUND_HALF_UP))
+    return replace(preview, unpaid=over.quantize(minor_unit(preview.currency), ROUND_HALF_UP))
 
 
 def preview_return(policy: ReturnPolicy, part: OrderPart, line: OrderLine, quantity: int, *,
@@ -45,25 +57,29 @@ def preview_return(policy: ReturnPolicy, part: OrderPart, line: OrderLine, quant
     the whole part and rounded down, so requests on the same part never add
     up to more than the buyer paid. ``paid_left``, what the buyer paid for
     the part less what other requests already refund, caps the total.
+
+    Every amount is rounded to the currency's minor unit (``minor_unit``).
     """
-    items = (line.unit_price * quantity).quantize(CENT, ROUND_HALF_UP)
-    fee = Decimal("0.00")
+    unit = minor_unit(line.currency)
+    items = (line.unit_price * quantity).quantize(unit, ROUND_HALF_UP)
+    fee = Decimal(0).quantize(unit)
     if not seller_fault:
-        fee = (items * policy.restocking_fee_percent / 100).quantize(CENT, ROUND_HALF_UP)
-    delivery = Decimal("0.00")
+        fee = (items * policy.restocking_fee_percent / 100).quantize(unit, ROUND_HALF_UP)
+    delivery = Decimal(0).quantize(unit)
     if policy.refunds_delivery_costs and part.delivery_cost:
         units = sum(each.quantity for each in part.lines) or 1
-        delivery = (part.delivery_cost * quantity / units).quantize(CENT, ROUND_DOWN)
+        delivery = (part.delivery_cost * quantity / units).quantize(unit, ROUND_DOWN)
     preview = RefundPreview(items=items, restocking_fee=fee, delivery=delivery, currency=line.currency)
     return cap_to_paid(preview, paid_left)
 
 
 def preview_cancellation(part: OrderPart, currency: str) -> RefundPreview:
     """A refused order is refunded in full, delivery included, up to what was paid."""
+    unit = minor_unit(currency)
     items = sum((line.unit_price * line.quantity for line in part.lines), Decimal("0"))
     return cap_to_paid(RefundPreview(
-        items=items.quantize(CENT, ROUND_HALF_UP),
-        restocking_fee=Decimal("0.00"),
-        delivery=(part.delivery_cost or Decimal("0")).quantize(CENT, ROUND_HALF_UP),
+        items=items.quantize(unit, ROUND_HALF_UP),
+        restocking_fee=Decimal(0).quantize(unit),
+        delivery=(part.delivery_cost or Decimal("0")).quantize(unit, ROUND_HALF_UP),
         currency=currency,
     ), part.paid)

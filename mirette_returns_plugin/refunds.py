@@ -27,6 +27,7 @@ from .access import Role
 from .adapter import RefundOrder, RefundResult
 from .errors import AdapterError, Conflict, NotAllowed, NotFound
 from .i18n import gettext as _
+from .money import minor_unit
 from .models import Refund, RefundState, Request, RequestKind, utcnow
 from .state import current_state
 
@@ -215,7 +216,9 @@ def _refund_order(request: Request, refund: Refund) -> RefundOrder:
         idempotency_key=refund.idempotency_key,
         order_ref=request.order_ref,
         artist_ref=request.artist_ref,
-        amount=refund.amount,
+        # The column keeps four decimals for every currency; the shop gets the
+        # amount in the currency's own minor unit (25.38 EUR, 2540 JPY).
+        amount=refund.amount.quantize(minor_unit(refund.currency)),
         currency=refund.currency,
         lines=lines,
         kind=kind,

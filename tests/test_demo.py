@@ -463,7 +463,7 @@ def test_mark_as_paid_moves_the_refund_to_refunded(app: Flask, ctx, reader) -> N
     response = client.post(f"/payments/{payment.id}/paid")
     assert response.status_code == 303
     after = page(client, response.location)
-    assert f"The refund of €{request.refund_total} is paid. The buyer has been emailed." in after
+    assert f"The refund of €{payment.amount} is paid. The buyer has been emailed." in after
     assert "Mark as paid" not in after and "Paid on" in after
 
     db.session.expire_all()

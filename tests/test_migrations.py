@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -303,14 +304,18 @@ def test_a_shop_on_flask_migrate_runs_both_histories_side_by_side(
     assert "remove_table" in unaware.stdout + unaware.stderr
 
 
-def test_the_artists_table_is_filled_from_the_requests_already_there(engine: sa.Engine) -> None:
-    migrate.upgrade("mirette_returns_0001", engine=engine)
-    columns = dict(kind="return", status="requested", version=1, order_ref="1", order_number="MIR-1",
+#: A request row as the first revisions hold it (the columns without a default).
+OLD_REQUEST = dict(kind="return", status="requested", version=1, order_ref="1", order_number="MIR-1",
                    artist_email="a@example.com", buyer_ref="9", buyer_name="Camille", buyer_email="c@example.com",
                    currency="EUR", quantity=1, refund_items=0, refund_delivery=0, refund_restocking_fee=0,
                    refund_total=0, escalated=False, created_at=sa.func.now(), last_activity_at=sa.func.now(),
                    unit_price=0, policy_restocking_fee_percent=0, converted_from_exchange=False,
                    policy_return_shipping_paid_by="buyer", policy_refunds_delivery=False, policy_window_days=14)
+
+
+def test_the_artists_table_is_filled_from_the_requests_already_there(engine: sa.Engine) -> None:
+    migrate.upgrade("mirette_returns_0001", engine=engine)
+    columns = OLD_REQUEST
     requests = sa.Table("mirette_returns_request", sa.MetaData(), autoload_with=engine)
     needed = {column.name for column in requests.columns if not column.nullable and column.default is None
               and column.server_default is None and not column.primary_key}
@@ -329,4 +334,24 @@ def test_the_artists_table_is_filled_from_the_requests_already_there(engine: sa.
         found = connection.execute(sa.text(
             "select ref, name, name_key from mirette_returns_artist order by ref")).all()
     assert [tuple(row) for row in found] == [("7", "Atelier Lune", "atelier lune"), ("8", "Bois & Fil", "bois & fil")]
+    assert differences(engine) == []
+
+
+def test_amounts_already_stored_keep_their_value_and_gain_a_third_decimal(engine: sa.Engine) -> None:
+    migrate.upgrade("mirette_returns_0002", engine=engine)
+    requests = sa.Table("mirette_returns_request", sa.MetaData(), autoload_with=engine)
+    with engine.begin() as connection:
+        connection.execute(requests.insert().values(
+            {**OLD_REQUEST, "artist_ref": "7", "artist_name": "Atelier Lune", "unit_price": Decimal("12.34"),
+             "refund_items": Decimal("12.34"), "refund_total": Decimal("25.38")}))
+
+    migrate.upgrade(engine=engine)
+
+    # Read through the models' types, as the plugin does.
+    table = ReturnsBase.metadata.tables[f"{TABLE_PREFIX}request"]
+    with engine.begin() as connection:
+        assert connection.execute(sa.select(table.c.unit_price, table.c.refund_total)).one() == (
+            Decimal("12.34"), Decimal("25.38"))
+        connection.execute(table.update().values(currency="KWD", refund_total=Decimal("11.115")))
+        assert connection.execute(sa.select(table.c.refund_total)).scalar_one() == Decimal("11.115")
     assert differences(engine) == []

@@ -6,6 +6,7 @@ reachable): deselect with ``-m "not slow"`` for a quick local run.
 
 from __future__ import annotations
 
+import ast
 import configparser
 import json
 import os
@@ -16,17 +17,19 @@ import sys
 import venv
 import zipfile
 from collections.abc import Iterator
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
 
 from mirette_returns_plugin import migrate
+from scripts import lowest_constraints
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 PACKAGE = "mirette_returns_plugin"
 # What a fresh clone would not hold (or the build must not see).
 NOT_IN_A_CLONE = shutil.ignore_patterns(
-    ".git", ".venv", "venv", "instance", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
+    ".git", ".venv", ".venv-lowest", "venv", "instance", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
     ".pytest_cache", ".hypothesis", "test-results", "*.sqlite3", "node_modules",
 )
 
@@ -72,6 +75,89 @@ def test_dependencies_have_lower_bounds_only() -> None:
         assert operators == [">="], f"{requirement!r}: give a lower bound only (>=)"
 
 
+def distribution_key(name: str) -> str:
+    """A distribution's name as pip compares them: ``Flask_SQLAlchemy`` is ``flask-sqlalchemy``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def imported_modules(folder: Path) -> dict[str, set[str]]:
+    """Top-level modules imported anywhere in ``folder``'s code (in functions too), with the files."""
+    found: dict[str, set[str]] = {}
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], set()).add(path.relative_to(REPOSITORY).as_posix())
+    return found
+
+
+def optional_extras() -> set[str]:
+    """Distribution keys of the extras a shop may install (tests and load left out)."""
+    extras = setup_cfg()["options.extras_require"]
+    return {
+        distribution_key(re.match(r"[A-Za-z0-9_.-]+", line.strip()).group(0))
+        for name, lines in extras.items() if name not in ("test", "load")
+        for line in lines.splitlines() if line.strip() and not line.strip().startswith("#")
+    }
+
+
+def test_the_lowest_constraints_cover_every_package_the_code_imports() -> None:
+    """An import of a package setup.cfg does not declare fails here, not in a shop.
+
+    The demo shop is left out: a shop never imports it, and the one package
+    it adds (psycopg, on PostgreSQL only) is the ``postgresql`` extra.
+    """
+    modules = imported_modules(REPOSITORY / PACKAGE)
+    for module in list(modules):
+        files = {name for name in modules[module] if not name.startswith(f"{PACKAGE}/demo/")}
+        if files and module not in sys.stdlib_module_names and module != PACKAGE:
+            modules[module] = files
+        else:
+            del modules[module]
+    assert {"flask", "werkzeug", "click", "jinja2", "babel", "wtforms", "PIL"} <= set(modules)
+    distributions = packages_distributions()
+    pinned = {distribution_key(name) for name in lowest_constraints.floors()}
+    # The optional extras (an object store, Celery, a database driver) are
+    # declared too: their modules import them only when a shop installs them.
+    pinned |= optional_extras()
+    undeclared = {
+        module: sorted(files)
+        for module, files in modules.items()
+        if not {distribution_key(name) for name in distributions.get(module, [module])} & pinned
+    }
+    assert undeclared == {}, f"declare these in setup.cfg's install_requires, with a tested floor: {undeclared}"
+
+
+def test_the_lowest_constraints_pin_each_runtime_requirement_to_its_floor(tmp_path: Path) -> None:
+    written = tmp_path / "constraints.txt"
+    ran = subprocess.run([sys.executable, str(REPOSITORY / "scripts" / "lowest_constraints.py"), str(written)],
+                         capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    lines = written.read_text().splitlines()
+    assert "Flask==3.0" in lines and "Werkzeug==3.0" in lines and "click==8.1.3" in lines
+    assert len(lines) == len(setup_cfg()["options"]["install_requires"].split())
+
+    # A requirement without a floor would leave the lowest run free to pick any version.
+    broken = tmp_path / "setup.cfg"
+    broken.write_text("[options]\ninstall_requires =\n    Flask>=3.0\n    Pillow\n")
+    with pytest.raises(ValueError, match="'Pillow' needs exactly one lower bound"):
+        lowest_constraints.floors(broken)
+
+
+def test_the_install_guide_lists_each_declared_floor() -> None:
+    guide = (REPOSITORY / "docs" / "install.md").read_text()
+    table = guide.split("## Supported versions", 1)[1].split("\n\n")[2]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    listed = {package: floor for package, floor, _ in rows}
+    python = setup_cfg()["options"]["python_requires"].removeprefix(">=")
+    assert listed == {"Python": python, **lowest_constraints.floors()}
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wheel built, as a user would, from a copy of the source tree."""
@@ -84,8 +170,23 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text=True,
     )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    (work / "build.log").write_text(built.stdout + built.stderr)
     [wheel_file] = (work / "dist").glob("mirette_returns-*.whl")
     return wheel_file
+
+
+#: How setuptools and ``build`` flag a problem: a warning class
+#: (``SetuptoolsDeprecationWarning``), a ``WARNING`` line, or the ``!!`` banner
+#: around a long warning.
+BUILD_WARNING = re.compile(r"\b\w+Warning\b|^WARNING\b|^\s*!!\s*$", re.MULTILINE)
+
+
+@pytest.mark.slow
+def test_building_the_package_prints_no_warnings(wheel: Path) -> None:
+    """What a shop developer sees on ``pip install -v`` or ``python -m build``: no warnings to wonder about."""
+    log = (wheel.parent.parent / "build.log").read_text()
+    found = sorted({match.group(0).strip() for match in BUILD_WARNING.finditer(log)})
+    assert found == [], "\n".join(line for line in log.splitlines() if BUILD_WARNING.search(line))[:3000]
 
 
 def wheel_names(wheel: Path) -> set[str]:
@@ -119,6 +220,8 @@ def test_the_wheel_carries_templates_static_files_migrations_and_types(wheel: Pa
     # Only the package: no tests, no top-level folders of the repository.
     top_level = {name.split("/")[0] for name in names} - {PACKAGE}
     assert len(top_level) == 1 and top_level.pop().endswith(".dist-info")
+    # The licence travels with the package, and the metadata names it.
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), sorted(names)[-10:]
 
 
 @pytest.mark.slow
@@ -128,6 +231,7 @@ def test_the_wheel_declares_lower_bounded_dependencies(wheel: Path) -> None:
         metadata = archive.read(metadata_name).decode()
     requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     runtime = [line for line in requires if "extra ==" not in line]
+    assert "License-Expression: BSD-3-Clause" in metadata.splitlines()
     assert {re.split(r"[<>=!~\[ ]", line)[0].lower() for line in runtime} >= {
         "flask", "flask-sqlalchemy", "sqlalchemy", "alembic", "flask-babel", "flask-mail", "flask-wtf", "pillow",
     }

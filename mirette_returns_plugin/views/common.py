@@ -11,6 +11,7 @@ from flask import Response, redirect, request
 from flask_babel import format_decimal
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import LimitedStream
 
 from .. import htmx, sign_in
 from ..access import current_user
@@ -116,11 +117,20 @@ def handle_too_large(error: RequestEntityTooLarge) -> Response:
 
 
 def limit_upload_size() -> None:
-    """``before_request``: bound a post's size when the shop sets no limit."""
+    """``before_request``: bound a post's size when the shop sets no limit.
+
+    The bound goes on the input stream, not on ``request.max_content_length``:
+    that is read-only before Werkzeug 3.1, and shops still run 3.0. A declared
+    length over the bound is refused at once; a body sent without a length
+    (chunked) stops with the same 413 when it reaches the bound.
+    """
     if request.method == "POST" and request.max_content_length is None:
         config = current_state().config
         # Photos, plus room for the text fields and the multipart framing.
-        request.max_content_length = config["MAX_PHOTOS"] * config["MAX_PHOTO_BYTES"] + 1024 * 1024
+        most = config["MAX_PHOTOS"] * config["MAX_PHOTO_BYTES"] + 1024 * 1024
+        if (request.content_length or 0) > most:
+            raise RequestEntityTooLarge()
+        request.environ["wsgi.input"] = LimitedStream(request.environ["wsgi.input"], most, is_max=True)
 
 
 def private_pages(response: Response) -> Response:
