@@ -68,6 +68,9 @@ class MiretteReturns:
                 "before mounting it."
             )
         settings = read_config(app)
+        from .mail_settings import check_at_mount
+
+        check_at_mount(app, settings)
         reasons = ReasonCatalogue(settings["REASONS"] or DEFAULT_REASONS)
         storage = photo_storage or self.photo_storage or LocalPhotoStorage(
             settings["PHOTO_DIR"] or Path(app.instance_path) / "mirette_returns_photos"

@@ -20,6 +20,7 @@ from email.policy import default as default_policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from flask import Flask
 from flask_mail import Mail
 
@@ -99,11 +100,15 @@ class Collector:
 
 
 class SMTPServer:
-    """An aiosmtpd server on a fixed free port, that can go down and come back."""
+    """An aiosmtpd server on a fixed free port, that can go down and come back.
 
-    def __init__(self) -> None:
+    With ``login=(user, password)`` it accepts mail only after that login.
+    """
+
+    def __init__(self, login: tuple[str, str] | None = None) -> None:
         self.port = free_port()
         self.handler = Collector()
+        self.login = login
         self._controller: Controller | None = None
 
     @property
@@ -112,9 +117,18 @@ class SMTPServer:
 
     def start(self) -> None:
         if self._controller is None:
-            controller = Controller(self.handler, hostname=HOST, port=self.port)
+            options: dict[str, object] = {}
+            if self.login is not None:
+                options = {"auth_required": True, "auth_require_tls": False, "authenticator": self._authenticate}
+            controller = Controller(self.handler, hostname=HOST, port=self.port, **options)
             controller.start()
             self._controller = controller
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        assert self.login is not None
+        user, password = self.login
+        given = (auth_data.login.decode(), auth_data.password.decode()) if auth_data else None
+        return AuthResult(success=given == (user, password))
 
     def stop(self) -> None:
         self.let_go()
