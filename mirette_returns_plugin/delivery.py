@@ -359,11 +359,28 @@ def _is_permanent(error: BaseException) -> bool:
 
 
 def _open(mail):
-    """An open Flask-Mail connection, or the error that prevented it."""
+    """An open Flask-Mail connection, or the error that prevented it.
+
+    Flask-Mail's own ``configure_host`` leaves the socket open when the login
+    or STARTTLS fails; this closes it.
+    """
+    connection = mail.connect()
+    if mail.suppress:
+        return connection.__enter__()
+    host = None
     try:
-        return mail.connect().__enter__()
+        host = (smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP)(mail.server, mail.port)
+        host.set_debuglevel(int(mail.debug))
+        if mail.use_tls:
+            host.starttls()
+        if mail.username and mail.password:
+            host.login(mail.username, mail.password)
     except Exception as error:
+        if host is not None:
+            host.close()
         return error
+    connection.host, connection.num_emails = host, 0
+    return connection
 
 
 def _close(connection) -> None:

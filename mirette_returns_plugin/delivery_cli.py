@@ -121,6 +121,7 @@ def _send_due(batch: int, *, show_bar: bool, stopping=lambda: False) -> delivery
     report = delivery.Report()
     if not total:
         return report
+    delivery.find_sender()
     with click.progressbar(length=total, label="Sending emails", show_pos=True,
                            hidden=not show_bar) as bar:
         while not stopping():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import email
 import socket
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -120,7 +121,8 @@ class SMTPServer:
             options: dict[str, object] = {}
             if self.login is not None:
                 options = {"auth_required": True, "auth_require_tls": False, "authenticator": self._authenticate}
-            controller = Controller(self.handler, hostname=HOST, port=self.port, **options)
+            kind = _LoginController if self.login is not None else Controller
+            controller = kind(self.handler, hostname=HOST, port=self.port, **options)
             controller.start()
             self._controller = controller
 
@@ -128,7 +130,7 @@ class SMTPServer:
         assert self.login is not None
         user, password = self.login
         given = (auth_data.login.decode(), auth_data.password.decode()) if auth_data else None
-        return AuthResult(success=given == (user, password))
+        return AuthResult(success=given == (user, password), handled=False)
 
     def stop(self) -> None:
         self.let_go()
@@ -183,6 +185,14 @@ class SMTPServer:
             "MAIL_SUPPRESS_SEND": False,
             "MAIL_DEFAULT_SENDER": "Mirette <no-reply@mirette.example>",
         }
+
+
+class _LoginController(Controller):
+    def factory(self):
+        # aiosmtpd warns of a login over plain text: on 127.0.0.1, in a test, it is meant.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return super().factory()
 
 
 def free_port() -> int:
