@@ -349,6 +349,7 @@ def _worker(app, smtp, *options: str) -> subprocess.Popen:
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "DEMO_SEED": False,
         "SERVER_NAME": "shop.test",
+        "TRUSTED_HOSTS": ["shop.test"],
         "MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT": False,
         **smtp.flask_config(),
     }
@@ -358,3 +359,24 @@ def _worker(app, smtp, *options: str) -> subprocess.Popen:
          "send-emails", *options],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+
+
+def test_a_new_address_in_the_shop_is_used_by_the_next_email_of_an_existing_request(smtp):
+    from mirette_returns_plugin.demo.models import ArtistProfile
+    from tests.shop import account
+
+    request = submit()
+    delivery.deliver()
+    assert [e.envelope_to for e in smtp.arrived] == [(LUNE,)]
+    # Both change their address in the shop after the request exists.
+    account(CAMILLE).email = "camille.new@buyers.example"
+    db.session.get(ArtistProfile, int(request.artist_ref)).email = "atelier@lune.example"
+    db.session.commit()
+
+    workflow.perform(user(LUNE), request.id, "accept", note="Send it back.")
+    workflow.post_message(user("camille.new@buyers.example"), request.id, "On its way.")
+    delivery.deliver()
+
+    assert [e.envelope_to for e in smtp.arrived[1:]] == [("camille.new@buyers.example",),
+                                                        ("atelier@lune.example",)]
+    assert not smtp.to(CAMILLE)
