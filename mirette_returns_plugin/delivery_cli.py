@@ -62,9 +62,8 @@ def send_emails(loop: bool, interval: float, batch: int, retry_failed: bool) -> 
                     # idle: a fresh one may work at once.
                     outage.retried_at_once = True
                     continue
-                _sleep(outage.begin("database", f"Database unreachable ({type(error.orig).__name__}: "
-                                    f"{str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ''}); "
-                                    "the emails stay queued, retrying.", interval), stopping)
+                line = f"Database unreachable ({_first_line(error.orig)}); the emails stay queued, retrying."
+                _sleep(outage.begin("database", line, interval), stopping)
                 continue
             outage.end()
             if report.handled:
@@ -109,6 +108,11 @@ class Outage:
             what = "database" if self.kind == "database" else "SMTP server"
             click.echo(f"{_stamp()} The {what} answers again; sending the queued emails.", err=True)
             self.kind, self.tries = None, 0
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 def _stamp() -> str:
