@@ -411,13 +411,14 @@ def _session() -> Session:
 # --------------------------------------------------------------------------- #
 
 
-def remember_for_commit(session: Session, ids: Sequence[int]) -> None:
-    """Note the rows queued in this transaction, to send them once it commits."""
+def remember_for_commit(session: Session, ids: Sequence[int], *, delay: float = 0) -> None:
+    """Note the rows queued in this transaction, to send them once it commits
+    (``delay`` seconds after, for rows held back that long)."""
     if not current_state().config["SEND_EMAILS_ON_COMMIT"]:
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     waiting = session.info.setdefault(SESSION_KEY, {})
-    waiting.setdefault(app, []).extend(ids)
+    waiting.setdefault(app, []).append((list(ids), delay))
 
 
 _listening = False
@@ -441,11 +442,12 @@ def _after_commit(session: Session) -> None:
     waiting = session.info.pop(SESSION_KEY, None)
     if not waiting:
         return
-    for app, ids in waiting.items():
-        try:
-            background_sender(app).submit(ids)
-        except Exception:  # never fail the change that just committed
-            log.exception("mirette-returns: could not start sending emails %s", ids)
+    for app, jobs in waiting.items():
+        for ids, delay in jobs:
+            try:
+                background_sender(app).submit(ids, delay=delay)
+            except Exception:  # never fail the change that just committed
+                log.exception("mirette-returns: could not start sending emails %s", ids)
 
 
 def _after_rollback(session: Session, previous_transaction) -> None:
@@ -462,7 +464,14 @@ class BackgroundSender:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, ids: Sequence[int]) -> None:
+    def submit(self, ids: Sequence[int], *, delay: float = 0) -> None:
+        if delay > 0:
+            # Held back (messages gathered in one email): sent when due. A
+            # process stopped meanwhile leaves them to a worker or a later commit.
+            timer = threading.Timer(delay, self.submit, args=(list(ids),))
+            timer.daemon = True
+            timer.start()
+            return
         self.jobs.put(list(ids))
         with self._lock:
             if self._thread is None or not self._thread.is_alive():

@@ -114,6 +114,8 @@ class Event:
     request: Request
     entry: HistoryEntry | None = None
     message: Message | None = None
+    #: Every message one email gathers, oldest first (``message`` is the newest).
+    gathered: tuple[Message, ...] = ()
 
     @property
     def action(self) -> str:
@@ -166,6 +168,8 @@ class EmailContext:
     details_label: str
     quote: str | None = None
     quote_label: str | None = None
+    #: Excerpts of several messages gathered in one email, oldest first.
+    quotes: list[str] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     amount: str | None = None
     footer: str = ""
@@ -219,6 +223,7 @@ def build_context(event: Event, recipient: Recipient) -> EmailContext:
         details_label=_("See details"),
         quote=quote,
         quote_label=quote_label,
+        quotes=[text for text in (excerpt(m.body) for m in event.gathered) if text],
         facts=_facts(event, recipient, amount),
         amount=amount,
         footer=_("You receive this email because you take part in this request. To answer, write on the "
