@@ -93,11 +93,11 @@ def recipients_for(event: Event, roles: Iterable[str]) -> list[Recipient]:
         if _is_actor(role, event):
             continue
         if role == BUYER:
-            address, name, locale = _current_buyer(request)
-            found.append(Recipient(BUYER, address, name, _locale(locale, default)))
+            found.append(Recipient(BUYER, _current_buyer_address(request), request.buyer_name,
+                                   _locale(request.buyer_locale, default)))
         elif role == ARTIST:
-            address, name, locale = _current_artist(request)
-            found.append(Recipient(ARTIST, address, name, _locale(locale, default)))
+            found.append(Recipient(ARTIST, _current_artist_address(request), request.artist_name,
+                                   _locale(request.artist_locale, default)))
         elif role == SUPPORT:
             for address in current_state().adapter.support_emails():
                 found.append(Recipient(SUPPORT, address, None, default))
@@ -109,8 +109,8 @@ def recipients_for(event: Event, roles: Iterable[str]) -> list[Recipient]:
     return list(unique.values())
 
 
-def _current_buyer(request: Request) -> tuple[str, str, str | None]:
-    """The buyer's address, name and language as the shop knows them now.
+def _current_buyer_address(request: Request) -> str:
+    """The buyer's address as the shop knows it now.
 
     A buyer who changed their address since the request was made is written
     to at the new one. A cancellation keeps the contact address the buyer gave
@@ -120,16 +120,16 @@ def _current_buyer(request: Request) -> tuple[str, str, str | None]:
     if request.kind != RequestKind.CANCELLATION:
         order = current_state().adapter.get_order(request.order_ref)
         if order is not None and (order.buyer_email or "").strip():
-            return order.buyer_email, order.buyer_name or request.buyer_name, order.buyer_locale or request.buyer_locale
-    return request.buyer_email, request.buyer_name, request.buyer_locale
+            return order.buyer_email
+    return request.buyer_email
 
 
-def _current_artist(request: Request) -> tuple[str, str, str | None]:
-    """The artist's address, name and language as the shop knows them now."""
+def _current_artist_address(request: Request) -> str:
+    """The artist's address as the shop knows it now (else the copy taken at creation)."""
     artist = current_state().adapter.get_artist(request.artist_ref)
     if artist is not None and (artist.email or "").strip():
-        return artist.email, artist.name or request.artist_name, artist.locale or request.artist_locale
-    return request.artist_email, request.artist_name, request.artist_locale
+        return artist.email
+    return request.artist_email
 
 
 def event_key(event: Event, recipient: Recipient) -> str:
