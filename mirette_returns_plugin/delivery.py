@@ -178,13 +178,28 @@ def claim(batch: int, *, now: datetime, ids: Sequence[int] | None = None) -> lis
                     claimed.append((row_id, attempts + 1))
             session.commit()
         except OperationalError as error:
-            if dialect != "sqlite":
-                raise  # a server database gone away: the caller waits for it
-            # SQLite lets one writer in at a time: another worker is claiming.
+            if not _is_contention(dialect, error):
+                raise  # the database gone away: the caller waits for it
+            # Another worker is claiming (SQLite lets one writer in at a time;
+            # a server may pick this worker as a deadlock's victim).
             session.rollback()
             log.info("mirette-returns: outbox busy, will try again (%s)", error.orig)
             return []
     return claimed
+
+
+#: Errors that mean "another worker holds the rows", by the driver's code.
+CONTENTION_CODES = {"mysql": {1205, 1213}, "mariadb": {1205, 1213}}
+CONTENTION_STATES = {"40001", "40P01", "55P03"}  # PostgreSQL: serialisation, deadlock, lock not available
+
+
+def _is_contention(dialect: str, error: OperationalError) -> bool:
+    if dialect == "sqlite":
+        return "locked" in str(error.orig) or "busy" in str(error.orig)
+    if dialect == "postgresql":
+        return getattr(error.orig, "sqlstate", None) in CONTENTION_STATES
+    args = getattr(error.orig, "args", ())
+    return bool(args) and args[0] in CONTENTION_CODES.get(dialect, set())
 
 
 def send_claimed(claimed: Sequence[tuple[int, int]], *, now: datetime | None = None,
