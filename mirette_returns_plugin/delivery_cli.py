@@ -47,6 +47,7 @@ def send_emails(loop: bool, interval: float, batch: int, retry_failed: bool) -> 
         while not stopping():
             try:
                 report = _send_due(batch, show_bar=False, stopping=stopping)
+                waiting = delivery.count_due() if report.handled else 0
             except delivery.NoSenderError as error:
                 # Settings are read at start: only a restart with the setting fixes it.
                 raise click.ClickException(str(error)) from None
@@ -68,9 +69,8 @@ def send_emails(loop: bool, interval: float, batch: int, retry_failed: bool) -> 
             outage.end()
             if report.handled:
                 total.add(report)
-                stamp = _stamp()
-                click.echo(f"{stamp} sent {report.sent}, to retry {report.retrying}, failed {report.failed}"
-                           f" (so far: sent {total.sent}, failed {total.failed}); {delivery.count_due()} waiting")
+                click.echo(f"{_stamp()} sent {report.sent}, to retry {report.retrying}, failed {report.failed}"
+                           f" (so far: sent {total.sent}, failed {total.failed}); {waiting} waiting")
                 continue
             _sleep(interval, stopping)
     except KeyboardInterrupt:
@@ -97,6 +97,7 @@ class Outage:
     def begin(self, kind: str, line: str, interval: float) -> float:
         """Note a failed try; returns the seconds to wait before the next one."""
         if self.kind != kind:
+            self.end()  # the other one is over
             self.kind, self.tries = kind, 0
             click.echo(f"{_stamp()} {line}", err=True)
         self.tries += 1

@@ -9,6 +9,7 @@ fixed, every one of them is delivered.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -181,3 +182,25 @@ def test_mounting_in_debug_without_a_sender_warns(database_url, caplog):
     assert "nothing says who emails are from" in caplog.text and "MAIL_DEFAULT_SENDER" in caplog.text
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_looping_worker_waits_for_the_smtp_server_and_then_sends_everything(app, smtp, database_url):
+    from tests.test_notifications_outage import Worker, wait_until
+
+    smtp.stop()
+    queue_three()
+    worker = Worker(database_url, smtp)
+    try:
+        assert worker.wait_for_error("No email sent through the SMTP server"), worker.errors
+        time.sleep(1)  # a few more tries while it is down
+        assert_all_queued_untouched("ConnectionRefusedError")
+        smtp.start()
+        assert smtp.wait_for(3), worker.errors
+        assert wait_until(lambda: all(row.state == OutboxState.SENT for row in outbox()))
+    finally:
+        code, output = worker.stop()
+    assert code == 0, (output, worker.errors)
+    assert len([line for line in worker.errors if "No email sent" in line]) == 1, worker.errors
+    assert len([line for line in worker.errors if "SMTP server answers again" in line]) == 1, worker.errors
+    assert all(row.attempts == 1 for row in outbox())
+    assert sorted(e.message_id for e in smtp.arrived) == sorted(row.message_id for row in outbox())
