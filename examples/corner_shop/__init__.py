@@ -5,7 +5,9 @@ Run it from the repository root::
     flask --app examples.corner_shop run
 
 It is seeded on first start (sign in as ``ada@customers.example`` or, for the
-till, ``priya@cornertea.example``; the password is ``tea-for-two``).
+till, ``priya@cornertea.example``; the password is ``tea-for-two``). The links
+in its emails start with ``CORNER_BASE_URL`` (``http://127.0.0.1:5000`` unless
+set).
 """
 
 from __future__ import annotations
