@@ -104,3 +104,20 @@ def test_mounting_in_production_with_a_base_url_or_trusted_server_name(database_
 def test_a_base_url_that_is_not_an_absolute_http_url_is_refused(database_url):
     with pytest.raises(ConfigurationError, match="absolute http"):
         create_app(production(database_url, MIRETTE_RETURNS_EXTERNAL_BASE_URL="shop.example"))
+
+
+def test_in_debug_without_a_base_url_mounting_warns_and_links_ignore_the_host(app, database_url, caplog):
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="mirette_returns_plugin")
+    debug_app = create_app({**production(database_url), "DEBUG": True})  # on the test's seeded database
+    assert "MIRETTE_RETURNS_EXTERNAL_BASE_URL" in caplog.text and "http://localhost" in caplog.text
+    try:
+        with debug_app.test_request_context("/", headers={"Host": "evil.example"}):
+            request_id = submit().id
+            [row] = db.session.scalars(sa.select(OutboxEmail)).all()
+            assert links(row.body_text) == {f"http://localhost/returns/requests/{request_id}"}
+    finally:
+        with debug_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
