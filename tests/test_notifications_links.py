@@ -79,6 +79,7 @@ def test_with_server_name_only_in_testing_the_links_use_it(app, client_as):
 
 def production(database_url: str, **config: object) -> dict:
     return {"SQLALCHEMY_DATABASE_URI": database_url, "DEMO_SEED": False, "SECRET_KEY": "k" * 32,
+            "MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT": False,
             "MIRETTE_RETURNS_EXTERNAL_BASE_URL": None, **config}
 
 

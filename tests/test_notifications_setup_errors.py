@@ -167,6 +167,7 @@ def test_no_login_where_the_server_asks_for_one_keeps_every_email(app, guarded_s
 
 def mount(database_url: str, **config: object) -> Flask:
     return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "DEMO_SEED": False, "SECRET_KEY": "k" * 32,
+                       "MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT": False,
                        **config})
 
 
@@ -181,6 +182,7 @@ def test_mounting_in_debug_without_a_sender_warns(database_url, caplog):
     assert "mirette_returns" in app.extensions
     assert "nothing says who emails are from" in caplog.text and "MAIL_DEFAULT_SENDER" in caplog.text
     with app.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 
