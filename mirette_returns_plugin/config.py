@@ -102,6 +102,12 @@ SELLER_WORD: str | None = None
 #: the outbox and are retried by the worker.
 SEND_EMAILS_ON_COMMIT = False
 
+#: Seconds during which further messages of a thread join the email of the
+#: first one, so that a party posting several messages in a row sends the
+#: other party one email holding them all (``0``: one email per message).
+#: Emails about a change of status are never held back.
+MESSAGE_EMAIL_WINDOW = 120
+
 #: Most delivery attempts of one email before it is marked as failed.
 MAIL_MAX_ATTEMPTS = 8
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import queue
 import smtplib
+import ssl
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -54,8 +55,36 @@ IDLE_SECONDS = 30.0
 #: Key in ``Session.info`` of the rows queued in the current transaction.
 SESSION_KEY = "mirette_returns_outbox_ids"
 
+#: What a configuration error tells the shop to check, by the error's class.
+SETUP_HINTS: tuple[tuple[type[BaseException], str], ...] = (
+    (smtplib.SMTPAuthenticationError, "the server refused the login: check MAIL_USERNAME and MAIL_PASSWORD"),
+    (smtplib.SMTPSenderRefused, "the server refused the sender: check MIRETTE_RETURNS_MAIL_SENDER "
+                                "or MAIL_DEFAULT_SENDER"),
+    (smtplib.SMTPNotSupportedError, "the server does not speak STARTTLS: check MAIL_USE_TLS, MAIL_USE_SSL "
+                                    "and MAIL_PORT"),
+    (ssl.SSLError, "TLS failed: check MAIL_USE_TLS, MAIL_USE_SSL and MAIL_PORT"),
+)
+
 #: Headers every email carries besides the threading ones.
 AUTO_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+
+
+class MailSetupError(Exception):
+    """No email can leave, whichever it is: the settings or the SMTP server are wrong.
+
+    Never a reason to give up on an email: the emails in hand go back to the
+    queue as they were (no attempt counted), with the reason in ``last_error``.
+    ``str(error)`` is one line saying what to set. ``report`` holds what was
+    sent before it happened.
+    """
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        super().__init__(message)
+        self.report = report or Report()
+
+
+class NoSenderError(MailSetupError):
+    """Nothing says who the emails are from: only a change of settings fixes it."""
 
 
 @dataclass
@@ -110,6 +139,7 @@ def deliver(
     ``"retrying"`` or ``"failed"`` after each row, for a progress display.
     """
     report = Report()
+    find_sender()  # before claiming anything: without it nothing can leave
     while limit is None or report.handled < limit:
         size = batch if limit is None else min(batch, limit - report.handled)
         moment = now or utcnow()
@@ -148,11 +178,28 @@ def claim(batch: int, *, now: datetime, ids: Sequence[int] | None = None) -> lis
                     claimed.append((row_id, attempts + 1))
             session.commit()
         except OperationalError as error:
-            # SQLite lets one writer in at a time: another worker is claiming.
+            if not _is_contention(dialect, error):
+                raise  # the database gone away: the caller waits for it
+            # Another worker is claiming (SQLite lets one writer in at a time;
+            # a server may pick this worker as a deadlock's victim).
             session.rollback()
             log.info("mirette-returns: outbox busy, will try again (%s)", error.orig)
             return []
     return claimed
+
+
+#: Errors that mean "another worker holds the rows", by the driver's code.
+CONTENTION_CODES = {"mysql": {1205, 1213}, "mariadb": {1205, 1213}}
+CONTENTION_STATES = {"40001", "40P01", "55P03"}  # PostgreSQL: serialisation, deadlock, lock not available
+
+
+def _is_contention(dialect: str, error: OperationalError) -> bool:
+    if dialect == "sqlite":
+        return "locked" in str(error.orig) or "busy" in str(error.orig)
+    if dialect == "postgresql":
+        return getattr(error.orig, "sqlstate", None) in CONTENTION_STATES
+    args = getattr(error.orig, "args", ())
+    return bool(args) and args[0] in CONTENTION_CODES.get(dialect, set())
 
 
 def send_claimed(claimed: Sequence[tuple[int, int]], *, now: datetime | None = None,
@@ -166,42 +213,48 @@ def send_claimed(claimed: Sequence[tuple[int, int]], *, now: datetime | None = N
         )}
         session.expunge_all()
     pending = [(rows[row_id], attempt) for row_id, attempt in claimed if row_id in rows]
-    connection, refused = _open(mail), None
-    if isinstance(connection, Exception):
-        connection, refused = None, connection
+    connection = _open(mail)
     try:
-        for row, attempt in pending:
-            if connection is None:
-                # The server is down: every row waits for a retry.
-                outcome = _record_failure(row.id, attempt, refused, now=now)
+        for index, (row, attempt) in enumerate(pending):
+            if isinstance(connection, Exception):
+                # Nothing can leave: every email in hand goes back as it was.
+                raise _setup_error(connection, pending[index:], report, now=now)
+            try:
+                connection.send(build_message(row))
+            except Exception as error:
+                if _is_setup_problem(error):
+                    raise _setup_error(error, pending[index:], report, now=now) from None
+                outcome = _record_failure(row.id, attempt, error, now=now)
+                if isinstance(error, smtplib.SMTPServerDisconnected):
+                    _close(connection)
+                    connection = _open(mail)
             else:
-                try:
-                    connection.send(build_message(row))
-                except Exception as error:
-                    outcome = _record_failure(row.id, attempt, error, now=now)
-                    if isinstance(error, smtplib.SMTPServerDisconnected):
-                        _close(connection)
-                        connection = _open(mail)
-                        if isinstance(connection, Exception):
-                            connection, refused = None, connection
-                else:
-                    outcome = _record_sent(row.id, now=now)
+                outcome = _record_sent(row.id, now=now)
             report.add(outcome)
             if on_row:
                 on_row("sent" if outcome.sent else "failed" if outcome.failed else "retrying")
     finally:
-        _close(connection)
+        if not isinstance(connection, Exception):
+            _close(connection)
     return report
+
+
+def find_sender() -> Any:
+    """Who the emails are from; :class:`NoSenderError` when nothing says."""
+    from .mail_settings import SENDER_SETTINGS, sender
+
+    found = sender(current_app, current_state().config)
+    if not found:
+        raise NoSenderError(f"No email sent: nothing says who they are from. Set {SENDER_SETTINGS} "
+                            "(e.g. 'My Shop <orders@myshop.example>'); the emails stay queued.")
+    return found
 
 
 def build_message(row: OutboxEmail):
     """The Flask-Mail message of an outbox row, with its stable Message-ID."""
     from flask_mail import Message as MailMessage
 
-    settings = current_state().config
-    sender = settings.get("MAIL_SENDER") or current_app.extensions["mail"].default_sender
-    if not sender:
-        raise LookupError("no sender: set MIRETTE_RETURNS_MAIL_SENDER or MAIL_DEFAULT_SENDER")
+    sender = find_sender()
     message = MailMessage(
         subject=row.subject,
         recipients=[row.recipient],
@@ -251,6 +304,41 @@ def _record_sent(row_id: int, *, now: datetime | None) -> Report:
     return Report(sent=1)
 
 
+def _release(claimed: Sequence[tuple[OutboxEmail, int]], reason: str, *, now: datetime | None) -> None:
+    """Give claimed emails back untouched: the attempt is not counted, they are due now."""
+    with _session() as session:
+        for row, attempt in claimed:
+            session.execute(
+                sa.update(OutboxEmail)
+                .where(OutboxEmail.id == row.id, OutboxEmail.state == OutboxState.PENDING,
+                       OutboxEmail.attempts == attempt)
+                .values(attempts=attempt - 1, next_attempt_at=now or utcnow(), last_error=reason[:2000])
+            )
+        session.commit()
+
+
+def _setup_error(error: BaseException, in_hand: Sequence[tuple[OutboxEmail, int]], report: Report, *,
+                 now: datetime | None) -> MailSetupError:
+    """Release the emails in hand and say, in one line, what to check."""
+    if isinstance(error, MailSetupError):
+        line = str(error)
+    else:
+        mail = current_app.extensions["mail"]
+        hint = next((text for kind, text in SETUP_HINTS if isinstance(error, kind)),
+                    "check MAIL_SERVER and MAIL_PORT, and that the server is running")
+        line = (f"No email sent through the SMTP server {mail.server}:{mail.port} "
+                f"({type(error).__name__}: {error}): {hint}; the emails stay queued.")
+    _release(in_hand, line, now=now)
+    if isinstance(error, NoSenderError):
+        return NoSenderError(line, report)
+    return MailSetupError(line, report)
+
+
+def _is_setup_problem(error: BaseException) -> bool:
+    """An error of the settings or the server, not of this email."""
+    return isinstance(error, (MailSetupError, smtplib.SMTPSenderRefused, smtplib.SMTPAuthenticationError))
+
+
 def _record_failure(row_id: int, attempt: int, error: BaseException, *, now: datetime | None) -> Report:
     moment = now or utcnow()
     most = int(current_state().config["MAIL_MAX_ATTEMPTS"])
@@ -278,7 +366,7 @@ def _is_permanent(error: BaseException) -> bool:
     """A refusal that retrying cannot fix: a 5xx for the recipient, a bad header."""
     from flask_mail import BadHeaderError
 
-    if isinstance(error, (BadHeaderError, LookupError)):
+    if isinstance(error, BadHeaderError):
         return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in error.recipients.values())
@@ -286,11 +374,28 @@ def _is_permanent(error: BaseException) -> bool:
 
 
 def _open(mail):
-    """An open Flask-Mail connection, or the error that prevented it."""
+    """An open Flask-Mail connection, or the error that prevented it.
+
+    Flask-Mail's own ``configure_host`` leaves the socket open when the login
+    or STARTTLS fails; this closes it.
+    """
+    connection = mail.connect()
+    if mail.suppress:
+        return connection.__enter__()
+    host = None
     try:
-        return mail.connect().__enter__()
+        host = (smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP)(mail.server, mail.port)
+        host.set_debuglevel(int(mail.debug))
+        if mail.use_tls:
+            host.starttls()
+        if mail.username and mail.password:
+            host.login(mail.username, mail.password)
     except Exception as error:
+        if host is not None:
+            host.close()
         return error
+    connection.host, connection.num_emails = host, 0
+    return connection
 
 
 def _close(connection) -> None:
@@ -305,6 +410,11 @@ def _close(connection) -> None:
             pass
 
 
+def forget_connections() -> None:
+    """Drop the pooled connections, so the next use opens fresh ones (after a database outage)."""
+    current_state().session.get_bind(OutboxEmail).dispose()
+
+
 def _session() -> Session:
     """A session of its own, apart from the caller's transaction."""
     state = current_state()
@@ -316,13 +426,14 @@ def _session() -> Session:
 # --------------------------------------------------------------------------- #
 
 
-def remember_for_commit(session: Session, ids: Sequence[int]) -> None:
-    """Note the rows queued in this transaction, to send them once it commits."""
+def remember_for_commit(session: Session, ids: Sequence[int], *, delay: float = 0) -> None:
+    """Note the rows queued in this transaction, to send them once it commits
+    (``delay`` seconds after, for rows held back that long)."""
     if not current_state().config["SEND_EMAILS_ON_COMMIT"]:
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     waiting = session.info.setdefault(SESSION_KEY, {})
-    waiting.setdefault(app, []).extend(ids)
+    waiting.setdefault(app, []).append((list(ids), delay))
 
 
 _listening = False
@@ -346,11 +457,12 @@ def _after_commit(session: Session) -> None:
     waiting = session.info.pop(SESSION_KEY, None)
     if not waiting:
         return
-    for app, ids in waiting.items():
-        try:
-            background_sender(app).submit(ids)
-        except Exception:  # never fail the change that just committed
-            log.exception("mirette-returns: could not start sending emails %s", ids)
+    for app, jobs in waiting.items():
+        for ids, delay in jobs:
+            try:
+                background_sender(app).submit(ids, delay=delay)
+            except Exception:  # never fail the change that just committed
+                log.exception("mirette-returns: could not start sending emails %s", ids)
 
 
 def _after_rollback(session: Session, previous_transaction) -> None:
@@ -367,7 +479,14 @@ class BackgroundSender:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, ids: Sequence[int]) -> None:
+    def submit(self, ids: Sequence[int], *, delay: float = 0) -> None:
+        if delay > 0:
+            # Held back (messages gathered in one email): sent when due. A
+            # process stopped meanwhile leaves them to a worker or a later commit.
+            timer = threading.Timer(delay, self.submit, args=(list(ids),))
+            timer.daemon = True
+            timer.start()
+            return
         self.jobs.put(list(ids))
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -392,6 +511,8 @@ class BackgroundSender:
                 with self.app.app_context():
                     deliver(ids=ids)
                     deliver(limit=SWEEP_BATCH)
+            except MailSetupError as error:
+                log.warning("mirette-returns: %s", error)
             except Exception:
                 log.exception("mirette-returns: sending emails after commit failed; they stay in the outbox")
             finally:

@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timezone
 
 import click
+import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from . import delivery
@@ -31,7 +32,10 @@ def send_emails(loop: bool, interval: float, batch: int, retry_failed: bool) -> 
     if retry_failed:
         click.echo(f"{delivery.retry_failed()} failed email(s) queued again.")
     if not loop:
-        report = _send_due(batch, show_bar=True)
+        try:
+            report = _send_due(batch, show_bar=True)
+        except delivery.MailSetupError as error:
+            raise click.ClickException(str(error)) from None
         _summary(report)
         if report.retrying or report.failed:
             click.echo(f"Last error: {report.errors[-1]}", err=True)
@@ -39,19 +43,82 @@ def send_emails(loop: bool, interval: float, batch: int, retry_failed: bool) -> 
     stopping = _stop_on_sigterm()
     click.echo(f"Sending emails every {interval:g} s; Ctrl+C or SIGTERM stops after the current email.")
     total = delivery.Report()
+    outage = Outage()
     try:
         while not stopping():
-            report = _send_due(batch, show_bar=False, stopping=stopping)
+            try:
+                report = _send_due(batch, show_bar=False, stopping=stopping)
+                waiting = delivery.count_due() if report.handled else 0
+            except delivery.NoSenderError as error:
+                # Settings are read at start: only a restart with the setting fixes it.
+                raise click.ClickException(str(error)) from None
+            except delivery.MailSetupError as error:
+                # The server may come back or be fixed on its side: wait for it.
+                total.add(error.report)
+                _sleep(outage.begin("smtp", str(error), interval), stopping)
+                continue
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+                delivery.forget_connections()
+                if outage.kind is None and not outage.retried_at_once:
+                    # A connection the database dropped while the worker was
+                    # idle: a fresh one may work at once.
+                    outage.retried_at_once = True
+                    continue
+                line = f"Database unreachable ({_first_line(error.orig)}); the emails stay queued, retrying."
+                _sleep(outage.begin("database", line, interval), stopping)
+                continue
+            outage.end()
             if report.handled:
                 total.add(report)
-                stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-                click.echo(f"{stamp} sent {report.sent}, to retry {report.retrying}, failed {report.failed}"
-                           f" (so far: sent {total.sent}, failed {total.failed}); {delivery.count_due()} waiting")
+                click.echo(f"{_stamp()} sent {report.sent}, to retry {report.retrying}, failed {report.failed}"
+                           f" (so far: sent {total.sent}, failed {total.failed}); {waiting} waiting")
                 continue
             _sleep(interval, stopping)
     except KeyboardInterrupt:
         pass
     _summary(total)
+
+
+#: Longest wait between two tries during an outage, in seconds.
+OUTAGE_MOST_WAIT = 60.0
+
+
+class Outage:
+    """An outage of the database or the SMTP server, as the loop lives it.
+
+    One line when it starts and one when it ends, however long it lasts; the
+    wait between two tries doubles up to :data:`OUTAGE_MOST_WAIT`.
+    """
+
+    def __init__(self) -> None:
+        self.kind: str | None = None
+        self.tries = 0
+        self.retried_at_once = False
+
+    def begin(self, kind: str, line: str, interval: float) -> float:
+        """Note a failed try; returns the seconds to wait before the next one."""
+        if self.kind != kind:
+            self.end()  # the other one is over
+            self.kind, self.tries = kind, 0
+            click.echo(f"{_stamp()} {line}", err=True)
+        self.tries += 1
+        return min(interval * 2 ** (self.tries - 1), max(OUTAGE_MOST_WAIT, interval))
+
+    def end(self) -> None:
+        self.retried_at_once = False
+        if self.kind is not None:
+            what = "database" if self.kind == "database" else "SMTP server"
+            click.echo(f"{_stamp()} The {what} answers again; sending the queued emails.", err=True)
+            self.kind, self.tries = None, 0
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _send_due(batch: int, *, show_bar: bool, stopping=lambda: False) -> delivery.Report:
@@ -60,6 +127,7 @@ def _send_due(batch: int, *, show_bar: bool, stopping=lambda: False) -> delivery
     report = delivery.Report()
     if not total:
         return report
+    delivery.find_sender()
     # Not progressbar(hidden=...): that argument needs click 8.2, and shops run 8.1.
     quiet = contextlib.nullcontext(_NoBar())
     with click.progressbar(length=total, label="Sending emails", show_pos=True) if show_bar else quiet as bar:

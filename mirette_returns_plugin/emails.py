@@ -15,8 +15,7 @@ from decimal import Decimal
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
-from flask import request as flask_request
+from flask import current_app
 from flask_babel import force_locale, format_currency
 from werkzeug.routing import BuildError
 
@@ -24,6 +23,7 @@ from . import words as shop_words
 from .access import Role, sees_buyer_address
 from .errors import ConfigurationError
 from .i18n import N_, gettext as _, ngettext
+from .mail_settings import links_root
 from .models import HistoryEntry, Message, Request, RequestKind
 from .state import current_state
 
@@ -124,6 +124,8 @@ class Event:
     request: Request
     entry: HistoryEntry | None = None
     message: Message | None = None
+    #: Every message one email gathers, oldest first (``message`` is the newest).
+    gathered: tuple[Message, ...] = ()
 
     @property
     def action(self) -> str:
@@ -176,6 +178,8 @@ class EmailContext:
     details_label: str
     quote: str | None = None
     quote_label: str | None = None
+    #: Excerpts of several messages gathered in one email, oldest first.
+    quotes: list[str] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     amount: str | None = None
     footer: str = ""
@@ -231,6 +235,7 @@ def build_context(event: Event, recipient: Recipient) -> EmailContext:
         details_label=_("See details"),
         quote=quote,
         quote_label=quote_label,
+        quotes=[text for text in (excerpt(m.body) for m in event.gathered) if text],
         facts=_facts(event, recipient, amount),
         amount=amount,
         footer=_("You receive this email because you take part in this request. To answer, write on the "
@@ -262,31 +267,14 @@ def excerpt(text: str | None, length: int = EXCERPT_LENGTH) -> str | None:
 
 
 def details_url(request_id: int) -> str:
-    """Absolute link to the request's "See details" page."""
+    """Absolute link to the request's "See details" page.
+
+    Built from the shop's settings alone, never from the current request's
+    ``Host`` header (see :mod:`.mail_settings`).
+    """
     state = current_state()
     endpoint = f"{state.blueprint_name}.request_detail"
-    base = state.config.get("EXTERNAL_BASE_URL")
-    if base:
-        return str(base).rstrip("/") + _path(endpoint, request_id)
-    if not has_request_context() and not current_app.config.get("SERVER_NAME"):
-        raise ConfigurationError(
-            "mirette-returns cannot build the absolute links of its emails outside a web request: set "
-            "MIRETTE_RETURNS_EXTERNAL_BASE_URL (e.g. 'https://shop.example') or SERVER_NAME."
-        )
-    try:
-        return url_for(endpoint, request_id=request_id, _external=True)
-    except BuildError:
-        # The details page is part of the blueprint's contract, so its URL is
-        # known even when a shop replaced the plugin's pages and kept its emails.
-        return _root_url() + _path(endpoint, request_id)
-
-
-def _root_url() -> str:
-    if has_request_context():
-        return flask_request.url_root.rstrip("/")
-    scheme = current_app.config.get("PREFERRED_URL_SCHEME") or "http"
-    root = (current_app.config.get("APPLICATION_ROOT") or "/").rstrip("/")
-    return f"{scheme}://{current_app.config['SERVER_NAME']}{root}"
+    return links_root(current_app, state.config) + _path(endpoint, request_id)
 
 
 def _path(endpoint: str, request_id: int) -> str:

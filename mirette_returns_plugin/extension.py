@@ -71,6 +71,9 @@ class MiretteReturns:
         from .deployment import check_deployment
 
         check_deployment(app)
+        from .mail_settings import check_at_mount
+
+        check_at_mount(app, settings)
         reasons = ReasonCatalogue(settings["REASONS"] or DEFAULT_REASONS)
         from .s3_photos import storage_from_settings
 

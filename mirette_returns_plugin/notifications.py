@@ -12,6 +12,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 
 import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
@@ -20,7 +21,7 @@ from flask import current_app
 from . import emails
 from .access import Role
 from .emails import Event, Recipient
-from .models import HistoryEntry, Message, OutboxEmail, Request, RequestKind
+from .models import HistoryEntry, Message, OutboxEmail, Request, RequestKind, utcnow
 from .state import current_state
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ def queue_for_message(request: Request, message: Message) -> None:
         if submitted is not None:
             _queue(Event(request=request, entry=submitted, message=message), ROUTES["submit"], replace=True)
             return
-    _queue(Event(request=request, message=message), MESSAGE_ROUTE)
+    _queue(Event(request=request, message=message), MESSAGE_ROUTE,
+           gather_seconds=float(current_state().config["MESSAGE_EMAIL_WINDOW"] or 0))
 
 
 def recipients_for(event: Event, roles: Iterable[str]) -> list[Recipient]:
@@ -91,14 +93,14 @@ def recipients_for(event: Event, roles: Iterable[str]) -> list[Recipient]:
         if _is_actor(role, event):
             continue
         if role == BUYER:
-            found.append(Recipient(BUYER, request.buyer_email, request.buyer_name,
+            found.append(Recipient(BUYER, _current_buyer_address(request), request.buyer_name,
                                    _locale(request.buyer_locale, default)))
             if request.contact_email:
                 # The address a cancellation gave for the answer; the account's own keeps a copy.
                 found.append(Recipient(BUYER, request.contact_email, request.buyer_name,
                                        _locale(request.buyer_locale, default)))
         elif role == ARTIST:
-            found.append(Recipient(ARTIST, request.artist_email, request.artist_name,
+            found.append(Recipient(ARTIST, _current_artist_address(request), request.artist_name,
                                    _locale(request.artist_locale, default)))
         elif role == SUPPORT:
             for address in current_state().adapter.support_emails():
@@ -111,6 +113,29 @@ def recipients_for(event: Event, roles: Iterable[str]) -> list[Recipient]:
     return list(unique.values())
 
 
+def _current_buyer_address(request: Request) -> str:
+    """The buyer's address as the shop knows it now.
+
+    A buyer who changed their address since the request was made is written
+    to at the new one. A cancellation keeps the contact address the buyer gave
+    for it. The copy taken at creation serves when the shop no longer knows
+    the order.
+    """
+    if request.kind != RequestKind.CANCELLATION:
+        order = current_state().adapter.get_order(request.order_ref)
+        if order is not None and (order.buyer_email or "").strip():
+            return order.buyer_email
+    return request.buyer_email
+
+
+def _current_artist_address(request: Request) -> str:
+    """The artist's address as the shop knows it now (else the copy taken at creation)."""
+    artist = current_state().adapter.get_artist(request.artist_ref)
+    if artist is not None and (artist.email or "").strip():
+        return artist.email
+    return request.artist_email
+
+
 def event_key(event: Event, recipient: Recipient) -> str:
     """Unique per event and recipient: the outbox refuses a second copy."""
     if recipient.role == SUPPORT:
@@ -121,7 +146,14 @@ def event_key(event: Event, recipient: Recipient) -> str:
     return f"{event.key}:{recipient.role}"
 
 
-def _queue(event: Event, roles: Iterable[str], *, replace: bool = False) -> None:
+def _queue(event: Event, roles: Iterable[str], *, replace: bool = False, gather_seconds: float = 0) -> None:
+    """Queue ``event``'s emails.
+
+    With ``gather_seconds`` (a message), the email waits that long, and a
+    recipient who already has such an email waiting about this request gets
+    this message added to it instead of a second email. Any other event
+    sends at once, and releases the messages waiting for the same people.
+    """
     session = current_state().session
     recipients = recipients_for(event, roles)
     if not recipients:
@@ -130,15 +162,21 @@ def _queue(event: Event, roles: Iterable[str], *, replace: bool = False) -> None
     existing = {row.event_key: row for row in session.scalars(
         sa.select(OutboxEmail).where(OutboxEmail.event_key.in_(list(keys)))
     )}
+    now = utcnow()
+    if event.message is None or event.entry is not None:
+        _release_gathered(event.request.id, [r.address for r in recipients], now)
     domain = emails.mail_domain()
     queued: list[OutboxEmail] = []
     for key, recipient in keys.items():
-        rendered = emails.render(event, recipient)
         row = existing.get(key)
         if row is not None:
             if replace and row.state == "pending" and row.attempts == 0:
+                rendered = emails.render(event, recipient)
                 row.subject, row.body_text, row.body_html = rendered.subject, rendered.text, rendered.html
             continue
+        if gather_seconds and _gather_into_waiting(event, recipient, now):
+            continue
+        rendered = emails.render(event, recipient)
         row = OutboxEmail(
             request_id=event.request.id,
             event_key=key,
@@ -149,6 +187,7 @@ def _queue(event: Event, roles: Iterable[str], *, replace: bool = False) -> None
             body_html=rendered.html,
             message_id=emails.message_id(key, secrets.token_hex(6), domain),
             thread_id=emails.thread_id(event.request.id, domain),
+            next_attempt_at=now + timedelta(seconds=gather_seconds),
         )
         session.add(row)
         queued.append(row)
@@ -156,7 +195,47 @@ def _queue(event: Event, roles: Iterable[str], *, replace: bool = False) -> None
         session.flush()
         from . import delivery
 
-        delivery.remember_for_commit(session, [row.id for row in queued])
+        delivery.remember_for_commit(session, [row.id for row in queued], delay=gather_seconds)
+
+
+def _waiting_for(request_id: int, address: str, now):
+    """The outbox rows of messages still held back for ``address`` on this request."""
+    return (OutboxEmail.request_id == request_id, OutboxEmail.recipient == address.strip(),
+            OutboxEmail.state == "pending", OutboxEmail.attempts == 0,
+            OutboxEmail.event_key.like("message-%"), OutboxEmail.next_attempt_at > now)
+
+
+def _gather_into_waiting(event: Event, recipient: Recipient, now) -> bool:
+    """Add the message to the email already waiting for ``recipient``; ``False`` if none waits."""
+    session = current_state().session
+    waiting = session.scalar(sa.select(OutboxEmail).where(*_waiting_for(event.request.id, recipient.address, now))
+                             .order_by(OutboxEmail.id).limit(1))
+    if waiting is None:
+        return False
+    first = int(waiting.event_key.split(":", 1)[0].removeprefix("message-"))
+    messages = [m for m in session.scalars(
+        sa.select(Message).where(Message.request_id == event.request.id, Message.id >= first,
+                                 Message.id <= event.message.id).order_by(Message.id))
+        if not _is_actor(recipient.role, Event(request=event.request, message=m))]
+    rendered = emails.render(Event(request=event.request, message=event.message, gathered=tuple(messages)),
+                             recipient)
+    # Guarded: a worker that took the email meanwhile keeps it as it was,
+    # and this message gets an email of its own.
+    changed = session.execute(
+        sa.update(OutboxEmail).where(OutboxEmail.id == waiting.id, *_waiting_for(event.request.id,
+                                                                                 recipient.address, now))
+        .values(subject=rendered.subject, body_text=rendered.text, body_html=rendered.html)
+        .execution_options(synchronize_session=False)
+    )
+    return changed.rowcount == 1
+
+
+def _release_gathered(request_id: int, addresses: list[str], now) -> None:
+    """Send the messages held back for these people now, before news of a change."""
+    session = current_state().session
+    for address in addresses:
+        session.execute(sa.update(OutboxEmail).where(*_waiting_for(request_id, address, now))
+                        .values(next_attempt_at=now).execution_options(synchronize_session=False))
 
 
 def _is_actor(role: str, event: Event) -> bool:

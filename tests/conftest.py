@@ -137,6 +137,8 @@ def app_config(database_url: str, tmp_path) -> dict:
         "MIRETTE_RETURNS_PHOTO_DIR": str(tmp_path / "photos"),
         "MIRETTE_RETURNS_REQUESTS_PER_HOUR": 0,
         "MIRETTE_RETURNS_MESSAGES_PER_MINUTE": 0,
+        # One email per message, sent at once, unless a test is about gathering them.
+        "MIRETTE_RETURNS_MESSAGE_EMAIL_WINDOW": 0,
         "MAIL_SUPPRESS_SEND": True,
         "SERVER_NAME": "shop.test",
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import email
 import socket
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -20,6 +21,7 @@ from email.policy import default as default_policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from flask import Flask
 from flask_mail import Mail
 
@@ -99,11 +101,15 @@ class Collector:
 
 
 class SMTPServer:
-    """An aiosmtpd server on a fixed free port, that can go down and come back."""
+    """An aiosmtpd server on a fixed free port, that can go down and come back.
 
-    def __init__(self) -> None:
+    With ``login=(user, password)`` it accepts mail only after that login.
+    """
+
+    def __init__(self, login: tuple[str, str] | None = None) -> None:
         self.port = free_port()
         self.handler = Collector()
+        self.login = login
         self._controller: Controller | None = None
 
     @property
@@ -112,9 +118,19 @@ class SMTPServer:
 
     def start(self) -> None:
         if self._controller is None:
-            controller = Controller(self.handler, hostname=HOST, port=self.port)
+            options: dict[str, object] = {}
+            if self.login is not None:
+                options = {"auth_required": True, "auth_require_tls": False, "authenticator": self._authenticate}
+            kind = _LoginController if self.login is not None else Controller
+            controller = kind(self.handler, hostname=HOST, port=self.port, **options)
             controller.start()
             self._controller = controller
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        assert self.login is not None
+        user, password = self.login
+        given = (auth_data.login.decode(), auth_data.password.decode()) if auth_data else None
+        return AuthResult(success=given == (user, password), handled=False)
 
     def stop(self) -> None:
         self.let_go()
@@ -169,6 +185,14 @@ class SMTPServer:
             "MAIL_SUPPRESS_SEND": False,
             "MAIL_DEFAULT_SENDER": "Mirette <no-reply@mirette.example>",
         }
+
+
+class _LoginController(Controller):
+    def factory(self):
+        # aiosmtpd warns of a login over plain text: on 127.0.0.1, in a test, it is meant.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return super().factory()
 
 
 def free_port() -> int:

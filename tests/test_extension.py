@@ -29,6 +29,10 @@ def bare_shop(tmp_path: Path, name: str = "shop", **config: object) -> Flask:
     app.config.update(
         SECRET_KEY="extension-tests",
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / name}.sqlite3",
+        # What a shop must say before mounting outside debug and testing.
+        MAIL_DEFAULT_SENDER="Shop <orders@shop.example>",
+        SERVER_NAME="shop.example",
+        TRUSTED_HOSTS=["shop.example"],
         **config,
     )
     db.init_app(app)
@@ -201,6 +205,11 @@ def test_mounting_before_flask_sqlalchemy_says_to_set_it_up_first(tmp_path: Path
     # Fixed as the message says, the plugin mounts.
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'fixed.sqlite3'}"
     SQLAlchemy().init_app(app)
+    # Then the emails' sender and links, named in one message.
+    with pytest.raises(ConfigurationError, match="MAIL_DEFAULT_SENDER.*MIRETTE_RETURNS_EXTERNAL_BASE_URL"):
+        MiretteReturns(app, adapter=DemoShopAdapter())
+    app.config.update(MAIL_DEFAULT_SENDER="Shop <orders@shop.example>",
+                      MIRETTE_RETURNS_EXTERNAL_BASE_URL="https://shop.example")
     MiretteReturns(app, adapter=DemoShopAdapter())
     assert "mirette_returns" in app.extensions
 

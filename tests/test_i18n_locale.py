@@ -86,7 +86,8 @@ def shop(tmp_path: Path, *, person: object = NOBODY, babel: str | None = None, s
     """
     app = Flask("languages_shop", instance_path=str(tmp_path / "instance"))
     app.config.update(SECRET_KEY="languages", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'shop.sqlite3'}",
-                      **config)
+                      MAIL_DEFAULT_SENDER="Shop <orders@shop.example>",
+                      MIRETTE_RETURNS_EXTERNAL_BASE_URL="https://shop.example", **config)
     db.init_app(app)
     if babel == "own":
         Babel(app, locale_selector=selector)

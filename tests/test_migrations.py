@@ -245,7 +245,9 @@ class ShopOrder(db.Model):
 
 
 app = Flask(__name__)
-app.config.update(SQLALCHEMY_DATABASE_URI=os.environ["SHOP_DATABASE_URL"], SECRET_KEY="shop")
+app.config.update(SQLALCHEMY_DATABASE_URI=os.environ["SHOP_DATABASE_URL"], SECRET_KEY="shop",
+                  MAIL_DEFAULT_SENDER="Shop <orders@shop.example>",
+                  MIRETTE_RETURNS_EXTERNAL_BASE_URL="https://shop.example")
 db.init_app(app)
 if os.environ.get("SHOP_SKIPS_PLUGIN_TABLES") == "yes":
     Migrate(app, db, include_name=migrate.skip_plugin_tables)

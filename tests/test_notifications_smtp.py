@@ -128,16 +128,16 @@ def test_smtp_down_for_the_whole_run_loses_nothing(smtp):
 
     # Every change committed although no email could leave.
     assert db.session.scalars(sa.select(Request.status).order_by(Request.id)).all() == ["received", "requested"]
-    report = delivery.deliver()
-    assert (report.sent, report.retrying, report.failed) == (0, queued, 0)
+    with pytest.raises(delivery.MailSetupError, match="ConnectionRefusedError"):
+        delivery.deliver()
     for row in outbox():
-        assert row.state == OutboxState.PENDING and row.attempts == 1
+        # Not the emails' fault: no attempt counted, still due, the reason noted.
+        assert row.state == OutboxState.PENDING and row.attempts == 0
         assert "ConnectionRefusedError" in row.last_error
-        assert row.next_attempt_at > utcnow()
-    assert delivery.deliver().handled == 0  # nothing is due before its back-off
+        assert row.next_attempt_at <= utcnow()
 
     smtp.start()
-    report = delivery.deliver(now=later())
+    report = delivery.deliver()
 
     assert report.sent == queued
     counts = Counter(email.message_id for email in smtp.arrived)
@@ -183,14 +183,14 @@ class TestGivingUp:
         return {**app_config, "MIRETTE_RETURNS_MAIL_MAX_ATTEMPTS": 2}
 
     def test_after_the_last_attempt_then_queued_again_from_the_command_line(self, app, smtp):
-        smtp.stop()
         submit()
+        smtp.hang_up(on=1)  # the email's delivery is cut short, twice
         assert delivery.deliver().retrying == 1
+        smtp.hang_up(on=1)
         assert delivery.deliver(now=later()).failed == 1
         [row] = outbox()
         assert row.state == OutboxState.FAILED and row.attempts == 2
 
-        smtp.start()
         runner = app.test_cli_runner()
         result = runner.invoke(args=["mirette-returns", "send-emails"])
         assert result.exit_code == 0, result.output
@@ -219,9 +219,10 @@ def test_the_command_reports_a_server_that_is_down(app, smtp):
 
     result = app.test_cli_runner().invoke(args=["mirette-returns", "send-emails"])
 
-    assert result.exit_code == 0, result.output
-    assert "Sent 0 email(s); 1 will be retried; 0 failed for good." in result.output
-    assert "Last error: ConnectionRefusedError" in result.output
+    assert result.exit_code == 1, result.output
+    assert "ConnectionRefusedError" in result.output and "check MAIL_SERVER and MAIL_PORT" in result.output
+    [row] = outbox()
+    assert row.state == OutboxState.PENDING and row.attempts == 0
 
 
 class TestSendingOnCommit:
@@ -348,6 +349,7 @@ def _worker(app, smtp, *options: str) -> subprocess.Popen:
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "DEMO_SEED": False,
         "SERVER_NAME": "shop.test",
+        "TRUSTED_HOSTS": ["shop.test"],
         "MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT": False,
         **smtp.flask_config(),
     }
@@ -357,3 +359,24 @@ def _worker(app, smtp, *options: str) -> subprocess.Popen:
          "send-emails", *options],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+
+
+def test_a_new_address_in_the_shop_is_used_by_the_next_email_of_an_existing_request(smtp):
+    from mirette_returns_plugin.demo.models import ArtistProfile
+    from tests.shop import account
+
+    request = submit()
+    delivery.deliver()
+    assert [e.envelope_to for e in smtp.arrived] == [(LUNE,)]
+    # Both change their address in the shop after the request exists.
+    account(CAMILLE).email = "camille.new@buyers.example"
+    db.session.get(ArtistProfile, int(request.artist_ref)).email = "atelier@lune.example"
+    db.session.commit()
+
+    workflow.perform(user(LUNE), request.id, "accept", note="Send it back.")
+    workflow.post_message(user("camille.new@buyers.example"), request.id, "On its way.")
+    delivery.deliver()
+
+    assert [e.envelope_to for e in smtp.arrived[1:]] == [("camille.new@buyers.example",),
+                                                        ("atelier@lune.example",)]
+    assert not smtp.to(CAMILLE)

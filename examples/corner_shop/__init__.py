@@ -5,7 +5,9 @@ Run it from the repository root::
     flask --app examples.corner_shop run
 
 It is seeded on first start (sign in as ``ada@customers.example`` or, for the
-till, ``priya@cornertea.example``; the password is ``tea-for-two``).
+till, ``priya@cornertea.example``; the password is ``tea-for-two``). The links
+in its emails start with ``CORNER_BASE_URL`` (``http://127.0.0.1:5000`` unless
+set).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=os.environ.get(
             "CORNER_DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'corner-shop.sqlite3'}"),
         MAIL_DEFAULT_SENDER="Corner Tea House <hello@cornertea.example>",
+        # Where the links of the emails point: the shop's public address.
+        MIRETTE_RETURNS_EXTERNAL_BASE_URL=os.environ.get("CORNER_BASE_URL", "http://127.0.0.1:5000"),
         # The plugin's pages render inside the shop's own layout.
         MIRETTE_RETURNS_BASE_TEMPLATE="corner/layout.html",
         MIRETTE_RETURNS_URL_PREFIX="/account/returns",

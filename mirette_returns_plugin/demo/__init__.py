@@ -52,6 +52,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
+    # The links of every email point at the address the demo is served on
+    # (unless told otherwise), never at whatever host a request names.
+    if not app.config.get("SERVER_NAME"):
+        app.config.setdefault("MIRETTE_RETURNS_EXTERNAL_BASE_URL", app.config["DEMO_BASE_URL"])
     db.init_app(app)
     # The shop's own Flask-Babel, set up before the plugin so that the plugin
     # uses it (and its language choice) instead of creating one.
