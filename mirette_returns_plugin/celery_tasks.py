@@ -22,12 +22,15 @@ will be added to :func:`beat_schedule` under its own entry.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
 
 from . import delivery
+
+logger = logging.getLogger(__name__)
 
 #: The task's name, the same in every shop (beat entries and routes use it).
 SEND_EMAILS = "mirette_returns.send_emails"
@@ -63,7 +66,13 @@ def register_tasks(celery: Any, app: Flask) -> Tasks:
         that fails half-way loses nothing, the next run takes the rest.
         """
         with app.app_context():
-            report = delivery.deliver(batch=batch, limit=limit)
+            try:
+                report = delivery.deliver(batch=batch, limit=limit)
+            except delivery.MailSetupError as error:
+                # A setting or the SMTP server is wrong: the emails stay queued,
+                # no attempt counted; the next run sends them once it is fixed.
+                logger.warning("mirette-returns: %s", error)
+                report = error.report
         return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
 
     return Tasks(send_emails=send_emails)

@@ -24,7 +24,8 @@ PRODUCTION = {"SESSION_COOKIE_SECURE": True, "WTF_CSRF_ENABLED": True}
 def mount(tmp_path: Path, **config) -> Flask:
     app = Flask("shop", instance_path=str(tmp_path))
     app.config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                      MAIL_DEFAULT_SENDER="Shop <shop@shop.example>", **config)
+                      MAIL_DEFAULT_SENDER="Shop <shop@shop.example>",
+                      MIRETTE_RETURNS_EXTERNAL_BASE_URL="https://shop.example", **config)
     db.init_app(app)
     MiretteReturns(app, adapter=DemoShopAdapter())
     return app
@@ -57,7 +58,8 @@ def test_the_demo_makes_its_own_key_and_keeps_it(tmp_path, monkeypatch):
 def test_the_demo_starts_outside_debug_and_testing(app_config, app, monkeypatch, caplog):
     """``make demo`` runs ``flask run`` without debug: the demo still starts, with its own key."""
     monkeypatch.delenv("DEMO_SECRET_KEY", raising=False)
-    with another_app({**app_config, "TESTING": False, "DEBUG": False}) as demo:
+    production = {**app_config, "TESTING": False, "DEBUG": False, "MIRETTE_RETURNS_EXTERNAL_BASE_URL": "http://shop.test"}
+    with another_app(production) as demo:
         assert demo.config["SECRET_KEY"] not in PUBLIC_SECRET_KEYS
         assert demo.config["SECRET_KEY"] == instance_secret_key(Path(demo.instance_path))
     # Over plain HTTP on 127.0.0.1 the demo's session cookie is not secure: said, not refused.
