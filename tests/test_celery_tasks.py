@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mirette_returns_plugin.celery_tasks import SEND_EMAILS, beat_schedule
+from mirette_returns_plugin.celery_tasks import SEND_EMAILS, TICK, beat_schedule
 from mirette_returns_plugin.models import OutboxState
 from tests.celery_worker_app import make_celery
 from tests.test_notifications_smtp import busy_day, outbox
@@ -141,6 +141,9 @@ def test_an_email_that_fails_stays_in_the_outbox_for_the_next_run(smtp, start_wo
 
 
 def test_the_beat_schedule_names_the_task_and_its_queue():
-    [entry] = beat_schedule(every=15, queue="shop-mail").values()
-    assert entry == {"task": SEND_EMAILS, "schedule": 15,
-                     "options": {"expires": 15, "queue": "shop-mail"}}
+    entries = beat_schedule(every=15, queue="shop-mail", tick_every=120)
+    assert entries == {
+        "mirette-returns-send-emails": {"task": SEND_EMAILS, "schedule": 15,
+                                        "options": {"expires": 15, "queue": "shop-mail"}},
+        "mirette-returns-tick": {"task": TICK, "schedule": 120, "options": {"expires": 120, "queue": "shop-mail"}},
+    }
