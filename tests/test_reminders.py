@@ -6,6 +6,7 @@ on, nothing sleeps. Emails go through the outbox to a real SMTP server.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -17,6 +18,7 @@ from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import HistoryEntry, Reminder, Request
 from mirette_returns_plugin.workflow import ReturnForm, Status
+from tests.conftest import RACES
 from tests.flows import shop_refunds
 from tests.pagekit import parse
 from tests.shop import CAMILLE, LUNE, SUPPORT, line_ref, order_ref, user
@@ -221,3 +223,48 @@ def test_the_tick_command_reports_what_it_did(mail_app, smtp, clock):
     assert result.output == "Sent 0 reminder(s); asked support to step in on 0 request(s).\n"
     with mail_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Reminder)) == 1
+
+
+TICKS_AT_ONCE = 4
+
+
+@RACES[0]
+@RACES[1]
+def test_ticks_running_at_once_send_each_reminder_and_escalation_once(mail_app, smtp, clock):
+    with mail_app.test_request_context():
+        request_ids = [sent_on_friday() for _ in range(3)]
+        delivered(smtp)
+        db.session.remove()
+    # Both the reminder and the escalation are due for every request.
+    clock.now = WEDNESDAY + timedelta(hours=1)
+    start = threading.Barrier(TICKS_AT_ONCE)
+    reports: list[reminders.Report] = []
+    failures: list[BaseException] = []
+
+    def run_tick() -> None:
+        try:
+            with mail_app.app_context():
+                start.wait()
+                reports.append(reminders.tick())
+                db.session.remove()
+        except BaseException as error:  # surfaced below
+            failures.append(error)
+
+    threads = [threading.Thread(target=run_tick) for _ in range(TICKS_AT_ONCE)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not failures, failures
+    assert not any(thread.is_alive() for thread in threads)
+    assert sum(report.reminded for report in reports) == 3
+    assert sum(report.escalated for report in reports) == 3
+    with mail_app.app_context():
+        for request_id in request_ids:
+            assert steps_by_the_system(request_id) == ["remind_artist", "escalate"]
+        arrived = delivered(smtp)
+    # Per request: the reminder to the artist, the escalation to support, buyer and artist.
+    assert len(arrived) == 3 * 4
+    assert len({email.message_id for email in arrived}) == len(arrived)
+    assert sum(email.envelope_to == (LUNE,) and "Reminder" in email.subject for email in arrived) == 3
