@@ -150,13 +150,26 @@ def tick(*, at: datetime | None = None) -> Report:
         if not ids:
             return report
         for request_id in ids:
-            for step in (ReminderStep.REMIND, ReminderStep.ESCALATE):
+            for step in _due_steps(request_id, at):
                 if _take(request_id, step, at):
                     if step == ReminderStep.REMIND:
                         report.reminded += 1
                     else:
                         report.escalated += 1
         after = ids[-1]
+
+
+def _due_steps(request_id: int, at: datetime) -> list[str]:
+    """The steps due at ``at`` on a request, read without locking it: most
+    ticks find nothing due, and then leave the row alone."""
+    db = current_state().session
+    request = db.get(Request, request_id, populate_existing=True)
+    wait = wait_of(request) if request is not None else None
+    db.rollback()
+    if wait is None:
+        return []
+    return [step for step, due in ((ReminderStep.REMIND, wait.remind_at), (ReminderStep.ESCALATE, wait.escalate_at))
+            if due is not None and at >= due]
 
 
 def _pending() -> sa.Select[tuple[int]]:
