@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from .access import Role
-from .errors import Conflict, NotFound
+from .errors import ConfigurationError, Conflict, NotFound
 from .models import HistoryEntry, Message, Reminder, ReminderStep, Request, utcnow
 from .state import current_state
 from .workflow import Status
@@ -57,6 +57,17 @@ class Report:
 
     reminded: int = 0
     escalated: int = 0
+
+
+def check_settings(settings: dict[str, object]) -> None:
+    """Refuse, at mounting, settings the tick could not count with."""
+    for key, least in (("ANSWER_DAYS", 1), ("ESCALATE_AFTER_DAYS", 0)):
+        value = settings[key]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
+            raise ConfigurationError(f"MIRETTE_RETURNS_{key} must be a whole number of days, {least} or more, "
+                                     f"or None; it is {value!r}.")
+    if settings["CLOCK"] is not None and not callable(settings["CLOCK"]):
+        raise ConfigurationError("MIRETTE_RETURNS_CLOCK must be a function giving the current moment, or None.")
 
 
 def now() -> datetime:
@@ -113,7 +124,9 @@ def wait_of(request: Request) -> Wait | None:
     since = max(moment for moment in (entered, wrote, request.created_at) if moment is not None)
     config = current_state().config
     business = bool(config["BUSINESS_DAYS"])
-    days = request.policy_answer_days or config["ANSWER_DAYS"]
+    # An artist's own days when they gave a sensible number, else the shop's.
+    own = request.policy_answer_days
+    days = own if own is not None and own > 0 else config["ANSWER_DAYS"]
     if not days:
         return Wait(silent, since, None, None)
     remind_at = add_days(since, int(days), business=business)

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from mirette_returns_plugin import delivery, reminders, workflow
+from mirette_returns_plugin import ConfigurationError, delivery, reminders, workflow
+from mirette_returns_plugin.demo import create_app
 from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import HistoryEntry, Reminder, Request
@@ -268,3 +269,13 @@ def test_ticks_running_at_once_send_each_reminder_and_escalation_once(mail_app, 
     assert len(arrived) == 3 * 4
     assert len({email.message_id for email in arrived}) == len(arrived)
     assert sum(email.envelope_to == (LUNE,) and "Reminder" in email.subject for email in arrived) == 3
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("MIRETTE_RETURNS_ANSWER_DAYS", 0, "MIRETTE_RETURNS_ANSWER_DAYS must be a whole number of days, 1 or more"),
+    ("MIRETTE_RETURNS_ESCALATE_AFTER_DAYS", "4", "MIRETTE_RETURNS_ESCALATE_AFTER_DAYS must be a whole number"),
+    ("MIRETTE_RETURNS_CLOCK", "2026-12-04", "MIRETTE_RETURNS_CLOCK must be a function"),
+])
+def test_settings_the_tick_cannot_count_with_are_refused_at_mounting(app_config, key, value, message):
+    with pytest.raises(ConfigurationError, match=message):
+        create_app({**app_config, key: value})
