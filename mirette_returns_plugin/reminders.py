@@ -151,7 +151,9 @@ def support_steps_in_at(request: Request) -> datetime | None:
 def tick(*, at: datetime | None = None) -> Report:
     """Send the reminders and escalations due at ``at`` (default: :func:`now`).
 
-    Safe to run on several machines at once and as often as wanted.
+    Safe to run on several machines at once and as often as wanted. Each
+    reminder commits in a transaction of its own, so call it outside any
+    transaction of the caller's (a command, a task).
     """
     at = at or now()
     db = current_state().session
