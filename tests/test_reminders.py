@@ -17,7 +17,7 @@ from mirette_returns_plugin import ConfigurationError, delivery, reminders, work
 from mirette_returns_plugin.demo import create_app
 from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.models import HistoryEntry, Reminder, Request
+from mirette_returns_plugin.models import HistoryEntry, Message, Reminder, Request
 from mirette_returns_plugin.workflow import ReturnForm, Status
 from tests.conftest import RACES
 from tests.flows import shop_refunds
@@ -279,3 +279,17 @@ def test_ticks_running_at_once_send_each_reminder_and_escalation_once(mail_app, 
 def test_settings_the_tick_cannot_count_with_are_refused_at_mounting(app_config, key, value, message):
     with pytest.raises(ConfigurationError, match=message):
         create_app({**app_config, key: value})
+
+
+def test_an_artist_who_writes_is_not_silent_the_wait_starts_again(mail_app, smtp, clock):
+    with mail_app.test_request_context():
+        request_id = sent_on_friday()
+        message = workflow.post_message(user(LUNE), request_id, "I am looking into it.")
+        db.session.execute(sa.update(Message).where(Message.id == message.id)
+                           .values(created_at=MONDAY - timedelta(hours=1)))
+        db.session.commit()
+        # A buyer's message does not move the artist's wait.
+        workflow.post_message(user(CAMILLE), request_id, "Any news?")
+        assert tick_at(clock, MONDAY + timedelta(minutes=1)).reminded == 0
+        assert tick_at(clock, TUESDAY - timedelta(minutes=59)).reminded == 1
+        assert steps_by_the_system(request_id) == ["remind_artist"]
