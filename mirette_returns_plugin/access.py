@@ -18,6 +18,8 @@ class Role:
     SUPPORT = "support"
     #: The shop itself, through a public function such as ``confirm_refund``.
     SHOP = "shop"
+    #: The plugin itself, on a schedule (``flask mirette-returns tick``).
+    SYSTEM = "system"
 
 
 def roles_on(user: User | None, request: Request) -> tuple[str, ...]:

@@ -57,6 +57,10 @@ class ReturnPolicy:
     text: str = ""
     #: Link to the full terms of sale on the artist's page.
     url: str | None = None
+    #: Days the artist gives themselves to answer a request before they are
+    #: reminded (business days unless the shop counts calendar days);
+    #: ``None``: the shop's ``MIRETTE_RETURNS_ANSWER_DAYS``.
+    answer_days: int | None = None
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ of this. Both may even run side by side: the outbox is claimed row by row
     tasks = register_tasks(celery, flask_app)
     celery.conf.beat_schedule.update(beat_schedule())
 
-The plugin has no time-based rules yet (deadlines are checked when someone
-acts), so draining the outbox is the only periodic work; new periodic work
-will be added to :func:`beat_schedule` under its own entry.
+Two pieces of work are periodic, each under its own beat entry: draining the
+outbox, and the time-based rules (reminders and automatic escalation, the
+``flask mirette-returns tick`` command), which queue their emails in the
+outbox for the first.
 """
 
 from __future__ import annotations
@@ -28,15 +29,22 @@ from typing import Any
 
 from flask import Flask
 
-from . import delivery
+from . import delivery, reminders
 
 logger = logging.getLogger(__name__)
 
 #: The task's name, the same in every shop (beat entries and routes use it).
 SEND_EMAILS = "mirette_returns.send_emails"
 
+#: The time-based rules' task (reminders, automatic escalation).
+TICK = "mirette_returns.tick"
+
 #: Seconds between two runs of the outbox task in :func:`beat_schedule`.
 DEFAULT_EVERY = 30.0
+
+#: Seconds between two runs of the tick: reminders are counted in days, so
+#: a few minutes late is on time; running more often is harmless.
+DEFAULT_TICK_EVERY = 300.0
 
 #: Most emails one task run sends, so a run never holds a worker for long;
 #: what is left waits for the next run.
@@ -48,6 +56,7 @@ class Tasks:
     """The tasks :func:`register_tasks` added to the shop's Celery app."""
 
     send_emails: Any
+    tick: Any = None
 
 
 def register_tasks(celery: Any, app: Flask) -> Tasks:
@@ -75,19 +84,35 @@ def register_tasks(celery: Any, app: Flask) -> Tasks:
                 report = error.report
         return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
 
-    return Tasks(send_emails=send_emails)
+    @celery.task(name=TICK, ignore_result=False, acks_late=False)
+    def tick() -> dict[str, int]:
+        """Send the reminders and escalations due, as ``flask mirette-returns tick`` does.
+
+        Safe beside the command and other workers: each one is claimed once.
+        """
+        with app.app_context():
+            report = reminders.tick()
+        return {"reminded": report.reminded, "escalated": report.escalated}
+
+    return Tasks(send_emails=send_emails, tick=tick)
 
 
-def beat_schedule(*, every: float = DEFAULT_EVERY, queue: str | None = None) -> dict[str, dict[str, Any]]:
+def beat_schedule(*, every: float = DEFAULT_EVERY, queue: str | None = None,
+                  tick_every: float = DEFAULT_TICK_EVERY) -> dict[str, dict[str, Any]]:
     """Entries for ``celery.conf.beat_schedule``: the outbox drained every
-    ``every`` seconds (on ``queue`` when the shop routes its tasks).
+    ``every`` seconds, and the tick run every ``tick_every`` seconds (on
+    ``queue`` when the shop routes its tasks).
 
     Each run expires after one period, so a beat that ran while no worker was
     up does not leave a pile of runs behind it.
     """
-    options: dict[str, Any] = {"expires": every}
-    if queue:
-        options["queue"] = queue
+    def options(period: float) -> dict[str, Any]:
+        found: dict[str, Any] = {"expires": period}
+        if queue:
+            found["queue"] = queue
+        return found
+
     return {
-        "mirette-returns-send-emails": {"task": SEND_EMAILS, "schedule": every, "options": options},
+        "mirette-returns-send-emails": {"task": SEND_EMAILS, "schedule": every, "options": options(every)},
+        "mirette-returns-tick": {"task": TICK, "schedule": tick_every, "options": options(tick_every)},
     }

@@ -18,3 +18,7 @@ cli.add_command(send_emails)
 from .scaffold.command import init_command  # noqa: E402
 
 cli.add_command(init_command)
+
+from .reminders_cli import tick  # noqa: E402
+
+cli.add_command(tick)

@@ -119,6 +119,24 @@ EXTERNAL_BASE_URL: str | None = None
 #: Seconds after which a refund attempt that never answered may be retried.
 REFUND_RETRY_AFTER = 60
 
+#: Days the party who must act on a request (the artist, or the buyer who has
+#: to send the item back) has before they get one reminder email; an
+#: artist's ``ReturnPolicy.answer_days`` wins. ``None``: no reminders.
+#: Sent by ``flask mirette-returns tick`` (see docs/notifications.md).
+ANSWER_DAYS: int | None = 3
+
+#: Days after that reminder's due date before the support team is asked to
+#: step in on its own, when the artist still has not acted. ``None``: never.
+ESCALATE_AFTER_DAYS: int | None = 4
+
+#: Count those days Monday to Friday (UTC); ``False``: every calendar day.
+BUSINESS_DAYS = True
+
+#: A function giving the current moment (timezone-aware) to reminders and to
+#: the date the buyer's page announces; ``None``: the real clock. For tests
+#: and for replaying a day.
+CLOCK = None
+
 #: Requests a user may create per hour (``0``: no limit).
 REQUESTS_PER_HOUR = 30
 

@@ -66,7 +66,12 @@ HEADLINES: dict[str, str] = {
     "refuse_order:unpaid": N_("%(actor)s cancelled the order, as asked. Nothing was charged for it, so there "
                               "is nothing to refund."),
     "escalate": N_("%(actor)s asked the support team to step in."),
+    "escalate:system": N_("%(artist)s has not answered in time, so the support team was asked to step in."),
     "resolve_escalation": N_("The support team marked its case on this request as resolved."),
+    "remind_artist": N_("%(buyer)s is still waiting for your answer on this request. Please take the next step "
+                        "from the request's page."),
+    "remind_buyer": N_("%(artist)s accepted your request and is waiting for the item. Please send it back as "
+                       "the return instructions say, then tell them so on the request's page."),
     "message": N_("%(actor)s wrote:"),
 }
 
@@ -80,6 +85,8 @@ SUBJECTS: dict[str, str] = {
     "refund_failed": N_("Refund could not be initiated"),
     "escalate": N_("Support team asked to step in"),
     "resolve_escalation": N_("Support case resolved"),
+    "remind_artist": N_("Reminder: the buyer is waiting for your answer"),
+    "remind_buyer": N_("Reminder: please send the item back"),
     "message:return": N_("New message about your return request"),
     "message:exchange": N_("New message about your exchange request"),
     "message:cancellation": N_("New message about your cancellation request"),
@@ -96,6 +103,7 @@ TEMPLATES: dict[str, str] = {
 #: Which of the request's texts an action quotes, and under which heading.
 QUOTES: dict[str, tuple[str, str]] = {
     "accept": ("instructions", N_("Return instructions")),
+    "remind_buyer": ("instructions", N_("Return instructions")),
     "decline": ("decline_reason", N_("Reason")),
 }
 
@@ -319,6 +327,8 @@ def _topic(event: Event) -> str:
         return f"{event.action}:{kind}"
     if event.action == "refuse_order":
         return refusal_topic(event.entry.to_status if event.entry is not None else None)
+    if event.action == "escalate" and event.actor_role == Role.SYSTEM:
+        return "escalate:system"
     return event.action
 
 
@@ -391,6 +401,13 @@ def _facts(event: Event, recipient: Recipient, amount: str | None) -> list[Fact]
         facts.append(Fact(_("Tracking number"), request.replacement_tracking))
     if amount:
         facts.append(Fact(_("Refund"), amount))
+    if event.action == "remind_artist":
+        from .moments import day
+        from .reminders import support_steps_in_at
+
+        steps_in = support_steps_in_at(request)
+        if steps_in is not None:
+            facts.append(Fact(_("Support steps in on"), day(steps_in)))
     return facts
 
 

@@ -126,9 +126,11 @@ def read_config(app: Flask) -> dict[str, Any]:
     prefix = settings["URL_PREFIX"]
     if prefix and not str(prefix).startswith("/"):
         raise ConfigurationError("MIRETTE_RETURNS_URL_PREFIX must start with '/' (e.g. '/returns').")
+    from .reminders import check_settings as check_reminder_settings
     from .words import check_settings
 
     check_settings(settings)
+    check_reminder_settings(settings)
     return settings
 
 

@@ -141,6 +141,8 @@ class Request(Base):
     policy_restocking_fee_percent: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=Decimal("0"))
     policy_text: Mapped[str | None] = mapped_column(sa.Text)
     policy_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    #: The artist's days to answer before a reminder (``None``: the shop's default).
+    policy_answer_days: Mapped[int | None] = mapped_column()
 
     # What a refund would pay, computed at submission under the frozen policy.
     refund_items: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
@@ -262,6 +264,31 @@ class Photo(Base):
 
     request: Mapped[Request] = relationship(back_populates="photos", lazy="raise_on_sql")
     message: Mapped[Message | None] = relationship(back_populates="photos", lazy="raise_on_sql")
+
+
+class ReminderStep:
+    REMIND = "remind"  # one email to the party who must act
+    ESCALATE = "escalate"  # support asked to step in, on its own
+
+
+class Reminder(Base):
+    """A reminder or an automatic escalation, claimed before it is done.
+
+    Unique per request, status and step: of several ``tick`` runs racing for
+    the same one, only the first insert succeeds, so each reminder goes out
+    once. A request passes through each status at most once.
+    """
+
+    __tablename__ = f"{TABLE_PREFIX}reminder"
+    __table_args__ = (sa.UniqueConstraint("request_id", "status", "step", name="uq_mr_reminder_step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey(f"{TABLE_PREFIX}request.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(sa.String(32))
+    step: Mapped[str] = mapped_column(sa.String(16))
+    #: Who was silent: ``buyer`` or ``artist``.
+    silent_role: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP, default=utcnow)
 
 
 class RefundState:

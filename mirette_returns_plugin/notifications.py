@@ -46,7 +46,9 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "refund_initiated":     (BUYER,),                   # a cancellation's refund is initiated
     "confirm_refund":       (BUYER,),                   # the second email: refund confirmed
     "refund_failed":        (SUPPORT,),                 # the shop could not start a refund
-    "escalate":             (SUPPORT, BUYER, ARTIST),
+    "escalate":             (SUPPORT, BUYER, ARTIST),    # also written by the tick, as "the system"
+    "remind_artist":        (ARTIST,),                  # the tick: the buyer waits for the artist
+    "remind_buyer":         (BUYER,),                   # the tick: the artist waits for the item
     "resolve_escalation":   (BUYER, ARTIST),
     "retry_refund":         (),                         # writes no row: refund_initiated or refund_failed does
 }

@@ -92,6 +92,8 @@ def shown_name(role: str, recorded_name: str, seller_name: str) -> str:
         return seller_name or recorded_name
     if role == Role.SHOP:
         return shop_name() or _("The shop")
+    if role == Role.SYSTEM:
+        return _("The system")
     if role == Role.SUPPORT and not is_marketplace():
         return shop_name() or seller_name or recorded_name
     return recorded_name

@@ -15,14 +15,17 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
-from mirette_returns_plugin.celery_tasks import SEND_EMAILS, beat_schedule
-from mirette_returns_plugin.models import OutboxState
+from mirette_returns_plugin.celery_tasks import SEND_EMAILS, TICK, beat_schedule
+from mirette_returns_plugin.demo.models import db
+from mirette_returns_plugin.models import HistoryEntry, OutboxState, Request, utcnow
 from tests.celery_worker_app import make_celery
-from tests.test_notifications_smtp import busy_day, outbox
+from tests.test_notifications_smtp import busy_day, outbox, submit
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKER = os.environ.get("MIRETTE_TEST_CELERY_REDIS", "redis://127.0.0.1:6379/5")
@@ -145,6 +148,29 @@ def test_emails_stay_queued_while_the_smtp_server_is_down(smtp, start_worker, sh
 
 
 def test_the_beat_schedule_names_the_task_and_its_queue():
-    [entry] = beat_schedule(every=15, queue="shop-mail").values()
-    assert entry == {"task": SEND_EMAILS, "schedule": 15,
-                     "options": {"expires": 15, "queue": "shop-mail"}}
+    entries = beat_schedule(every=15, queue="shop-mail", tick_every=120)
+    assert entries == {
+        "mirette-returns-send-emails": {"task": SEND_EMAILS, "schedule": 15,
+                                        "options": {"expires": 15, "queue": "shop-mail"}},
+        "mirette-returns-tick": {"task": TICK, "schedule": 120, "options": {"expires": 120, "queue": "shop-mail"}},
+    }
+
+
+def test_the_tick_task_reminds_and_calls_support_in_once(smtp, start_worker, shop_celery, queue):
+    request_id = submit().id
+    # Sent a month ago and never answered: both the reminder and the escalation are due.
+    month_ago = utcnow() - timedelta(days=30)
+    db.session.execute(sa.update(Request).where(Request.id == request_id)
+                       .values(created_at=month_ago, last_activity_at=month_ago))
+    db.session.execute(sa.update(HistoryEntry).where(HistoryEntry.request_id == request_id)
+                       .values(created_at=month_ago))
+    db.session.commit()
+    start_worker()
+
+    assert shop_celery.send_task(TICK, queue=queue).get(timeout=90) == {"reminded": 1, "escalated": 1}
+    assert shop_celery.send_task(TICK, queue=queue).get(timeout=90) == {"reminded": 0, "escalated": 0}
+    db.session.remove()
+    steps = db.session.scalars(sa.select(HistoryEntry.action).where(
+        HistoryEntry.request_id == request_id, HistoryEntry.actor_role == "system").order_by(HistoryEntry.id)).all()
+    assert steps == ["remind_artist", "escalate"]
+    assert db.session.get(Request, request_id).escalated

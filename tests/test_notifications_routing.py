@@ -20,10 +20,12 @@ from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, line_ref, order_ref, 
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
-B, A, S, SHOP = Role.BUYER, Role.ARTIST, Role.SUPPORT, Role.SHOP
+B, A, S, SHOP, SYSTEM = Role.BUYER, Role.ARTIST, Role.SUPPORT, Role.SHOP, Role.SYSTEM
 
 #: Actions written to the history by the workflow besides the table's steps.
-HISTORY_ONLY = {"submit": {B}, "refund_initiated": {A, S, SHOP}, "refund_failed": {A, S}}
+HISTORY_ONLY = {"submit": {B}, "refund_initiated": {A, S, SHOP}, "refund_failed": {A, S},
+                # The tick (reminders.py): a reminder to the silent party, or support called in.
+                "remind_artist": {SYSTEM}, "remind_buyer": {SYSTEM}, "escalate": {SYSTEM}}
 
 #: Who must hear of each (action, role of whoever took it): the expectation,
 #: spelled out pair by pair, that ROUTES must meet.
@@ -57,6 +59,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("retry_refund", S): set(),
     ("escalate", B): {S, A},
     ("escalate", A): {S, B},
+    ("escalate", SYSTEM): {S, B, A},
+    ("remind_artist", SYSTEM): {A},
+    ("remind_buyer", SYSTEM): {B},
     ("resolve_escalation", S): {B, A},
 }
 

@@ -8,11 +8,12 @@ the viewer now. Each piece is a named block, so htmx can refresh it alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, request, url_for
 
-from .. import poll_keys, refunds, workflow
+from .. import poll_keys, refunds, reminders, workflow
 from ..access import Role, roles_on, sees_buyer_address
 from ..adapter import OrderLine, ReturnPolicy, ReturnShippingPayer, User
 from ..errors import MiretteReturnsError, ValidationError
@@ -101,6 +102,8 @@ class DetailPage:
     newer_url: str | None = None
     #: Why the viewer may no longer write here (shown instead of the reply box).
     reply_closed: str | None = None
+    #: When support steps in on its own if the artist stays silent (the buyer's page only).
+    support_steps_in: datetime | None = None
 
     @property
     def is_buyer(self) -> bool:
@@ -201,6 +204,7 @@ def load(user: User | None, request_id: int, *, before: int | None = None) -> De
         older_url=url_for(".request_detail", request_id=req.id, before=messages[-1].id) if has_older else None,
         newer_url=url_for(".request_detail", request_id=req.id) if before is not None else None,
         reply_closed=workflow.closed_thread_reason(req, roles[0]),
+        support_steps_in=reminders.support_steps_in_at(req) if Role.BUYER in roles else None,
     )
     if page.is_cancellation:
         order = adapter.get_order(req.order_ref)
@@ -222,6 +226,7 @@ def frozen_policy(req: Request) -> ReturnPolicy:
         restocking_fee_percent=req.policy_restocking_fee_percent,
         text=req.policy_text or "",
         url=req.policy_url,
+        answer_days=req.policy_answer_days,
     )
 
 

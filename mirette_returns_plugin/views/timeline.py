@@ -34,6 +34,8 @@ ACTION_TEXTS = {
     "refuse_order:unpaid": N_("cancelled the order, as asked; nothing was charged, so nothing is refunded"),
     "escalate": N_("asked the support team to step in"),
     "resolve_escalation": N_("marked the support case as resolved"),
+    "remind_artist": N_("reminded the seller that the buyer is waiting for an answer"),
+    "remind_buyer": N_("reminded the buyer to send the item back"),
 }
 
 ROLE_LABELS = {
@@ -41,6 +43,7 @@ ROLE_LABELS = {
     Role.ARTIST: N_("Artist"),
     Role.SUPPORT: N_("Support team"),
     Role.SHOP: N_("Shop"),
+    Role.SYSTEM: N_("Automatic"),
 }
 
 
