@@ -1,7 +1,7 @@
 """Reminders and automatic escalation.
 
-Revision ID: mirette_returns_0004
-Revises: mirette_returns_0003
+Revision ID: mirette_returns_0005
+Revises: mirette_returns_0004
 
 Each request keeps the days its artist gives themselves to answer, as their
 policy said at submission (existing rows: the shop's default). The reminder
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision: str = "mirette_returns_0004"
-down_revision: str | Sequence[str] | None = "mirette_returns_0003"
+revision: str = "mirette_returns_0005"
+down_revision: str | Sequence[str] | None = "mirette_returns_0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
