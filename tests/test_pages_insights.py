@@ -224,7 +224,8 @@ def test_the_page_in_french(app, client_as, seeded):
     page = parse(support.get(f"/returns/support/insights?{PERIOD}"))
     assert page.find("h1").text.strip() == "Statistiques"
     assert "6 demandes" in page.by_id("mr-insights-summary").text
-    assert " ".join(page.by_id("mr-insights-refund").text.split()) == "36 h (2 demandes remboursées)"
+    refund = page.by_id("mr-insights-refund").text
+    assert " ".join(refund.split()) == "36 h (2 demandes remboursées)"
     assert ("Produit endommagé", "2") in table(page, "reason")
     bad = parse(support.get("/returns/support/insights?from=2026-11-30&to=2026-11-01"))
     assert "La fin de la période ne peut pas précéder son début." in bad.by_id("mr-insights-filter-to-error").text
