@@ -105,7 +105,7 @@ def test_the_figures_of_a_period_are_exactly_right(app, client_as, seeded):
     response = support.get(f"/returns/support/insights?{PERIOD}")
     assert response.status_code == 200
     page = parse(response)
-    assert "Every artist, from Nov 1, 2026 to Nov 30, 2026: 6 requests." in " ".join(
+    assert "Every artist, from Nov 1, 2026 to Nov 30, 2026: 6 requests made." in " ".join(
         page.by_id("mr-insights-summary").text.split())
     assert table(page, "status") == [("Refunded", "2"), ("Requested", "2"),
                                      ("Accepted - return instructions given", "1"), ("Declined", "1")]
@@ -132,7 +132,7 @@ def test_one_artist(app, client_as, seeded):
     support = client_as(SUPPORT)
     for typed in ("art-b", "BOIS CLAIR"):
         page = parse(support.get(f"/returns/support/insights?{PERIOD}&artist={typed.replace(' ', '+')}"))
-        assert "Bois Clair, from Nov 1, 2026 to Nov 30, 2026: 2 requests." in " ".join(
+        assert "Bois Clair, from Nov 1, 2026 to Nov 30, 2026: 2 requests made." in " ".join(
             page.by_id("mr-insights-summary").text.split())
         assert table(page, "status") == [("Requested", "1"), ("Refunded", "1")] or table(page, "status") == [
             ("Refunded", "1"), ("Requested", "1")]
@@ -200,7 +200,7 @@ def test_the_default_period_is_the_last_30_days(app, client_as):
     page = parse(client_as(SUPPORT).get("/returns/support/insights"))
     assert page.by_id("mr-insights-filter-to").get("value") == now.date().isoformat()
     assert page.by_id("mr-insights-filter-from").get("value") == (now.date() - timedelta(days=29)).isoformat()
-    assert "1 request." in page.by_id("mr-insights-summary").text
+    assert "1 request made." in page.by_id("mr-insights-summary").text
 
 
 def test_the_support_list_links_to_the_insights(app, client_as):
