@@ -83,7 +83,8 @@ class Insights:
     by_kind: list[tuple[str, int]] = field(default_factory=list)
     #: ``(ref, name, requests)``, most requests first.
     top_artists: list[tuple[str, str, int]] = field(default_factory=list)
-    top_products: list[tuple[str, str, int]] = field(default_factory=list)
+    #: ``(ref, name, artist's name, requests)``, most requests first.
+    top_products: list[tuple[str, str, str, int]] = field(default_factory=list)
     #: Median waits, or ``None`` when no request of the period got there.
     first_answer: timedelta | None = None
     answered: int = 0
@@ -98,13 +99,25 @@ def _grouped(db: Session, column: sa.ColumnElement[str | None], period: Period) 
     return [(value or "", number) for value, number in rows]
 
 
-def _top(db: Session, ref: sa.ColumnElement[str | None], name: sa.ColumnElement[str | None],
-         period: Period, *where: sa.ColumnElement[bool]) -> list[tuple[str, str, int]]:
-    """The ``TOP`` references with the most requests, with the newest name each had."""
+def _top_artists(db: Session, period: Period) -> list[tuple[str, str, int]]:
+    """The ``TOP`` artists with the most requests (a name each, whichever
+    spelling the shop gave last, as grouped by reference)."""
     count = sa.func.count()
-    rows = db.execute(sa.select(ref, sa.func.max(name), count).where(*period.conditions(), *where)
-                      .group_by(ref).order_by(count.desc(), ref).limit(TOP)).all()
-    return [(value, label or value, number) for value, label, number in rows]
+    rows = db.execute(sa.select(Request.artist_ref, sa.func.max(Request.artist_name), count)
+                      .where(*period.conditions()).group_by(Request.artist_ref)
+                      .order_by(count.desc(), Request.artist_ref).limit(TOP)).all()
+    return [(ref, name or ref, number) for ref, name, number in rows]
+
+
+def _top_products(db: Session, period: Period) -> list[tuple[str, str, str, int]]:
+    """The ``TOP`` products with the most returns and exchanges, with their
+    artist: two artists may sell products of the same name."""
+    count = sa.func.count()
+    rows = db.execute(sa.select(Request.product_ref, sa.func.max(Request.product_name),
+                                sa.func.max(Request.artist_name), count)
+                      .where(*period.conditions(), Request.product_ref.is_not(None))
+                      .group_by(Request.product_ref).order_by(count.desc(), Request.product_ref).limit(TOP)).all()
+    return [(ref, name or ref, artist, number) for ref, name, artist, number in rows]
 
 
 def first_answer_column() -> sa.ScalarSelect[datetime]:
@@ -158,9 +171,8 @@ def gather(db: Session, period: Period) -> Insights:
     found.by_reason = _grouped(db, Request.reason_code, period)
     found.by_kind = _grouped(db, Request.kind, period)
     if not period.artist_refs or len(period.artist_refs) > 1:
-        found.top_artists = _top(db, Request.artist_ref, Request.artist_name, period)
-    found.top_products = _top(db, Request.product_ref, Request.product_name, period,
-                              Request.product_ref.is_not(None))
+        found.top_artists = _top_artists(db, period)
+    found.top_products = _top_products(db, period)
     answers, refunds = _waits(db, period)
     found.first_answer, found.answered = _median(answers), len(answers)
     found.refund, found.refunded = _median(refunds), len(refunds)

@@ -115,8 +115,8 @@ def test_the_figures_of_a_period_are_exactly_right(app, client_as, seeded):
     assert table(page, "reason")[0] == ("Damaged product", "2")
     assert table(page, "kind") == [("Return", "4"), ("Cancellation", "1"), ("Exchange", "1")]
     assert table(page, "artists") == [("Atelier Nord", "3"), ("Bois Clair", "2"), ("Verre Bleu", "1")]
-    assert table(page, "products") == [("Speckled mug", "2"), ("Linen apron", "1"), ("Oak board", "1"),
-                                       ("Blue vase", "1")]
+    assert table(page, "products") == [("Speckled mug by Atelier Nord", "2"), ("Linen apron by Atelier Nord", "1"),
+                                       ("Oak board by Bois Clair", "1"), ("Blue vase by Verre Bleu", "1")]
     # Answers after 2, 6, 4.5, 1 and 20 hours (the buyer's message and the
     # cancellation nobody answered do not count); refunds paid after 48 and 24.
     assert " ".join(page.by_id("mr-insights-first-answer").text.split()) == "4.5 h (5 requests answered)"
@@ -138,7 +138,7 @@ def test_one_artist(app, client_as, seeded):
             ("Refunded", "1"), ("Requested", "1")]
         assert table(page, "kind") == [("Cancellation", "1"), ("Return", "1")]
         assert page.by_id("mr-insight-artists") is None
-        assert table(page, "products") == [("Oak board", "1")]
+        assert table(page, "products") == [("Oak board by Bois Clair", "1")]
         assert " ".join(page.by_id("mr-insights-first-answer").text.split()) == "1 h (1 request answered)"
         assert " ".join(page.by_id("mr-insights-refund").text.split()) == "24 h (1 request refunded)"
 
@@ -227,5 +227,6 @@ def test_the_page_in_french(app, client_as, seeded):
     refund = page.by_id("mr-insights-refund").text
     assert " ".join(refund.split()) == "36 h (2 demandes remboursées)"
     assert ("Produit endommagé", "2") in table(page, "reason")
+    assert ("Speckled mug, par Atelier Nord", "2") in table(page, "products")
     bad = parse(support.get("/returns/support/insights?from=2026-11-30&to=2026-11-01"))
     assert "La fin de la période ne peut pas précéder son début." in bad.by_id("mr-insights-filter-to-error").text

@@ -104,7 +104,8 @@ def support_insights() -> Response:
         "reason": _bars((_reason_label(code), n) for code, n in figures.by_reason),
         "kind": _bars((workflow.kind_label(code), n) for code, n in figures.by_kind),
         "artists": _bars((name, n) for _ref, name, n in figures.top_artists),
-        "products": _bars((name, n) for _ref, name, n in figures.top_products),
+        "products": _bars((_("%(product)s by %(artist)s", product=name, artist=artist), n)
+                          for _ref, name, artist, n in figures.top_products),
     }
     export_url = url_for(f"{current_state().blueprint_name}.support_export",
                          **{key: value for key, value in choice.values.items() if value})
