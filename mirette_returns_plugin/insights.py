@@ -100,8 +100,8 @@ def _grouped(db: Session, column: sa.ColumnElement[str | None], period: Period) 
 
 
 def _top_artists(db: Session, period: Period) -> list[tuple[str, str, int]]:
-    """The ``TOP`` artists with the most requests (a name each, whichever
-    spelling the shop gave last, as grouped by reference)."""
+    """The ``TOP`` artists with the most requests, grouped by reference (one
+    of the names each carried, should the shop have renamed them)."""
     count = sa.func.count()
     rows = db.execute(sa.select(Request.artist_ref, sa.func.max(Request.artist_name), count)
                       .where(*period.conditions()).group_by(Request.artist_ref)
@@ -152,7 +152,8 @@ def _waits(db: Session, period: Period) -> tuple[list[timedelta], list[timedelta
     for its refund (requests still waiting are left out)."""
     query = sa.select(Request.created_at, first_answer_column(), first_step_column(),
                       refund_paid_column()).where(*period.conditions())
-    answers, refunds = [], []
+    answers: list[timedelta] = []
+    refunds: list[timedelta] = []
     for created, message, step, paid in db.execute(query):
         answered = [moment for moment in (message, step) if moment is not None and moment >= created]
         if answered:
