@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import HistoryEntry, Message, Refund, RefundState, Request, RequestArtist
@@ -176,6 +178,8 @@ def test_the_export_holds_the_filtered_requests_and_no_formula(app, client_as, s
     ("from=2026-11-01&to=2026-11-30&artist=Nobody+Here", "artist", "No artist is called “Nobody Here”."),
     ("from=99999-01-01", "from", "Enter a date such as"),
     ("from=2026-11-01T00:00&to=2026-11-02", "from", "Enter a date such as"),
+    ("from=9999-12-31&to=9999-12-31", "to", "Enter a date from 1970-01-01 to 9998-12-31."),
+    ("from=0001-01-01&to=0001-01-02", "from", "Enter a date from 1970-01-01 to 9998-12-31."),
 ])
 def test_bad_filters_say_what_is_wrong(app, client_as, seeded, query, field, message):
     support = client_as(SUPPORT)
@@ -186,6 +190,32 @@ def test_bad_filters_say_what_is_wrong(app, client_as, seeded, query, field, mes
         assert message in page.by_id(f"mr-insights-filter-{field}-error").text
         assert page.by_id(f"mr-insights-filter-{field}").get("aria-invalid") == "true"
         assert page.by_id("mr-insights-summary") is None
+
+
+#: What a hand-edited link may hold for a date.
+ODD_DATES = st.one_of(st.dates().map(date.isoformat), st.text(max_size=40),
+                      st.sampled_from(["", "0000-00-00", "9999-12-31", "0001-01-01", "2026-02-30", "20261101",
+                                       "2026-W45-1", "-2026-11-01", "2026-11-01\n", "１２３４-１１-０１"]))
+
+
+def test_any_filter_gets_figures_or_a_message(app, client_as, seeded):
+    support = client_as(SUPPORT)
+
+    @settings(max_examples=60, derandomize=True, database=None, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(first=ODD_DATES, last=ODD_DATES, artist=st.one_of(st.sampled_from(["", "art-a", "%", "_"]),
+                                                             st.text(max_size=80)))
+    def attempt(first, last, artist):
+        for path in ("/returns/support/insights", "/returns/support/insights/requests.csv"):
+            response = support.get(path, query_string={"from": first, "to": last, "artist": artist})
+            if response.status_code == 400:
+                page = parse(response)
+                assert page.find("p", role="alert") is not None or "(NUL)" in text_of(response), (first, last)
+            else:
+                assert response.status_code == 200, (path, first, last, artist, response.status_code)
+                response.close()
+
+    attempt()
 
 
 def test_the_default_period_is_the_last_30_days(app, client_as):

@@ -26,6 +26,11 @@ TEMPLATE = "mirette_returns/support_insights.html"
 #: and a carriage return too: some spreadsheets skip them, then read on).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+#: The dates a period may span: every database stores them (MariaDB's
+#: DATETIME starts in year 1000), and the day after the last one exists.
+EARLIEST = date(1970, 1, 1)
+LATEST = date(9998, 12, 31)
+
 
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/support/insights", "support_insights", support_insights)
@@ -83,10 +88,15 @@ def _date(typed: str, default: date, name: str, errors: dict[str, str]) -> date:
     if not typed:
         return default
     try:
-        return date.fromisoformat(typed)
+        found = date.fromisoformat(typed)
     except ValueError:
         errors[name] = _("Enter a date such as %(example)s.", example=default.isoformat())
         return default
+    if not EARLIEST <= found <= LATEST:
+        errors[name] = _("Enter a date from %(earliest)s to %(latest)s.", earliest=EARLIEST.isoformat(),
+                         latest=LATEST.isoformat())
+        return default
+    return found
 
 
 def _today() -> date:
