@@ -94,9 +94,9 @@ class Insights:
 
 def _grouped(db: Session, column: sa.ColumnElement[str | None], period: Period) -> list[tuple[str, int]]:
     count = sa.func.count()
-    rows = db.execute(sa.select(column, count).where(*period.conditions())
-                      .group_by(column).order_by(count.desc(), column)).all()
-    return [(value or "", number) for value, number in rows]
+    rows = db.execute(sa.select(column, count).where(*period.conditions()).group_by(column)).all()
+    # Sorted here: the databases disagree on where an empty (NULL) reason goes.
+    return sorted(((value or "", number) for value, number in rows), key=lambda pair: (-pair[1], pair[0]))
 
 
 def _top_artists(db: Session, period: Period) -> list[tuple[str, str, int]]:

@@ -111,10 +111,9 @@ def test_the_figures_of_a_period_are_exactly_right(app, client_as, seeded):
         page.by_id("mr-insights-summary").text.split())
     assert table(page, "status") == [("Refunded", "2"), ("Requested", "2"),
                                      ("Accepted - return instructions given", "1"), ("Declined", "1")]
-    assert sorted(table(page, "reason")) == sorted([
-        ("Damaged product", "2"), ("Changed my mind", "1"), ("No reason (cancellation)", "1"), ("Other", "1"),
-        ("Wrong size or fit", "1")])
-    assert table(page, "reason")[0] == ("Damaged product", "2")
+    # Most first, then by code (an empty reason, a cancellation's, first).
+    assert table(page, "reason") == [("Damaged product", "2"), ("No reason (cancellation)", "1"),
+                                     ("Changed my mind", "1"), ("Other", "1"), ("Wrong size or fit", "1")]
     assert table(page, "kind") == [("Return", "4"), ("Cancellation", "1"), ("Exchange", "1")]
     assert table(page, "artists") == [("Atelier Nord", "3"), ("Bois Clair", "2"), ("Verre Bleu", "1")]
     assert table(page, "products") == [("Speckled mug by Atelier Nord", "2"), ("Linen apron by Atelier Nord", "1"),
@@ -136,8 +135,7 @@ def test_one_artist(app, client_as, seeded):
         page = parse(support.get(f"/returns/support/insights?{PERIOD}&artist={typed.replace(' ', '+')}"))
         assert "Bois Clair, from Nov 1, 2026 to Nov 30, 2026: 2 requests made." in " ".join(
             page.by_id("mr-insights-summary").text.split())
-        assert table(page, "status") == [("Requested", "1"), ("Refunded", "1")] or table(page, "status") == [
-            ("Refunded", "1"), ("Requested", "1")]
+        assert table(page, "status") == [("Refunded", "1"), ("Requested", "1")]
         assert table(page, "kind") == [("Cancellation", "1"), ("Return", "1")]
         assert page.by_id("mr-insight-artists") is None
         assert table(page, "products") == [("Oak board by Bois Clair", "1")]
