@@ -95,6 +95,10 @@ class Request(Base):
         sa.Index("ix_mr_request_status_activity", "status", "last_activity_at", "id"),
         # The support list's "support asked to step in" filter.
         sa.Index("ix_mr_request_escalated_activity", "escalated", "last_activity_at", "id"),
+        # The support insights count a period's requests, the whole
+        # marketplace's or one artist's.
+        sa.Index("ix_mr_request_created", "created_at", "id"),
+        sa.Index("ix_mr_request_artist_created", "artist_ref", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

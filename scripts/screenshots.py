@@ -12,6 +12,7 @@ phone width):
     details-thread     "See details": status, refund, photo and the thread
     artist-inbox       the artist's inbox
     artist-request     the artist's page of one request, with its steps
+    support-insights   support's insights of the last 90 days, on a generated history
 
 Run from the repository, with the test requirements installed::
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from PIL import Image, ImageDraw  # noqa: E402
 from playwright.sync_api import Locator, Page, expect, sync_playwright  # noqa: E402
 
+from mirette_returns_plugin.demo import create_app  # noqa: E402
 from tests.browser import kit  # noqa: E402
 from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, seed_template, serve  # noqa: E402
 
@@ -113,6 +116,27 @@ def main() -> None:
             artist.goto(f"/returns/requests/{request_id}")
             shoot(artist, "artist-request", show=artist.locator("#mr-summary"))
             browser.close()
+        shoot_insights(folder)
+
+
+def shoot_insights(folder: Path) -> None:
+    """The support team's insights, on a shop with a generated history (the
+    seeded one has too few requests to chart)."""
+    (folder / "insights").mkdir()
+    template = seed_template(folder / "insights")
+    generate = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{template}", "DEMO_SEED": False})
+    result = generate.test_cli_runner().invoke(args=[
+        "demo-generate", "--orders", "1500", "--requests", "3000", "--messages", "9000", "--artists", "40",
+        "--busiest", "300"])
+    assert result.exit_code == 0, result.output
+    with serve(template, folder / "insights-shop") as shop, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        support = browser.new_context(base_url=shop.url, viewport=SIZES["desktop"]).new_page()
+        kit.sign_in(support, kit.SUPPORT)
+        today = date.today()
+        support.goto(f"/returns/support/insights?from={today - timedelta(days=89)}&to={today}")
+        shoot(support, "support-insights", show=support.locator("#mr-insights-waits"))
+        browser.close()
 
 
 if __name__ == "__main__":

@@ -86,6 +86,8 @@ MATRIX: dict[tuple[str, str], dict[str, str] | None] = {
     ("mirette_returns.photo", "GET"):                row("N    N     N     A     A      A     A      A"),
     ("mirette_returns.artist_inbox", "GET"):         row("F    F     A     F     A      F     F      A"),
     ("mirette_returns.support_list", "GET"):         row("F    F     F     F     F      A     A      F"),
+    ("mirette_returns.support_insights", "GET"):     row("F    F     F     F     F      A     A      F"),
+    ("mirette_returns.support_export", "GET"):       row("F    F     F     F     F      A     A      F"),
     ("mirette_returns.static", "GET"):               row("A    A     A     A     A      A     A      A"),
     # One row per step, below.
     ("mirette_returns.perform_action", "POST"):      None,
@@ -229,6 +231,11 @@ def _static(app, world, person, response):
     response.close()
 
 
+def _export(app, world, person, response):
+    assert response.status_code == 200 and response.mimetype == "text/csv", (person, response.status_code)
+    assert "MIR-1004" in response.get_data(as_text=True)
+
+
 def _news(app, world, person, response):
     assert response.status_code == 200, (person, response.status_code)
     assert parse(response).by_id("mr-timeline") is not None
@@ -311,6 +318,10 @@ def probe(app: Flask, world: World, endpoint: str, action: str | None = None) ->
             return Probe("GET", url(name), None, allowed=_inbox)
         if name == "support_list":
             return Probe("GET", url(name), None, allowed=_page_shows("MIR-1004", "MIR-1001"))
+        if name == "support_insights":
+            return Probe("GET", url(name), None, allowed=_page_shows("Speckled mug", element="mr-insights-summary"))
+        if name == "support_export":
+            return Probe("GET", url(name), None, allowed=_export)
         if name == "static":
             return Probe("GET", url(name, filename="mirette_returns/mirette-returns.css"), None, allowed=_static)
         if name == "perform_action":

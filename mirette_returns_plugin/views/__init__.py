@@ -9,7 +9,7 @@ from .. import csrf, limits
 from ..errors import MiretteReturnsError
 from ..i18n import gettext
 from ..templating import STATIC_FOLDER, TEMPLATE_FOLDER
-from . import artist, buyer, common, details, photos, support
+from . import artist, buyer, common, details, insights, photos, support
 from .entry import nav_links, order_actions
 
 BLUEPRINT_NAME = "mirette_returns"
@@ -30,7 +30,7 @@ def create_blueprint() -> Blueprint:
     # Ids and text no database column can hold: a clear answer, not a crash.
     blueprint.url_value_preprocessor(limits.refuse_out_of_range_ids)
     blueprint.before_request(limits.refuse_unstorable_text)
-    for pages in (buyer, details, artist, support, photos):
+    for pages in (buyer, details, artist, support, insights, photos):
         pages.register(blueprint)
     blueprint.after_request(common.private_pages)
     blueprint.register_error_handler(MiretteReturnsError, common.handle_plugin_error)
