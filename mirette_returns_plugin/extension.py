@@ -124,8 +124,10 @@ def read_config(app: Flask) -> dict[str, Any]:
     if prefix and not str(prefix).startswith("/"):
         raise ConfigurationError("MIRETTE_RETURNS_URL_PREFIX must start with '/' (e.g. '/returns').")
     from .words import check_settings
+    from .windows import check_minimum
 
     check_settings(settings)
+    check_minimum(settings)
     return settings
 
 
