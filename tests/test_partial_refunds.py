@@ -245,7 +245,7 @@ def test_the_buyer_is_emailed_the_amount_and_the_reason(ctx):
     assert ("Atelier Lune received the item back and will refund €15.50 instead of the estimated €25.38, "
             "for the reason below. If you disagree, you can ask the support team to step in from the "
             "request's page.") in body
-    assert f"Why less is refunded: {REASON}" in body or ("Why less is refunded" in body and REASON in body)
+    assert f"Why less is refunded: {REASON}" in body
     assert "€15.50" in spaces(email.body_html) and REASON in email.body_html
 
 
