@@ -29,9 +29,8 @@ from .access import Role, acts_on_own_purchase, roles_on
 from .adapter import Artist, Order, OrderLine, OrderPart, Stage, User, order_of_buyer
 from .errors import AdapterError, Conflict, MiretteReturnsError, NotAllowed, NotFound, ValidationError
 from .i18n import N_, gettext as _, ngettext
-from .models import (
-    REASON_LENGTH, HistoryEntry, Message, PartLock, Photo, Request, RequestArtist, RequestKind, utcnow,
-)
+from .models import HistoryEntry, Message, PartLock, Photo, Request, RequestArtist, RequestKind, utcnow
+from .models import REASON_LENGTH
 from .photos import discard_on_rollback
 from .upserts import incoming, upsert
 from .money import parse_amount, preview_cancellation, preview_return
@@ -169,10 +168,10 @@ def _refund_retryable(request: Request) -> str | None:
     return retry_block_reason(request)
 
 
-def _refund_not_started(request: Request) -> str | None:
+def _refund_not_started(request: Request, *, lock: bool = False) -> str | None:
     from .refunds import refund_of
 
-    if refund_of(request) is not None:
+    if refund_of(request, lock=lock) is not None:
         return _("The refund has already been started: its amount can no longer change.")
     return None
 
@@ -766,6 +765,11 @@ def _apply_effect(state, request: Request, transition: Transition, note: str | N
         request.kind = RequestKind.RETURN
         request.converted_from_exchange = True
     elif action == "decide_refund":
+        # The guard may have read an older snapshot (MariaDB keeps one per
+        # transaction): a refund started meanwhile is seen by a locking read.
+        started = _refund_not_started(request, lock=True)
+        if started:
+            raise NotAllowed(started)
         request.refund_decided_amount = _decided_amount(request, amount)
         request.refund_decision_reason = note
     elif action == "escalate":
