@@ -265,3 +265,21 @@ def test_the_buyer_reading_french_is_emailed_in_french(ctx):
             "pour la raison ci-dessous. Si vous n'êtes pas d'accord, vous pouvez demander à l'équipe "
             "d'assistance d'intervenir depuis la page de la demande.") in body
     assert "L'anse est ébréchée." in body
+
+
+@pytest.mark.seeded_languages
+def test_the_buyer_reads_the_decision_in_french(app):
+    from tests.shop import login
+
+    with app.test_request_context():
+        request_id = received_return()
+        flows.take(LUNE, request_id, "decide_refund", amount="15,50", note="L'anse est ébréchée.")
+    client = login(app.test_client(), CAMILLE)
+    with client.session_transaction() as session:
+        session["locale"] = "fr"
+    page = parse(client.get(f"/returns/requests/{request_id}"))
+    decision = spaces(page.find(id="mr-refund-decision").text)
+    assert "Remboursement décidé : 15,50 € au lieu des 25,38 € estimés." in decision
+    assert "Pourquoi le remboursement est moindre L'anse est ébréchée." in decision
+    assert "Si vous n'êtes pas d'accord, vous pouvez demander à l'équipe d'assistance d'intervenir ci-dessous." in decision
+    assert "a décidé de rembourser 15,50 € au lieu des 25,38 € estimés" in spaces(page.find(id="mr-timeline").text)
