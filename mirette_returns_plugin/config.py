@@ -116,6 +116,12 @@ MAIL_MAX_ATTEMPTS = 8
 #: with the server name Flask knows.
 EXTERNAL_BASE_URL: str | None = None
 
+#: The legal minimum return window, in days after delivery (``0``: none). An
+#: artist's shorter window is raised to it, and the policy the buyer reads
+#: says so. In the EU a distance sale may be withdrawn from within 14 days of
+#: delivery: a shop selling there sets ``14``. Final sales stay final.
+MINIMUM_RETURN_DAYS = 0
+
 #: Seconds after which a refund attempt that never answered may be retried.
 REFUND_RETRY_AFTER = 60
 

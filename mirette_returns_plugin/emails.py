@@ -53,6 +53,12 @@ HEADLINES: dict[str, str] = {
     "convert_to_refund": N_("%(actor)s will refund this exchange instead of sending another item, so that "
                             "the item wanted can be ordered again."),
     "ship_replacement": N_("%(actor)s shipped the replacement item."),
+    "decide_refund": N_("%(actor)s received the item back and will refund %(amount)s instead of the "
+                        "estimated %(estimate)s, for the reason below."),
+    # The buyer may disagree: the way to the support team, in the same email.
+    "decide_refund:buyer": N_("%(actor)s received the item back and will refund %(amount)s instead of the "
+                              "estimated %(estimate)s, for the reason below. If you disagree, you can ask the "
+                              "support team to step in from the request's page."),
     "initiate_refund": N_("A refund of %(amount)s has been initiated."),
     "refund_initiated": N_("A refund of %(amount)s has been initiated."),
     "refund_failed": N_("The refund of %(amount)s could not be initiated. Nothing was paid; it can be "
@@ -81,6 +87,7 @@ SUBJECTS: dict[str, str] = {
     "submit:exchange": N_("New exchange request"),
     "submit:cancellation": N_("New cancellation request"),
     "convert_to_refund": N_("Exchange converted to a refund"),
+    "decide_refund": N_("Partial refund decided"),
     "refund_initiated": N_("Refund initiated"),
     "refund_failed": N_("Refund could not be initiated"),
     "escalate": N_("Support team asked to step in"),
@@ -105,10 +112,12 @@ QUOTES: dict[str, tuple[str, str]] = {
     "accept": ("instructions", N_("Return instructions")),
     "remind_buyer": ("instructions", N_("Return instructions")),
     "decline": ("decline_reason", N_("Reason")),
+    "decide_refund": ("refund_decision_reason", N_("Why less is refunded")),
 }
 
 #: Actions whose email shows the refund amount.
-REFUND_ACTIONS = frozenset({"initiate_refund", "refund_initiated", "refund_failed", "confirm_refund", "refuse_order"})
+REFUND_ACTIONS = frozenset({"initiate_refund", "refund_initiated", "refund_failed", "confirm_refund", "refuse_order",
+                            "decide_refund"})
 
 
 @dataclass(frozen=True)
@@ -226,7 +235,10 @@ def build_context(event: Event, recipient: Recipient) -> EmailContext:
         "quantity": request.quantity,
         "number": request.order_number,
         "amount": amount or "",
+        "estimate": format_currency(request.refund_total or Decimal("0"), request.currency),
     }
+    if event.action == "decide_refund" and recipient.role == Role.BUYER:
+        topic = "decide_refund:buyer"
     if topic == "submit:cancellation" and not shop_words.is_marketplace():
         topic = "submit:cancellation:single"
     headline = _(HEADLINES.get(topic) or HEADLINES.get(event.action, "%(actor)s"), **words)
@@ -420,7 +432,7 @@ def _actor_name(event: Event) -> str:
 
 
 def _money(request: Request) -> str:
-    amount = request.refund_total if request.refund_total is not None else Decimal("0")
+    amount = request.refund_amount if request.refund_amount is not None else Decimal("0")
     return format_currency(amount, request.currency)
 
 

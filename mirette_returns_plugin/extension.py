@@ -128,9 +128,11 @@ def read_config(app: Flask) -> dict[str, Any]:
         raise ConfigurationError("MIRETTE_RETURNS_URL_PREFIX must start with '/' (e.g. '/returns').")
     from .reminders import check_settings as check_reminder_settings
     from .words import check_settings
+    from .windows import check_minimum
 
     check_settings(settings)
     check_reminder_settings(settings)
+    check_minimum(settings)
     return settings
 
 

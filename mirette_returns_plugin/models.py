@@ -27,6 +27,7 @@ NAMING_CONVENTION = {
 }
 
 REF = 64  # length of a shop reference (id, UUID, number)
+REASON_LENGTH = 1000  # length of the reason for refunding less than the estimate
 # Ten digits before the point, and room for the finest minor unit in
 # Babel's currency data (4 decimals; 3 for KWD, 0 for JPY): see money.minor_unit.
 MONEY = sa.Numeric(14, 4)
@@ -147,12 +148,21 @@ class Request(Base):
     policy_url: Mapped[str | None] = mapped_column(sa.String(1000))
     #: The artist's days to answer before a reminder (``None``: the shop's default).
     policy_answer_days: Mapped[int | None] = mapped_column()
+    #: The shop's legal minimum return window when the request was sent
+    #: (``MINIMUM_RETURN_DAYS``; ``None``: none): with ``policy_window_days``
+    #: it says which window applies (see :mod:`.windows`).
+    policy_minimum_window_days: Mapped[int | None] = mapped_column()
 
     # What a refund would pay, computed at submission under the frozen policy.
     refund_items: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     refund_delivery: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     refund_restocking_fee: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     refund_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    #: Less than the estimate, decided by the artist or support when the item
+    #: came back used, incomplete or damaged (``None``: the estimate is paid).
+    refund_decided_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    #: Why less is refunded, in the words the buyer reads.
+    refund_decision_reason: Mapped[str | None] = mapped_column(sa.String(REASON_LENGTH))
 
     # What the parties said when moving the request on.
     instructions: Mapped[str | None] = mapped_column(sa.Text)
@@ -188,6 +198,11 @@ class Request(Base):
     @property
     def is_cancellation(self) -> bool:
         return self.kind == RequestKind.CANCELLATION
+
+    @property
+    def refund_amount(self) -> Decimal:
+        """What the refund pays: the amount decided, else the estimate."""
+        return self.refund_total if self.refund_decided_amount is None else self.refund_decided_amount
 
     @property
     def line_total(self) -> Decimal:
@@ -233,6 +248,9 @@ class HistoryEntry(Base):
     actor_ref: Mapped[str] = mapped_column(sa.String(REF))
     actor_name: Mapped[str] = mapped_column(sa.String(255))
     note: Mapped[str | None] = mapped_column(sa.Text)
+    #: The amount a step decided (a refund less than the estimate), so that
+    #: each decision keeps its own figure in the timeline.
+    amount: Mapped[Decimal | None] = mapped_column(MONEY)
     created_at: Mapped[datetime] = mapped_column(TIMESTAMP, default=utcnow)
 
     request: Mapped[Request] = relationship(back_populates="history", lazy="raise_on_sql")
@@ -312,7 +330,12 @@ class Refund(Base):
         sa.ForeignKey(f"{TABLE_PREFIX}request.id", ondelete="CASCADE"), unique=True
     )
     idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: What is paid: the estimate, or less when the artist or support decided so.
     amount: Mapped[Decimal] = mapped_column(MONEY)
+    #: The estimate the buyer was shown (``None`` on refunds made before it was kept).
+    estimated_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    #: Why less than the estimate is paid, as the buyer read it (``None``: the estimate is paid).
+    decision_reason: Mapped[str | None] = mapped_column(sa.String(REASON_LENGTH))
     currency: Mapped[str] = mapped_column(sa.String(3))
     state: Mapped[str] = mapped_column(sa.String(16), default=RefundState.PENDING)
     shop_reference: Mapped[str | None] = mapped_column(sa.String(255))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import cache
@@ -20,6 +21,12 @@ def minor_unit(currency: str) -> Decimal:
     fractions of a yen, nor drops the third decimal of a dinar.
     """
     return Decimal(1).scaleb(-get_currency_precision(currency))
+
+#: An amount as a person types it: digits, then at most two decimals after a
+#: point or a comma (``12.50``, ``12,50``), a minus sign allowed so that it can
+#: be refused in words. No thousands separator: ``1,250`` would read as 1.25
+#: in French and 1250 in English, so it is refused rather than guessed.
+_TYPED_AMOUNT = re.compile(r"(-?)(\d{1,10})(?:[.,](\d{1,2}))?")
 
 
 @dataclass(frozen=True)
@@ -83,3 +90,14 @@ def preview_cancellation(part: OrderPart, currency: str) -> RefundPreview:
         delivery=(part.delivery_cost or Decimal("0")).quantize(unit, ROUND_HALF_UP),
         currency=currency,
     ), part.paid)
+
+
+def parse_amount(typed: object) -> Decimal | None:
+    """An amount typed in a form, as a ``Decimal`` with cents, or ``None`` if
+    it is not one. Spaces (a French ``1 250,00``) are ignored."""
+    text = re.sub(r"\s", "", str(typed or ""))
+    found = _TYPED_AMOUNT.fullmatch(text)
+    if found is None:
+        return None
+    sign, units, cents = found.groups()
+    return Decimal(f"{sign}{units}.{(cents or '').ljust(2, '0')}")

@@ -40,6 +40,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "decline":              (BUYER, ARTIST),            # with the reason
     "receive":              (BUYER, ARTIST),            # "Product received - reimbursement can be initiated"
     "convert_to_refund":    (BUYER, ARTIST),
+    "decide_refund":        (BUYER, ARTIST),            # less than the estimate, with the reason
     "ship_replacement":     (BUYER, ARTIST),
     "refuse_order":         (BUYER, ARTIST),            # the cancellation is answered
     "initiate_refund":      (BUYER,),                   # a return's refund is initiated

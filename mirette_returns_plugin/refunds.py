@@ -88,14 +88,25 @@ def perform_refund_step(state, user, request_id, action, *, version=None, note=N
             if blocked:
                 raise NotAllowed(blocked)
         if refund is None:
+            # The amount decided when less than the estimate is paid, and
+            # the estimate and the reason beside it: once stored, a retry
+            # asks the same amount again under the same key.
             refund = Refund(
                 request_id=request.id,
                 idempotency_key=f"mr-{request.id}-{secrets.token_hex(8)}",
-                amount=request.refund_total,
+                amount=request.refund_amount,
+                estimated_amount=request.refund_total,
+                decision_reason=request.refund_decision_reason,
                 currency=request.currency,
                 attempts=0,
             )
             state.session.add(refund)
+            if refund.amount <= 0:
+                # Nothing to pay (the artist decided on nothing back): the
+                # shop is not asked, and the refund is complete at once.
+                state.session.flush()
+                _complete(state, request, refund, role, user, None)
+                return request.id, role, None
         refund.state = RefundState.PENDING
         refund.attempts += 1
         refund.attempted_at = utcnow()

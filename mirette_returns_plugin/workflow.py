@@ -30,10 +30,12 @@ from .adapter import Artist, Order, OrderLine, OrderPart, Stage, User, order_of_
 from .errors import AdapterError, Conflict, MiretteReturnsError, NotAllowed, NotFound, ValidationError
 from .i18n import N_, gettext as _, ngettext
 from .models import HistoryEntry, Message, PartLock, Photo, Request, RequestArtist, RequestKind, utcnow
+from .models import REASON_LENGTH
 from .photos import discard_on_rollback
 from .upserts import incoming, upsert
-from .money import preview_cancellation, preview_return
+from .money import parse_amount, preview_cancellation, preview_return
 from .state import current_state
+from .windows import current_window, minimum_days
 
 
 class Status:
@@ -113,12 +115,18 @@ class FormField:
     required: bool = False
     max_length: int | None = None
     multiline: bool = True
+    #: The keyboard a phone shows (``"decimal"`` for an amount).
+    inputmode: str | None = None
 
 
 INSTRUCTIONS = FormField("note", N_("Return instructions for the buyer"), required=True)
 DECLINE_REASON = FormField("note", N_("Reason, shown to the buyer"), required=True)
 OPTIONAL_NOTE = FormField("note", N_("Note (optional)"))
 TRACKING = FormField("tracking", N_("Tracking number (optional)"), max_length=255, multiline=False)
+REFUND_AMOUNT = FormField("amount", N_("Amount to refund"), required=True, max_length=20, multiline=False,
+                          inputmode="decimal")
+REFUND_REASON = FormField("note", N_("Why less is refunded, shown to the buyer"), required=True,
+                          max_length=REASON_LENGTH)
 
 Guard = Callable[[Request], "str | None"]
 
@@ -160,6 +168,14 @@ def _refund_retryable(request: Request) -> str | None:
     return retry_block_reason(request)
 
 
+def _refund_not_started(request: Request, *, lock: bool = False) -> str | None:
+    from .refunds import refund_of
+
+    if refund_of(request, lock=lock) is not None:
+        return _("The refund has already been started: its amount can no longer change.")
+    return None
+
+
 def _not_escalated(request: Request) -> str | None:
     return _("Support has already been asked to step in.") if request.escalated else None
 
@@ -188,6 +204,12 @@ TRANSITIONS: tuple[Transition, ...] = (
                N_("Refund instead, so the buyer can reorder"), (OPTIONAL_NOTE,), guard=_needs_exchange),
     Transition("ship_replacement", frozenset({RequestKind.EXCHANGE}), frozenset({Status.RECEIVED}),
                Status.REPLACEMENT_SHIPPED, ARTIST_SIDE, N_("Replacement shipped"), (TRACKING,)),
+    # The item came back used, incomplete or damaged: less than the estimate
+    # is refunded, with a reason the buyer reads (and may take to support).
+    Transition("decide_refund", frozenset({RequestKind.RETURN}),
+               frozenset({Status.ACCEPTED, Status.SHIPPED_BACK, Status.RECEIVED}), Status.RECEIVED, ARTIST_SIDE,
+               N_("Refund less: the item came back used, incomplete or damaged"), (REFUND_AMOUNT, REFUND_REASON),
+               guard=_refund_not_started),
     Transition("initiate_refund", frozenset({RequestKind.RETURN}), frozenset({Status.RECEIVED}),
                Status.REFUND_INITIATED, ARTIST_SIDE, N_("Initiate the refund"), guard=_refund_retryable),
     # Only a return reaches "refund initiated": an exchange is converted first.
@@ -324,7 +346,7 @@ def return_block_reason(order: Order, part: OrderPart, line: OrderLine | None = 
         return _("This item is a final sale: it cannot be returned or exchanged.")
     if artist is None:
         artist = current_state().adapter.get_artist(part.artist_ref)
-    window = artist.policy.window_days if artist else None
+    window = current_window(artist.policy.window_days).days if artist else None
     window_start = part.delivered_at or part.window_from
     if window is not None and window_start is not None:
         deadline = window_start + timedelta(days=window)
@@ -494,6 +516,7 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
         policy_text=artist.policy.text or None,
         policy_url=artist.policy.url,
         policy_answer_days=artist.policy.answer_days,
+        policy_minimum_window_days=minimum_days() or None,
         refund_items=preview.items,
         refund_delivery=preview.delivery,
         refund_restocking_fee=preview.restocking_fee,
@@ -650,6 +673,7 @@ def perform(
     version: int | None = None,
     note: str | None = None,
     tracking: str | None = None,
+    amount: str | None = None,
     commit: bool = True,
 ) -> Request:
     """Take ``action`` on a request as ``user``, if the table allows it.
@@ -666,27 +690,30 @@ def perform(
         return refunds.perform_refund_step(state, user, request_id, action, version=version, note=note)
     request, _entry = _in_transaction(
         commit,
-        lambda: _perform(state, user, request_id, action, version, note, tracking),
+        lambda: _perform(state, user, request_id, action, version, note, tracking, amount),
     )
     return request
 
 
 def change_status(request: Request, action: str, to_status: str, role: str, user: User | None,
-                  note: str | None = None) -> HistoryEntry:
+                  note: str | None = None, *, amount: Decimal | None = None) -> HistoryEntry:
     """Move ``request`` to ``to_status`` and write its history row."""
     from_status = request.status
     request.status = to_status
     if to_status in FINAL_STATUSES:
         request.closed_at = utcnow()
-    return _record(request, action, from_status, to_status, role, user, note)
+    return _record(request, action, from_status, to_status, role, user, note, amount=amount)
 
 
-def _perform(state, user, request_id, action, version, note, tracking, *, actor_role: str | None = None):
-    request, transition, role, values = check_step(state, user, request_id, action, version,
-                                                   note=note, tracking=tracking, actor_role=actor_role)
+def _perform(state, user, request_id, action, version, note, tracking, amount=None, *,
+             actor_role: str | None = None):
+    request, transition, role, values = check_step(state, user, request_id, action, version, note=note,
+                                                   tracking=tracking, amount=amount, actor_role=actor_role)
     note = values.get("note")
-    _apply_effect(state, request, transition, note, values.get("tracking"))
-    return request, change_status(request, action, transition.leads_to(request), role, user, note)
+    _apply_effect(state, request, transition, note, values.get("tracking"), amount=values.get("amount"))
+    # A step that asks for an amount keeps it in its history row.
+    decided = request.refund_decided_amount if "amount" in values else None
+    return request, change_status(request, action, transition.leads_to(request), role, user, note, amount=decided)
 
 
 def check_step(state, user, request_id, action, version, *, actor_role: str | None = None, **given):
@@ -725,7 +752,8 @@ def _authorise(user, request, action, actor_role):
     return transition, role
 
 
-def _apply_effect(state, request: Request, transition: Transition, note: str | None, tracking: str | None) -> None:
+def _apply_effect(state, request: Request, transition: Transition, note: str | None, tracking: str | None,
+                  *, amount: str | None = None) -> None:
     action = transition.action
     if action == "accept":
         request.instructions = note
@@ -738,6 +766,14 @@ def _apply_effect(state, request: Request, transition: Transition, note: str | N
     elif action == "convert_to_refund":
         request.kind = RequestKind.RETURN
         request.converted_from_exchange = True
+    elif action == "decide_refund":
+        # The guard may have read an older snapshot (MariaDB keeps one per
+        # transaction): a refund started meanwhile is seen by a locking read.
+        started = _refund_not_started(request, lock=True)
+        if started:
+            raise NotAllowed(started)
+        request.refund_decided_amount = _decided_amount(request, amount)
+        request.refund_decision_reason = note
     elif action == "escalate":
         request.escalated = True
     elif action == "resolve_escalation":
@@ -758,6 +794,23 @@ def _apply_effect(state, request: Request, transition: Transition, note: str | N
             preview = preview_cancellation(part, request.currency)
             request.refund_items, request.refund_delivery = preview.items, preview.delivery
             request.refund_total = preview.total
+
+
+def _decided_amount(request: Request, typed: str | None) -> Decimal:
+    """The amount typed for a refund less than the estimate, or a message:
+    a number, from zero up to the estimate (itself never above what was paid)."""
+    most = request.refund_total
+    amount = parse_amount(typed)
+    if amount is None:
+        raise ValidationError({"amount": _("Enter the amount as a number, such as 12.50.")})
+    if amount < 0:
+        raise ValidationError({"amount": _("The amount cannot be below zero.")})
+    if amount > most:
+        from flask_babel import format_currency
+
+        raise ValidationError({"amount": _("You can refund at most %(most)s, the estimated refund.",
+                                           most=format_currency(most, request.currency))})
+    return amount
 
 
 def _check_fields(state, transition: Transition, **given: str | None) -> dict[str, str | None]:
@@ -924,7 +977,7 @@ def _lock_part(order_ref: str, artist_ref: str) -> bool:
 
 
 def _record(request: Request, action: str, from_status: str | None, to_status: str, role: str,
-            user: User | None, note: str | None) -> HistoryEntry:
+            user: User | None, note: str | None, *, amount: Decimal | None = None) -> HistoryEntry:
     """Write the history row of a step and queue its emails (same transaction)."""
     now = utcnow()
     entry = HistoryEntry(
@@ -936,6 +989,7 @@ def _record(request: Request, action: str, from_status: str | None, to_status: s
         actor_ref=user.ref if user else role,
         actor_name=(user.name if user else role)[:255],
         note=note,
+        amount=amount,
         created_at=now,
     )
     request.last_activity_at = now

@@ -13,6 +13,7 @@ phone width):
     artist-inbox       the artist's inbox
     artist-request     the artist's page of one request, with its steps
     support-insights   support's insights of the last 90 days, on a generated history
+    partial-refund     "See details" of a return refunded less than the estimate, as the buyer reads it
 
 Run from the repository, with the test requirements installed::
 
@@ -115,6 +116,27 @@ def main() -> None:
             shoot(artist, "artist-inbox")
             artist.goto(f"/returns/requests/{request_id}")
             shoot(artist, "artist-request", show=artist.locator("#mr-summary"))
+
+            # A bowl back with a chip from its trip home: less than the estimate, explained.
+            kit.open_return_request(buyer, "MIR-1004")
+            form = kit.open_return_form(buyer, "Serving bowl")
+            kit.fill_return_form(form, reason="Changed my mind", comment="It does not suit our table after all.")
+            form.get_by_role("button", name="Submit a request").click()
+            expect(kit.line(buyer, "Serving bowl").get_by_role("status")).to_be_visible()
+            bowl_id = max(r.id for r in kit.requests_of(shop))
+            artist.goto(f"/returns/requests/{bowl_id}")
+            kit.take_step(artist, "accept", "Accept and give return instructions",
+                          {"Return instructions for the buyer": "Wrap it well and send it to the studio."})
+            # The step stays on offer (the amount may be decided again until the
+            # refund starts): wait for the decision instead of the form to go.
+            decide = kit.action_form(artist, "decide_refund")
+            decide.get_by_label("Amount to refund").fill("40.00")
+            decide.get_by_label("Why less is refunded, shown to the buyer").fill(
+                "The bowl came back with a chip on its foot ring: I can only sell it as a second.")
+            decide.get_by_role("button", name="Refund less: the item came back used, incomplete or damaged").click()
+            expect(artist.locator("#mr-refund-decision")).to_be_visible()
+            buyer.goto(f"/returns/requests/{bowl_id}")
+            shoot(buyer, "partial-refund", show=buyer.locator("#mr-summary"))
             browser.close()
         shoot_insights(folder)
 

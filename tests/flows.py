@@ -61,6 +61,8 @@ DRIVING_ROLES = (Role.ARTIST, Role.BUYER, Role.SUPPORT)
 
 NOTE = "Please use the prepaid label in the parcel."
 TRACKING = "LP123456789FR"
+#: A refund less than the estimate of a mug (€25.38).
+AMOUNT = "10.00"
 
 
 def as_user(email: str | None) -> User | None:
@@ -69,7 +71,7 @@ def as_user(email: str | None) -> User | None:
 
 def take(email: str | None, request_id: int, action: str, **fields) -> Request:
     """``email`` takes ``action``, filling in every field a step may ask for."""
-    values = {"note": NOTE, "tracking": TRACKING}
+    values = {"note": NOTE, "tracking": TRACKING, "amount": AMOUNT}
     values.update(fields)
     return workflow.perform(as_user(email), request_id, action, **values)
 

@@ -104,6 +104,7 @@ ACTIONS: dict[str, dict[str, str]] = {
     "receive":            row("N    N     N     F     F      F     F      F"),
     "convert_to_refund":  row("N    N     N     F     F      F     F      F"),
     "ship_replacement":   row("N    N     N     F     F      F     F      F"),
+    "decide_refund":      row("N    N     N     F     F      F     F      F"),
     "initiate_refund":    row("N    N     N     F     F      F     F      F"),
     "confirm_refund":     row("N    N     N     F     F      F     F      F"),
     "refuse_order":       row("N    N     N     F     A      A     F      F"),

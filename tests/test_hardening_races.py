@@ -13,7 +13,9 @@ buyer would. On PostgreSQL and MariaDB:
 - the buyer asking every artist to cancel while the artist refuses her first
   request: that artist is never asked twice;
 - two artist steps at once (accept and decline, from two tabs), one wins;
-- "Initiate the refund" clicked 16 times: the shop is asked once.
+- "Initiate the refund" clicked 16 times: the shop is asked once;
+- a refund less than the estimate decided while the refund starts: the shop
+  is asked for the amount the request says, or the decision is refused.
 
 SQLite admits one writer at a time, so nothing can race there.
 """
@@ -321,3 +323,31 @@ def test_initiate_refund_clicked_everywhere_asks_the_shop_once(app, base_url):
                      HistoryEntry.to_status == "refund_initiated", HistoryEntry.from_status == "received") == 1
     FIGURES.append(f"'Initiate the refund' {AT_ONCE} times at once (artist and support): the shop asked once, "
                    f"answers {dict(sorted(Counter(a.status for a in answers).items()))}")
+
+
+def test_a_partial_refund_decided_while_the_refund_starts_never_changes_what_the_shop_is_asked(app, base_url):
+    world = build_world(app)
+    with app.test_request_context():
+        for email, action in ((LUNE, "accept"), (LUNE, "receive")):
+            workflow.perform(user(email), world.ret, action, note="ok")
+        db.session.remove()
+    detail = f"/returns/requests/{world.ret}"
+    lune, support = signed_in(app, base_url, LUNE), signed_in(app, base_url, SUPPORT)
+    initiate = form_on(lune, detail, "mr-action-initiate_refund")
+    decide = {**form_on(support, detail, "mr-action-decide_refund"), "amount": "5.00",
+              "note": "The handle came back chipped."}
+    half = AT_ONCE // 2
+    answers = fire([Post(lune, f"{detail}/actions/initiate_refund", initiate) for _ in range(half)]
+                   + [Post(support, f"{detail}/actions/decide_refund", decide) for _ in range(half)])
+    assert sum(1 for a in answers if a.status == 303) == 1, Counter(a.status for a in answers)
+    with app.app_context():
+        db.session.remove()
+        request = db.session.get(Request, world.ret)
+        asked = [row.amount for row in db.session.scalars(sa.select(PaymentRefund))]
+        if request.refund_decided_amount is None:
+            assert asked == [request.refund_total]
+        else:
+            assert (asked, str(request.refund_decided_amount)) == ([], "5.00")
+        db.session.remove()
+    FIGURES.append(f"'Refund less' and 'Initiate the refund' {AT_ONCE} times at once: one wins, the shop asked "
+                   f"what the request says, answers {dict(sorted(Counter(a.status for a in answers).items()))}")

@@ -41,6 +41,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("receive", S): {B, A},
     ("convert_to_refund", A): {B},
     ("convert_to_refund", S): {B, A},
+    ("decide_refund", A): {B},
+    ("decide_refund", S): {B, A},
     ("ship_replacement", A): {B},
     ("ship_replacement", S): {B, A},
     ("refuse_order", A): {B},

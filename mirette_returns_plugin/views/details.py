@@ -22,6 +22,7 @@ from ..i18n import gettext as _
 from ..models import HistoryEntry, Message, Photo, Refund, Request, RequestKind
 from ..rendering import empty, flash_notice, render, render_blocks
 from ..state import current_state
+from ..windows import ReturnWindow, applicable_window
 from . import timeline
 from .common import FormState, current_user, not_found, prepare_photos, see_other, text, uploaded_files
 
@@ -123,6 +124,11 @@ class DetailPage:
         return self.request.buyer_email if sees_buyer_address(self.roles) else None
 
     @property
+    def window(self) -> ReturnWindow:
+        """The return window frozen with the request: the artist's, or the legal minimum then."""
+        return applicable_window(self.request.policy_window_days, self.request.policy_minimum_window_days)
+
+    @property
     def status_label(self) -> str:
         return workflow.status_label(self.request.status)
 
@@ -190,7 +196,8 @@ def load(user: User | None, request_id: int, *, before: int | None = None) -> De
         request=req,
         user=user,
         roles=roles,
-        timeline=timeline.build(history, messages, photos, edge, seller_name=req.artist_name),
+        timeline=timeline.build(history, messages, photos, edge, seller_name=req.artist_name,
+                                currency=req.currency, estimate=req.refund_total),
         photos=timeline.photo_views(photos, edge, req.artist_name),
         refund=refunds.refund_of(req),
         actions=[ActionForm(transition, role, FormState(values={"version": req.version}),
@@ -297,7 +304,7 @@ def perform_action(request_id: int, action: str) -> Response:
     user = current_user()
     req, _roles = _visible_request(user, request_id)
     values = {"note": request.form.get("note", ""), "tracking": request.form.get("tracking", ""),
-              "version": text("version")}
+              "amount": request.form.get("amount", ""), "version": text("version")}
     available = {t.action: t for t, _role in workflow.available_actions(user, req)}
     errors: dict[str, str] = {}
     status = 422
@@ -307,7 +314,7 @@ def perform_action(request_id: int, action: str) -> Response:
     else:
         try:
             workflow.perform(user, request_id, action, version=values["version"] or None,
-                             note=values["note"], tracking=values["tracking"])
+                             note=values["note"], tracking=values["tracking"], amount=values["amount"])
         except ValidationError as error:
             errors = dict(error.errors)
         except MiretteReturnsError as error:
@@ -329,7 +336,7 @@ def perform_action(request_id: int, action: str) -> Response:
     form = page.action_form(action)
     if form is not None:
         # Keep what was typed; a stale page gets the new version with it.
-        form.form.values.update(note=values["note"], tracking=values["tracking"])
+        form.form.values.update(note=values["note"], tracking=values["tracking"], amount=values["amount"])
         form.form.errors = errors
     elif errors and top_error is None:
         page.action_error = next(iter(errors.values()))

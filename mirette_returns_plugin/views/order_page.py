@@ -19,6 +19,7 @@ from ..i18n import N_, gettext as _
 from ..models import Request, RequestKind
 from ..money import RefundPreview, preview_return
 from ..state import current_state
+from ..windows import ReturnWindow, current_window
 from .common import FormState
 
 STAGE_LABELS = {
@@ -82,6 +83,11 @@ class PartView:
     @property
     def policy(self) -> ReturnPolicy | None:
         return self.artist.policy if self.artist else None
+
+    @property
+    def window(self) -> ReturnWindow | None:
+        """The return window that applies: the artist's, or the legal minimum."""
+        return current_window(self.artist.policy.window_days) if self.artist else None
 
     @property
     def stage_label(self) -> str:

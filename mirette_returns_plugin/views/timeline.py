@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from flask import url_for
+from flask_babel import format_currency
 
 from .. import moments, words
 from ..access import Role
@@ -24,6 +26,7 @@ ACTION_TEXTS = {
     "receive": N_("confirmed the product was received in good condition"),
     "convert_to_refund": N_("turned the exchange into a refund, so the item can be reordered"),
     "ship_replacement": N_("shipped the replacement"),
+    "decide_refund": N_("decided to refund %(amount)s instead of the estimated %(estimate)s"),
     "initiate_refund": N_("initiated the refund"),
     "refund_initiated": N_("initiated the refund"),
     "refund_failed": N_("could not initiate the refund"),
@@ -70,10 +73,11 @@ def role_label(role: str) -> str:
     return _(ROLE_LABELS.get(role, role))
 
 
-def action_text(action: str, to_status: str | None = None) -> str:
+def action_text(action: str, to_status: str | None = None, **amounts: str) -> str:
+    """What a history row says; ``amounts`` fill in a decided refund's figures."""
     if action == "refuse_order":
         action = refusal_topic(to_status)
-    return _(ACTION_TEXTS.get(action, action))
+    return _(ACTION_TEXTS.get(action, action), **amounts)
 
 
 @dataclass(frozen=True)
@@ -132,8 +136,10 @@ class TimelineItem:
 
 
 def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: list[Photo],
-          thumbnail_edge: int, *, seller_name: str = "") -> list[TimelineItem]:
-    """The request's timeline; ``seller_name`` is shown for whoever acted on the seller's side."""
+          thumbnail_edge: int, *, seller_name: str = "", currency: str = "EUR",
+          estimate: Decimal | None = None) -> list[TimelineItem]:
+    """The request's timeline; ``seller_name`` is shown for whoever acted on the seller's side,
+    ``estimate`` (in ``currency``) beside each refund amount a step decided."""
     by_message: dict[int | None, list[Photo]] = {}
     for photo in photos:
         by_message.setdefault(photo.message_id, []).append(photo)
@@ -155,9 +161,13 @@ def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: 
     items = []
     for entry in history:
         changed = entry.from_status != entry.to_status
+        amounts = {}
+        if entry.amount is not None:
+            amounts = {"amount": format_currency(entry.amount, currency),
+                       "estimate": format_currency(estimate or Decimal("0"), currency)}
         items.append(item(
             f"h{entry.id}", False, entry.created_at, entry.actor_name, entry.actor_role, entry.note,
-            action_text=action_text(entry.action, entry.to_status),
+            action_text=action_text(entry.action, entry.to_status, **amounts),
             new_status=status_label(entry.to_status) if changed else None,
             # The photos sent with the request belong to its first row.
             photos=(photo_views(by_message.get(None, []), thumbnail_edge, seller_name) if entry.action == "submit"
