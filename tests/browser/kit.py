@@ -165,7 +165,9 @@ def timeline(page: Page) -> Locator:
 
 
 def mark_refund_paid(page: Page, order_number: str) -> None:
-    """The demo's Payments page plays the payment provider: "Mark as paid"."""
+    """The demo's Payments page plays the payment provider: "Mark as paid"
+    (the support team's page)."""
+    sign_in(page, SUPPORT)
     page.goto("/payments/?show=waiting")
     row = page.locator("tbody tr").filter(has_text=order_number)
     with page.expect_navigation():
