@@ -38,7 +38,7 @@ def test_return_without_javascript(shop, open_page, tmp_path: Path) -> None:
     with buyer.expect_navigation():
         kit.line(buyer, "Speckled mug").get_by_role("link", name="Request return").click()
     form = kit.return_form(buyer, "Speckled mug")
-    kit.fill_return_form(form, quantity=1, reason="Damaged product (photo required)",
+    kit.fill_return_form(form, quantity=1, reason="Damaged product",
                          comment="One mug arrived with a chipped rim.", photo=kit.photo_file(tmp_path))
     kit.submit(buyer, form.get_by_role("button", name="Submit a request"), javascript=False)
     # Post, redirect, get: the details page of the new request, with a notice.
