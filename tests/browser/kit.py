@@ -256,6 +256,18 @@ def artist_ref(shop: LiveShop, name: str) -> str:
         return str(session.scalar(sa.select(ArtistProfile.id).where(ArtistProfile.name == name)))
 
 
+def set_stage(shop: LiveShop, number: str, artist_name: str, state: str) -> None:
+    """Move an artist's part of an order, as the shop would (``"accepted"``...)."""
+    from mirette_returns_plugin.demo.models import Shipment, ShopOrder
+
+    artist = int(artist_ref(shop, artist_name))
+    with shop.database() as session:
+        shipment = session.scalar(sa.select(Shipment).join(ShopOrder).where(
+            ShopOrder.number == number, Shipment.artist_id == artist))
+        shipment.state = state
+        session.commit()
+
+
 def count_rows(shop: LiveShop, model: type, request_id: int) -> int:
     with shop.database() as session:
         return int(session.scalar(sa.select(sa.func.count()).select_from(model)
