@@ -67,7 +67,7 @@ def test_invisible_message_is_refused_like_a_blank_one(app, client_as):
     # A required field of a step (the artist's reason to decline) too.
     lune = client_as(LUNE)
     decline = parse(lune.get(f"/returns/requests/{request_id}")).by_id("mr-action-decline")
-    response = submit(lune, decline, decline_reason=INVISIBLE, confirm="1")
+    response = submit(lune, decline, note=INVISIBLE, confirm="1")
     assert response.status_code == 422
     assert "This field is required." in parse(response).text
     assert stored(app, Request)[0].status == "requested"
@@ -100,3 +100,15 @@ def test_bidi_overrides_do_not_reverse_what_the_other_party_reads(app, client_as
     for part in (email.body_text, email.body_html):
         assert "Invoice gpj.exe" in part and RLO not in part
     assert 'dir="auto"' in email.body_html
+
+
+def test_an_artist_s_decline_reason_is_neutralised_too(app, client_as):
+    camille, lune = client_as(CAMILLE), client_as(LUNE)
+    request_id = a_return(app, camille)
+    decline = parse(lune.get(f"/returns/requests/{request_id}")).by_id("mr-action-decline")
+    assert submit(lune, decline, note=f"Not ours: see {RLO}fdp.exe", confirm="1").status_code == 303
+    box = parse(camille.get(f"/returns/requests/{request_id}")).find(class_="mr-declined")
+    shown = box.find("p", class_="mr-text")
+    assert shown.text == "Not ours: see fdp.exe" and shown.get("dir") == "auto"
+    email = emails_to(app, CAMILLE)[-1]
+    assert "Not ours: see fdp.exe" in email.body_text and RLO not in email.body_html
