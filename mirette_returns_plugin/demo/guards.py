@@ -39,4 +39,3 @@ def bounded_form() -> None:
         return  # no body at all
     if request.content_length is None or request.content_length > FORM_MAX_BYTES:
         abort(413)
-
