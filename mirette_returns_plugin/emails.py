@@ -26,6 +26,7 @@ from .i18n import N_, gettext as _, ngettext
 from .mail_settings import links_root
 from .models import HistoryEntry, Message, Request, RequestKind
 from .state import current_state
+from .user_text import neutral_bidi, visible_or_empty
 
 #: Characters of a message, a note or instructions quoted in an email.
 EXCERPT_LENGTH = 300
@@ -273,17 +274,19 @@ def item_label(request: Request, role: str) -> str:
 
 
 def excerpt(text: str | None, length: int = EXCERPT_LENGTH) -> str | None:
-    """The first ``length`` characters of ``text``, cut between words."""
-    if not text or not text.strip():
+    """The first ``length`` characters of ``text``, cut between words, its
+    bidirectional controls made harmless (see :mod:`.user_text`)."""
+    text = visible_or_empty(text)
+    if not text:
         return None
-    text = text.strip()
     if len(text) <= length:
-        return text
+        return neutral_bidi(text)
     cut = text[:length]
     space = cut.rfind(" ")
     if space > length * 2 // 3:
         cut = cut[:space]
-    return cut.rstrip(" ,;:.") + "…"
+    # Neutralised after the cut: a control whose pair was cut off goes too.
+    return neutral_bidi(cut.rstrip(" ,;:.")) + "…"
 
 
 def details_url(request_id: int) -> str:
@@ -404,13 +407,13 @@ def _facts(event: Event, recipient: Recipient, amount: str | None) -> list[Fact]
         if reason is not None:
             facts.append(Fact(_("Reason"), reason.display))
         if request.wanted_label:
-            facts.append(Fact(_("Wanted instead"), request.wanted_label))
+            facts.append(Fact(_("Wanted instead"), neutral_bidi(request.wanted_label)))
     facts.append(Fact(_("Request"), kind_label(request.kind)))
     facts.append(Fact(_("Status"), status_label(request.status)))
     if event.action == "ship_back" and request.return_tracking:
-        facts.append(Fact(_("Tracking number"), request.return_tracking))
+        facts.append(Fact(_("Tracking number"), neutral_bidi(request.return_tracking)))
     if event.action == "ship_replacement" and request.replacement_tracking:
-        facts.append(Fact(_("Tracking number"), request.replacement_tracking))
+        facts.append(Fact(_("Tracking number"), neutral_bidi(request.replacement_tracking)))
     if amount:
         facts.append(Fact(_("Refund"), amount))
     if event.action == "remind_artist":

@@ -24,6 +24,7 @@ from .links import safe_url
 from .csrf import csrf_token, field_name
 from .i18n import gettext, ngettext
 from .state import current_state
+from .user_text import neutral_bidi
 
 #: Template whose macros every page gets as ``ui``.
 UI_TEMPLATE = "mirette_returns/_ui.html"
@@ -43,6 +44,8 @@ class Helpers:
     day = staticmethod(moments.day)
     #: A shop-supplied URL for an ``href`` or ``src``, or ``None`` (see :mod:`.links`).
     safe_url = staticmethod(safe_url)
+    #: A text someone typed, its bidirectional controls made harmless (see :mod:`.user_text`).
+    user_text = staticmethod(neutral_bidi)
 
     @staticmethod
     def iso(moment: datetime | None) -> str:

@@ -33,6 +33,7 @@ from .models import HistoryEntry, Message, PartLock, Photo, Request, RequestArti
 from .models import REASON_LENGTH
 from .photos import discard_on_rollback
 from .upserts import incoming, upsert
+from .user_text import visible_or_empty
 from .money import parse_amount, preview_cancellation, preview_return
 from .state import current_state
 from .windows import current_window, minimum_days
@@ -452,9 +453,11 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
     available = returnable_quantity(line, held_quantities(order.ref, [line.ref]))
     quantity = _as_quantity(form.quantity)
     if available <= 0:
-        errors["quantity"] = _("Every unit of this item is already under a request.")
-    elif quantity is None or quantity < 1:
-        errors["quantity"] = _("Enter how many items, from 1 to %(most)s.", most=available)
+        # The same refusal, and status, as the form of such a line.
+        raise NotAllowed(_("Every unit of this item is already under a request."))
+    if quantity is None or quantity < 1:
+        errors["quantity"] = (_("You can return 1 item of this line.") if available == 1
+                              else _("Enter how many items, from 1 to %(most)s.", most=available))
     elif quantity > available:
         errors["quantity"] = ngettext(
             "You can return at most %(num)s item of this line.",
@@ -470,7 +473,7 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
         errors["photos"] = _("Attach at least one photo for the reason “%(reason)s”.", reason=reason.display)
     if len(form.photos) > state.config["MAX_PHOTOS"]:
         errors["photos"] = _("Attach at most %(most)s photos.", most=state.config["MAX_PHOTOS"])
-    comment = (form.comment or "").strip()
+    comment = visible_or_empty(form.comment)
     if len(comment) > state.config["MESSAGE_MAX_LENGTH"]:
         errors["comment"] = _("Keep the comment under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
     wanted_ref, wanted_label = None, None
@@ -483,7 +486,7 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
             else:
                 wanted_ref, wanted_label = option.ref, option.label
         else:
-            wanted_label = (form.wanted_text or "").strip()[:255]
+            wanted_label = visible_or_empty(form.wanted_text)[:255]
             if not wanted_label:
                 errors["wanted_text"] = _("Say which product you would like instead.")
     if errors:
@@ -565,7 +568,7 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
         if existing:
             return existing
     errors: dict[str, str] = {}
-    body = (message or "").strip()
+    body = visible_or_empty(message)
     if not body:
         errors["message"] = _("Say why you would like to cancel.")
     elif len(body) > state.config["MESSAGE_MAX_LENGTH"]:
@@ -816,7 +819,7 @@ def _decided_amount(request: Request, typed: str | None) -> Decimal:
 def _check_fields(state, transition: Transition, **given: str | None) -> dict[str, str | None]:
     errors, values = {}, {}
     for form_field in transition.fields:
-        raw = (given.get(form_field.name) or "").strip()
+        raw = visible_or_empty(given.get(form_field.name))
         most = form_field.max_length or state.config["MESSAGE_MAX_LENGTH"]
         if form_field.required and not raw:
             errors[form_field.name] = _("This field is required.")
@@ -876,7 +879,7 @@ def _checked_message(state, user: User | None, request: Request, body: str, phot
     if not roles:
         raise NotFound(_("This request does not exist."))
     role = roles[0]
-    text = (body or "").strip()
+    text = visible_or_empty(body)
     errors = {}
     if not text and not photo_count:
         errors["body"] = _("Write a message or attach a photo.")

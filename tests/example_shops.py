@@ -197,6 +197,8 @@ class ShopUnderTest:
     raw_stage: Callable[[str], object]
     refund_rows: Callable[[], list[tuple[str, Decimal, bool]]]
     cancelled_value: object
+    #: Who may use ``refunds_page`` (the seller, unless the shop keeps it to its staff).
+    payer: str | None = None
     _users: dict[str, User] = field(default_factory=dict)
 
     def ctx(self):
@@ -267,7 +269,7 @@ def demo_shop(app: Flask) -> ShopUnderTest:
         name="demo", app=app, buyer=CAMILLE, seller=LUNE, support=SUPPORT,
         delivered_order="MIR-1004", line_product="Speckled mug", pending_order="MIR-1001",
         sign_in=_demo_sign_in, order_page=order_page, refunds_page="/payments/",
-        raw_stage=raw_stage, refund_rows=refunds, cancelled_value="cancelled",
+        raw_stage=raw_stage, refund_rows=refunds, cancelled_value="cancelled", payer=SUPPORT,
     )
 
 

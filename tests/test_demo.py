@@ -28,7 +28,7 @@ from mirette_returns_plugin.demo.security import CONTENT_SECURITY_POLICY
 from mirette_returns_plugin.demo.story import STORY_ORDERS
 from mirette_returns_plugin.models import HistoryEntry, OutboxEmail, Request
 from mirette_returns_plugin.workflow import ReturnForm
-from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, VERRE, account, line_ref, order_ref, user
+from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, VERRE, account, line_ref, login, order_ref, user
 
 EVERY_STAGE = {"paid", "accepted", "shipped", "delivered", "cancelled"}
 
@@ -145,6 +145,7 @@ def test_a_fresh_start_creates_and_seeds_the_database(fresh_app: Flask) -> None:
     home = page(client, "/")
     for name in ("Speckled mug", "Oak chopping board", "Blown glass vase", "Atelier Lune", "Bois &amp; Fil"):
         assert name in home
+    login(client, SUPPORT)  # the mailbox is the staff's
     mailbox = page(client, "/mailbox/")
     assert "alex@buyers.example" in mailbox and "MIR-2004" in mailbox
 
@@ -387,7 +388,7 @@ def test_each_artist_page_shows_the_full_policy(app: Flask, email: str, expected
 
 
 def test_the_mailbox_shows_the_email_a_request_sends(app: Flask, ctx, reader) -> None:
-    client = reader(CAMILLE)
+    client = reader(SUPPORT)
     assert "No email yet." in page(client, "/mailbox/")
     workflow.submit_return(user(CAMILLE), order_ref("MIR-1004"), ReturnForm(
         line_ref=line_ref("MIR-1004", "Speckled mug"), quantity=1, kind="return", reason_code="changed_mind",
@@ -508,7 +509,7 @@ def _urls_for(app: Flask, email: str | None) -> list[str]:
     with app.test_request_context():
         mug = db.session.scalar(sa.select(Product.id).where(Product.name == "Speckled mug"))
         lune = account(LUNE).artist_id
-        urls = ["/", "/switch", "/mailbox/", "/payments/", f"/products/{mug}", f"/artists/{lune}",
+        urls = ["/", "/switch", f"/products/{mug}", f"/artists/{lune}",
                 "/demo-static/shop.css", "/demo-static/products/vase.svg"]
         if email:
             urls.append("/orders")
@@ -518,7 +519,7 @@ def _urls_for(app: Flask, email: str | None) -> list[str]:
         if email == LUNE:
             urls.append(url_for("mirette_returns.artist_inbox"))
         if email == SUPPORT:
-            urls.append(url_for("mirette_returns.support_list"))
+            urls += [url_for("mirette_returns.support_list"), "/mailbox/", "/payments/"]
     return urls
 
 
@@ -549,7 +550,8 @@ def test_pages_render_in_the_shop_layout_for_each_role(app: Flask, reader, role:
             continue
         html = page(client, url)
         assert 'class="site-header"' in html and "<main id=\"content\"" in html and "</footer>" in html, url
-        assert ">Mailbox</a>" in html and ">Payments</a>" in html and ">Switch account</a>" in html
+        assert ">Switch account</a>" in html
+        assert (">Mailbox</a>" in html and ">Payments</a>" in html) == (email == SUPPORT), url
         assert (">My orders</a>" in html) == (email is not None), url
         assert (">Artist inbox</a>" in html) == (email == LUNE), url
         assert (">Support</a>" in html) == (email == SUPPORT), url
@@ -561,3 +563,54 @@ def test_pages_render_in_the_shop_layout_for_each_role(app: Flask, reader, role:
             expected_role = {CAMILLE: "Buyer", LUNE: "Artist", SUPPORT: "Support team"}[email]
             assert re.search(rf"<strong>{re.escape(name)}</strong>\s*<span class=\"role-tag[^\"]*\">{expected_role}<",
                              html), url
+
+
+# --------------------------------------------------------------------------- #
+# The back office is the staff's, and the demo's forms are bounded
+# --------------------------------------------------------------------------- #
+
+
+def test_mailbox_and_payments_are_for_the_support_team_only(app: Flask, ctx, reader) -> None:
+    refund_waiting_for_payment()
+    payment = db.session.scalars(sa.select(PaymentRefund)).one()
+    email = db.session.scalars(sa.select(OutboxEmail)).first()
+    back_office = ["/mailbox/", f"/mailbox/{email.id}", f"/mailbox/{email.id}/html", "/payments/"]
+
+    visitor = reader(None)
+    for url in back_office:
+        response = visitor.get(url)
+        assert response.status_code == 303 and response.location == "/switch", url
+    switch = page(visitor, "/switch")
+    assert "Sign in as the support team to see this page." in switch and email.subject not in switch
+    assert visitor.post(f"/payments/{payment.id}/paid").status_code == 303
+
+    for person in (CAMILLE, LUNE):
+        client = reader(person)
+        for url in back_office:
+            response = client.get(url)
+            assert response.status_code == 403, (person, url)
+            assert email.subject not in response.get_data(as_text=True)
+        assert client.post(f"/payments/{payment.id}/paid").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(PaymentRefund, payment.id).paid is False, "nobody but the staff marks a refund paid"
+
+    support = reader(SUPPORT)
+    assert all(support.get(url).status_code == 200 for url in back_office)
+
+
+def test_the_demo_s_forms_refuse_a_large_post_before_reading_it(app: Flask, ctx, reader) -> None:
+    refund_waiting_for_payment()
+    payment = db.session.scalars(sa.select(PaymentRefund)).one()
+    support = reader(SUPPORT)
+    padding = "x" * 20_000
+    for url, form in ((f"/payments/{payment.id}/paid", {"padding": padding}),
+                      ("/language", {"locale": "fr", "next": "/" + padding}),
+                      ("/switch", {"account_id": "1", "padding": padding}),
+                      ("/sign-out", {"padding": padding})):
+        response = support.post(url, data=form)
+        assert response.status_code == 413, url
+        assert "What you sent is too large" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(PaymentRefund, payment.id).paid is False
+    assert signed_in_id(support) == account(SUPPORT).id, "still signed in: the sign-out was refused"
+    assert support.post(f"/payments/{payment.id}/paid").status_code == 303

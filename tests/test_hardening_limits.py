@@ -20,7 +20,7 @@ from mirette_returns_plugin.models import Message, Request
 from mirette_returns_plugin.state import current_state
 from tests.hardening import CountingStream, build_world, jpeg, served, session_cookie, snapshot, visitor
 from tests.pagekit import HTMX, parse, text_of
-from tests.shop import ALEX, CAMILLE, LUNE, artist_ref, line_ref, order_ref
+from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, artist_ref, line_ref, order_ref
 
 MAX_PHOTO_BYTES = 64 * 1024
 MAX_PHOTOS = 3
@@ -267,10 +267,12 @@ def test_a_nul_character_is_refused_with_a_message(app):
 def test_ids_beyond_the_database_are_plain_404s(app):
     camille = visitor(app, CAMILLE)
     for path in ("/returns/requests/2147483648", "/returns/requests/99999999999999999999/news",
-                 "/returns/photos/9223372036854775808", "/orders/99999999999999999999", "/mailbox/2147483648"):
+                 "/returns/photos/9223372036854775808", "/orders/99999999999999999999"):
         response = camille.get(path)
         assert response.status_code == 404, path
         assert text_of(response)
+    response = visitor(app, SUPPORT).get("/mailbox/2147483648")
+    assert response.status_code == 404 and text_of(response)
     before = snapshot(app)
     for path in ("/returns/requests/2147483648", "/returns/photos/9223372036854775808"):
         assert "This page does not exist, or you may not see it." in text_of(camille.get(path)), path

@@ -144,7 +144,7 @@ def test_the_request_form_and_its_errors_in_french_with_the_orders_currency(app:
     assert "Demander un retour : Speckled mug" in text
     assert "Vous pouvez retourner jusqu'à 4 articles de cette ligne." in text
     assert "Retour, pour être remboursé" in text and "Échange, contre un autre produit" in text
-    assert "Produit endommagé (photo obligatoire)" in text
+    assert "Une photo est obligatoire pour" in text and "Produit endommagé, Non conforme." in text
     assert "Envoyer la demande" in text
     # 4 × 1 234,56 CHF, in Swiss francs since the order is in Swiss francs.
     assert fr_money(Decimal("4938.24"), "CHF") in text

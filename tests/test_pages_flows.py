@@ -14,7 +14,7 @@ from mirette_returns_plugin.demo.models import PaymentRefund, Shipment, db
 from mirette_returns_plugin.models import Message, Photo, Refund, Request
 from tests.pagekit import HTMX, jpeg_with_metadata, parse, submit, text_of
 from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.shop import BOIS, CAMILLE, LUNE, SUPPORT, VERRE, account, artist_ref, line_ref, order_ref
+from tests.shop import BOIS, CAMILLE, LUNE, SUPPORT, VERRE, account, artist_ref, line_ref, order_ref, set_stage
 
 
 def refs(app, number, product=None):
@@ -281,3 +281,38 @@ def test_photos_are_only_in_the_database_once_per_upload(app, client_as):
     with app.app_context():
         photos = db.session.scalars(sa.select(Photo).where(Photo.request_id == request_id)).all()
         assert len(photos) == 2 and all(p.message_id is None for p in photos)
+
+
+def test_a_refused_cancellation_is_shown_at_its_part(app, client_as):
+    """A second request for the same artist (409) and a part processed
+    meanwhile (403) answer with their reason where the form was, with htmx
+    and without JavaScript."""
+    order, _ = refs(app, "MIR-1002")
+    with app.app_context():
+        lune_ref, bois_ref = artist_ref(LUNE), artist_ref(BOIS)
+    camille = client_as(CAMILLE)
+    page = parse(camille.get(f"/returns/orders/{order}"))
+    lune_form, bois_form = page.by_id(f"mr-cancel-form-{lune_ref}"), page.by_id(f"mr-cancel-form-{bois_ref}")
+    assert lune_form.get("action").endswith(f"#mr-cancel-{lune_ref}"), "without JavaScript the answer opens there"
+    assert submit(camille, lune_form, message="Please cancel.").status_code == 303
+
+    for attempt, headers in enumerate((HTMX, {})):
+        # The same page, still open in another tab: a new form, a new token.
+        again = submit(camille, lune_form, headers=headers, message="Please cancel.",
+                       submission_token=f"secondtab{attempt}")
+        assert again.status_code == 409
+        alert = parse(again).by_id(f"mr-cancel-{lune_ref}").find(class_="mr-alert-error")
+        assert alert is not None and alert.get("role") == "alert"
+        assert alert.text == "You have already asked for this part of the order to be cancelled."
+    assert [r.artist_ref for r in rows(app)] == [lune_ref]
+
+    with app.app_context():
+        set_stage("MIR-1002", BOIS, "accepted")
+    for headers in (HTMX, {}):
+        refused = submit(camille, bois_form, headers=headers, message="Please cancel.")
+        assert refused.status_code == 403
+        part = parse(refused).by_id(f"mr-cancel-{bois_ref}")
+        alert = part.find(class_="mr-alert-error")
+        assert alert is not None and "has already been processed" in alert.text
+        assert part.text.count("has already been processed") == 1, "said once"
+    assert [r.artist_ref for r in rows(app)] == [lune_ref]

@@ -11,7 +11,7 @@ from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Photo, Request
 from tests.pagekit import HTMX, form_values, jpeg_with_metadata, parse, plain_jpeg, submit, text_of
 from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.shop import CAMILLE, LUNE, VERRE, artist_ref, line_ref, order_ref
+from tests.shop import CAMILLE, LUNE, VERRE, artist_ref, line_ref, order_ref, set_stage
 
 
 def refs(app, number="MIR-1004", product="Speckled mug"):
@@ -295,3 +295,43 @@ def test_a_post_larger_than_the_photo_limits_is_refused_with_a_page(app, client_
     assert response.status_code == 413
     assert "What you sent is too large" in text_of(response)
     assert requests_in_db(app) == []
+
+
+def test_a_line_that_cannot_be_returned_says_why_once_without_a_returnable_count(app, client_as):
+    pending, mug = refs(app, "MIR-1001")
+    with app.app_context():
+        lune = artist_ref(LUNE)
+        mug = line_ref("MIR-1001", "Speckled mug")
+    client = client_as(CAMILLE)
+    line = parse(client.get(f"/returns/orders/{pending}")).by_id(f"mr-line-{mug}")
+    quantities = line.find(class_="mr-quantities").text
+    assert "2 bought" in quantities and "returnable" not in quantities
+    assert "has not been processed yet" in line.text
+
+    with app.app_context():
+        set_stage("MIR-1001", LUNE, "cancelled")
+    part = parse(client.get(f"/returns/orders/{pending}")).by_id(f"mr-part-{lune}")
+    assert "returnable" not in part.find(class_="mr-quantities").text
+    assert part.text.count("cancelled") == 1, part.text
+
+
+def test_one_unit_left_is_said_plainly_and_a_full_line_is_refused_alike(app, client_as):
+    order, mug = refs(app)
+    client = client_as(CAMILLE)
+    form = parse(client.get(f"/returns/orders/{order}/lines/{mug}/return", headers=HTMX)).one("form")
+    assert submit(client, form, quantity="3", reason_code="changed_mind", files=[]).status_code == 303
+    form = parse(client.get(f"/returns/orders/{order}/lines/{mug}/return", headers=HTMX)).one("form")
+    assert "You can return 1 item of this line." in form.by_id(f"mr-return-{mug}-quantity-hint").text
+    response = submit(client, form, headers=HTMX, quantity="0", reason_code="changed_mind", files=[])
+    assert response.status_code == 422
+    assert parse(response).by_id(f"mr-return-{mug}-quantity-error").text == "You can return 1 item of this line."
+
+    assert submit(client, form, quantity="1", reason_code="changed_mind", files=[]).status_code == 303
+    # The form of a fully requested line and a post of its old form: one reason, one status.
+    assert client.get(f"/returns/orders/{order}/lines/{mug}/return").status_code == 403
+    for headers in (HTMX, {}):
+        for files in ([], [(plain_jpeg(), "mug.jpg")]):
+            refused = submit(client, form, headers=headers, quantity="1", reason_code="changed_mind", files=files)
+            assert refused.status_code == 403
+            assert "Every unit of this item is already under a request." in text_of(refused)
+    assert len(requests_in_db(app)) == 2

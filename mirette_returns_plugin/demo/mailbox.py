@@ -12,10 +12,13 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
 
 from ..models import OutboxEmail
+from .guards import staff_only
 from .models import db
 from .security import EMAIL_BODY_POLICY
 
 mailbox = Blueprint("demo_mailbox", __name__, url_prefix="/mailbox")
+# Every email of every account: the staff's page only.
+mailbox.before_request(staff_only)
 
 #: Most emails listed at once (newest first).
 LIST_LIMIT = 200

@@ -18,9 +18,13 @@ from .. import confirm_refund
 from ..errors import MiretteReturnsError
 from .formatting import money
 from .forms import csrf_problem
+from .guards import bounded_form, staff_only
 from .models import PaymentRefund, ShopOrder, db
 
 payments = Blueprint("demo_payments", __name__, url_prefix="/payments")
+# Marking a refund paid stands for the payment provider: the staff's page only.
+payments.before_request(bounded_form)
+payments.before_request(staff_only)
 
 
 def mark_paid(payment: PaymentRefund) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ..limits import MAX_ID
 from .forms import csrf_problem, safe_next
+from .guards import bounded_form
 from .locale import LANGUAGES
 from .models import Account, ArtistProfile, Product, Shipment, ShopOrder, ShopOrderLine, db
 from .personas import HINTS
@@ -25,6 +26,7 @@ demo = Blueprint(
     static_folder=str(HERE / "static"),
     static_url_path="/demo-static",
 )
+demo.before_request(bounded_form)
 
 
 @demo.get("/")

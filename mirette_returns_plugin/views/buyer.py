@@ -82,12 +82,13 @@ def submit_return(order_ref: str, line_ref: str) -> Response:
     token = text("submission_token") or None
     photos, photo_error, refused = [], None, None
     try:
+        # The cheap checks first (the buyer's order above, then the line's
+        # status and the limits): a refused request never costs a photo
+        # decode, and answers as the form of such a line does.
+        if not line.can_request:
+            raise NotAllowed(line.block_reason or _("Every unit of this item is already under a request."))
         files = uploaded_files()
         if files:
-            # The cheap checks first (the buyer's order above, then the line's
-            # status and the limits): a refused request never costs a photo decode.
-            if not line.can_request:
-                raise NotAllowed(line.block_reason or _("Every unit of this item is already under a request."))
             workflow.check_new_request(user, photo_count=len(files))
         photos, photo_error = prepare_photos()
     except MiretteReturnsError as error:
@@ -166,6 +167,7 @@ def request_cancellation(order_ref: str) -> Response:
     form = FormState(values=values, errors=errors)
     if token:
         form.token = token
+    message = errors.get("__all__") or next(iter(errors.values()), "")
     if every_artist:
         # "Ask every artist" is only shown for two or more parts; a stale page
         # may post it for fewer, so show the answer where the buyer can see it.
@@ -173,7 +175,15 @@ def request_cancellation(order_ref: str) -> Response:
         if len(pending) == 1:
             key = f"cancel:{pending[0].artist_ref}"
         elif not pending:
-            message = errors.get("__all__") or next(iter(errors.values()), "")
             return render(TEMPLATE, fragment=("parts",), status=status, page=page, parts_error=message)
+    else:
+        # A part asked already (409) or processed meanwhile (403) has no form
+        # any more: its refusal goes where its form was.
+        part = page.find_part(artist_ref)
+        if part is None:
+            return render(TEMPLATE, fragment=("parts",), status=status, page=page, parts_error=message)
+        if not part.can_cancel:
+            return render(TEMPLATE, fragment=("parts",), status=status, page=page,
+                          cancel_error={part.artist_ref: message})
     page.forms[key] = form
     return render(TEMPLATE, fragment=("parts",), status=status, page=page)

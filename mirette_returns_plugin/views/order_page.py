@@ -97,6 +97,14 @@ class PartView:
     def can_cancel(self) -> bool:
         return self.cancel_block is None and self.open_cancellation is None
 
+    @property
+    def cancel_note(self) -> str | None:
+        """Why the part offers no cancellation, unless its lines say it
+        already (a cancelled part) or its open request shows it."""
+        if self.open_cancellation is not None or self.part.stage == Stage.CANCELLED:
+            return None
+        return self.cancel_block
+
 
 @dataclass
 class OrderPage:

@@ -14,6 +14,7 @@ from .. import moments, words
 from ..access import Role
 from ..i18n import N_, gettext as _
 from ..models import HistoryEntry, Message, Photo
+from ..user_text import neutral_bidi
 from ..workflow import refusal_topic, status_label
 
 #: What each history action says, after the actor's name.
@@ -155,7 +156,7 @@ def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: 
             names[(role, who)] = words.shown_name(role, who, seller_name)
         who = names[(role, who)]
         return TimelineItem(key=key, is_message=is_message, at=at, who=who, role=role,
-                            role_label=role_labels[role], text=text, when=formatter.when(at),
+                            role_label=role_labels[role], text=neutral_bidi(text), when=formatter.when(at),
                             iso=at.isoformat(), **more)  # type: ignore[arg-type]
 
     items = []

@@ -165,7 +165,9 @@ def timeline(page: Page) -> Locator:
 
 
 def mark_refund_paid(page: Page, order_number: str) -> None:
-    """The demo's Payments page plays the payment provider: "Mark as paid"."""
+    """The demo's Payments page plays the payment provider: "Mark as paid"
+    (the support team's page)."""
+    sign_in(page, SUPPORT)
     page.goto("/payments/?show=waiting")
     row = page.locator("tbody tr").filter(has_text=order_number)
     with page.expect_navigation():
@@ -252,6 +254,18 @@ def artist_ref(shop: LiveShop, name: str) -> str:
 
     with shop.database() as session:
         return str(session.scalar(sa.select(ArtistProfile.id).where(ArtistProfile.name == name)))
+
+
+def set_stage(shop: LiveShop, number: str, artist_name: str, state: str) -> None:
+    """Move an artist's part of an order, as the shop would (``"accepted"``...)."""
+    from mirette_returns_plugin.demo.models import Shipment, ShopOrder
+
+    artist = int(artist_ref(shop, artist_name))
+    with shop.database() as session:
+        shipment = session.scalar(sa.select(Shipment).join(ShopOrder).where(
+            ShopOrder.number == number, Shipment.artist_id == artist))
+        shipment.state = state
+        session.commit()
 
 
 def count_rows(shop: LiveShop, model: type, request_id: int) -> int:

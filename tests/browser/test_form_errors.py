@@ -79,3 +79,24 @@ def test_empty_message_is_refused_in_place(shop, open_page) -> None:
         expect_field_error(reply.get_by_label("Message"), "Write a message or attach a photo.")
     expect(reply.get_by_label("Message")).to_be_focused()
     assert kit.messages_of(shop, request.id) == before
+
+
+def test_a_second_cancellation_from_a_stale_tab_says_why_at_its_part(shop, open_page) -> None:
+    buyer = kit.sign_in(open_page(), CAMILLE)
+    first, stale = buyer, buyer.context.new_page()
+    for page in (first, stale):
+        kit.goto_return_request(page, shop, "MIR-1001")
+    lune = kit.artist_ref(shop, kit.LUNE)
+    form = first.locator(f"form#mr-cancel-form-{lune}")
+    form.get_by_label("Your message to Atelier Lune").fill("Please cancel.")
+    form.get_by_role("button", name="Request cancellation").click()
+    expect(first.locator("#mr-parts").get_by_role("status")).to_contain_text("Your cancellation request was sent")
+
+    old = stale.locator(f"form#mr-cancel-form-{lune}")
+    old.get_by_label("Your message to Atelier Lune").fill("Please cancel, again.")
+    with kit.stays_on_page(stale):
+        old.get_by_role("button", name="Request cancellation").click()
+        alert = stale.locator(f"#mr-cancel-{lune}").get_by_role("alert")
+        expect(alert).to_have_text("You have already asked for this part of the order to be cancelled.")
+    expect(alert).to_be_in_viewport()
+    assert len(kit.requests_of(shop, kit.order_ref(shop, "MIR-1001"))) == 1

@@ -38,7 +38,7 @@ def test_return_without_javascript(shop, open_page, tmp_path: Path) -> None:
     with buyer.expect_navigation():
         kit.line(buyer, "Speckled mug").get_by_role("link", name="Request return").click()
     form = kit.return_form(buyer, "Speckled mug")
-    kit.fill_return_form(form, quantity=1, reason="Damaged product (photo required)",
+    kit.fill_return_form(form, quantity=1, reason="Damaged product",
                          comment="One mug arrived with a chipped rim.", photo=kit.photo_file(tmp_path))
     kit.submit(buyer, form.get_by_role("button", name="Submit a request"), javascript=False)
     # Post, redirect, get: the details page of the new request, with a notice.
@@ -130,3 +130,18 @@ def test_double_click_without_javascript(shop, open_page) -> None:
     expect(kit.status(buyer)).to_have_text("Requested")
     requests = kit.requests_of(shop, kit.order_ref(shop, "MIR-1004"))
     assert [(r.product_name, r.quantity) for r in requests] == [("Speckled mug", 1)]
+
+
+def test_a_refused_cancellation_opens_at_its_part_without_javascript(shop, open_page) -> None:
+    buyer = kit.sign_in(open_page(**NO_JS), CAMILLE)
+    kit.goto_return_request(buyer, shop, "MIR-1002")
+    bois = kit.artist_ref(shop, BOIS)
+    kit.set_stage(shop, "MIR-1002", BOIS, "accepted")  # processed while the page was open
+    form = buyer.locator(f"form#mr-cancel-form-{bois}")
+    form.get_by_label("Your message to Bois & Fil").fill("Please cancel.")
+    kit.submit(buyer, form.get_by_role("button", name="Request cancellation"), javascript=False)
+    assert buyer.url.endswith(f"#mr-cancel-{bois}")
+    alert = buyer.locator(f"#mr-cancel-{bois}").get_by_role("alert")
+    expect(alert).to_contain_text("has already been processed")
+    expect(alert).to_be_in_viewport()
+    assert kit.requests_of(shop, kit.order_ref(shop, "MIR-1002")) == []
