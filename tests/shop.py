@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 
+from mirette_returns_plugin import workflow
 from mirette_returns_plugin.adapter import User
 from mirette_returns_plugin.demo.models import Account, Product, Shipment, ShopOrder, ShopOrderLine, db
 
@@ -78,3 +80,13 @@ def set_stage(number: str, artist_email: str, state: str) -> None:
     )
     shipment.state = state
     db.session.commit()
+
+
+def mug_return(app: Flask) -> int:
+    """Camille's return of the speckled mug of the seeded order MIR-1004: its id."""
+    with app.test_request_context():
+        created = workflow.submit_return(user(CAMILLE), order_ref("MIR-1004"), workflow.ReturnForm(
+            line_ref=line_ref("MIR-1004", "Speckled mug"), quantity=1, kind="return", reason_code="changed_mind"))
+        request_id = created.id
+        db.session.remove()
+        return request_id

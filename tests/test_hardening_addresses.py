@@ -22,7 +22,7 @@ from mirette_returns_plugin.state import EXTENSION_KEY
 from tests.hardening import snapshot
 from tests.pagekit import HTMX, parse, submit, text_of
 from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.shop import CAMILLE, LUNE, SUPPORT, artist_ref, line_ref, order_ref, user
+from tests.shop import CAMILLE, LUNE, SUPPORT, artist_ref, order_ref, user, mug_return
 
 PLAIN_ADDRESS_MESSAGE = "Enter a plain email address such as name@example.com, without a name, quotes or angle brackets"
 
@@ -94,21 +94,12 @@ def test_the_accounts_own_address_is_not_a_contact_address(app, client_as):
         db.session.remove()
 
 
-def _a_return(app) -> int:
-    with app.test_request_context():
-        created = workflow.submit_return(user(CAMILLE), order_ref("MIR-1004"), workflow.ReturnForm(
-            line_ref=line_ref("MIR-1004", "Speckled mug"), quantity=1, kind="return", reason_code="changed_mind"))
-        request_id = created.id
-        db.session.remove()
-        return request_id
-
-
 def _facts(client, request_id: int) -> str:
     return parse(client.get(f"/returns/requests/{request_id}")).find("dl", class_="mr-facts").text
 
 
 def test_artists_see_the_buyers_address_only_when_the_shop_allows_it(app, client_as):
-    request_id = _a_return(app)
+    request_id = mug_return(app)
     lune, support = client_as(LUNE), client_as(SUPPORT)
     with app.test_request_context():
         [cancel] = workflow.request_cancellation(user(CAMILLE), order_ref("MIR-1001"), [artist_ref(LUNE)],

@@ -17,7 +17,7 @@ from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import HistoryEntry, Refund, Request
 from tests.pagekit import HTMX, parse, text_of
 from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.shop import CAMILLE, LUNE, SUPPORT, account, line_ref, order_ref, user
+from tests.shop import CAMILLE, LUNE, SUPPORT, account, user, mug_return
 
 OWN_PURCHASE = "You bought this order, so on this request you act only as its buyer"
 
@@ -33,15 +33,6 @@ def _grant(app, what: str) -> None:
         else:
             camille.artist_id = account(LUNE).artist_id
         db.session.commit()
-
-
-def _return_of_a_mug(app) -> int:
-    with app.test_request_context():
-        created = workflow.submit_return(user(CAMILLE), order_ref("MIR-1004"), workflow.ReturnForm(
-            line_ref=line_ref("MIR-1004", "Speckled mug"), quantity=1, kind="return", reason_code="changed_mind"))
-        request_id = created.id
-        db.session.remove()
-        return request_id
 
 
 def _state(app, request_id: int) -> tuple:
@@ -70,7 +61,7 @@ def _move(app, request_id: int, action: str, as_email: str) -> None:
 @pytest.mark.parametrize("also", ["support", "artist"])
 def test_a_buyer_who_is_also_support_or_artist_never_moves_her_own_return(app, client_as, also):
     _grant(app, also)
-    request_id = _return_of_a_mug(app)
+    request_id = mug_return(app)
     camille = client_as(CAMILLE)
     # (status reached, the team's step Camille tries there, who really takes it)
     walk = [("requested", "accept", LUNE), ("accepted", "receive", LUNE),
@@ -96,7 +87,7 @@ def test_a_buyer_who_is_also_support_or_artist_never_moves_her_own_return(app, c
 
 def test_the_workflow_refuses_her_too_and_her_message_is_the_buyers(app, client_as):
     _grant(app, "support")
-    request_id = _return_of_a_mug(app)
+    request_id = mug_return(app)
     with app.test_request_context():
         with pytest.raises(workflow.NotAllowed, match=OWN_PURCHASE):
             workflow.perform(user(CAMILLE), request_id, "accept", note="Accepting my own")

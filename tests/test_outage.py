@@ -14,13 +14,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, Request
 from tests.conftest import database_kind
 from tests.pagekit import HTMX, form_values, parse
 from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.shop import CAMILLE, LUNE, line_ref, login, order_ref, user
+from tests.shop import CAMILLE, LUNE, line_ref, login, order_ref, mug_return
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.skipif(
@@ -47,10 +46,7 @@ def app_config(app_config: dict, database_url: str, proxy: TcpProxy) -> dict:
 
 @pytest.fixture
 def request_id(app) -> int:
-    with app.test_request_context():
-        return workflow.submit_return(user(CAMILLE), order_ref("MIR-1004"), workflow.ReturnForm(
-            line_ref=line_ref("MIR-1004", "Speckled mug"), quantity=1, kind="return",
-            reason_code="changed_mind")).id
+    return mug_return(app)
 
 
 def messages(app) -> list[str]:

@@ -17,11 +17,10 @@ import sqlalchemy as sa
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, Photo, Request
 from tests.pagekit import another_app, parse, plain_jpeg, poll_of
-from tests.shop import ALEX, CAMILLE, LUNE, line_ref, login, order_ref, user
+from tests.shop import ALEX, CAMILLE, LUNE, line_ref, login, order_ref, mug_return
 
 STORAGE = os.environ.get("MIRETTE_TEST_LIMITER_REDIS", "redis://127.0.0.1:6379/6")
 
@@ -62,10 +61,7 @@ def servers(app, app_config: dict, key_prefix: str, request: pytest.FixtureReque
 
 @pytest.fixture
 def request_id(app) -> int:
-    with app.test_request_context():
-        return workflow.submit_return(user(CAMILLE), order_ref("MIR-1004"), workflow.ReturnForm(
-            line_ref=line_ref("MIR-1004", "Speckled mug"), quantity=1, kind="return",
-            reason_code="changed_mind")).id
+    return mug_return(app)
 
 
 def as_user(shop, email: str):
