@@ -39,7 +39,7 @@ BASE_URL = "https://harbourprints.example"
 
 
 @pytest.fixture
-def shop(database_url: str, tmp_path, smtp: SMTPServer) -> Iterator[Flask]:
+def shop(_schema: None, database_url: str, tmp_path, smtp: SMTPServer) -> Iterator[Flask]:
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,

@@ -101,6 +101,13 @@ def shop_celery(queue: str) -> Iterator:
     """The shop's side of Celery: sends tasks and reads their results."""
     celery = make_celery(BROKER, queue, 30.0)
     yield celery
+    # Close the result backend's Redis connections too (celery.close() leaves
+    # them to the garbage collector, which warns in whichever test runs then).
+    backend = celery.backend
+    consumer = getattr(backend, "result_consumer", None)
+    if consumer is not None and getattr(consumer, "_pubsub", None) is not None:
+        consumer.stop()
+    backend.client.connection_pool.disconnect()
     celery.close()
 
 

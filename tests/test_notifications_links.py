@@ -8,6 +8,8 @@ email whose "See details" link points to another site.
 from __future__ import annotations
 
 import re
+import warnings
+from importlib.metadata import version
 
 import pytest
 import sqlalchemy as sa
@@ -28,6 +30,10 @@ HOSTILE_HEADERS = [
 ]
 
 
+#: Before Werkzeug 3.1 a request naming another host than ``SERVER_NAME`` is not routed.
+HOST_MUST_BE_SERVER_NAME = tuple(int(part) for part in version("werkzeug").split(".")[:2]) < (3, 1)
+
+
 def links(text: str) -> set[str]:
     return set(re.findall(r"https?://[^\s\"<>]+", text))
 
@@ -41,8 +47,14 @@ def post_messages_with_hostile_headers(app, client_as) -> int:
             # The signed-in visitor's own cookie, sent whatever host the request names.
             signed_in = client_as(person).get_cookie("session", domain=app.config["SERVER_NAME"] or "localhost")
             cookie = f"session={signed_in.value}"
-            answer = app.test_client(use_cookies=False).post(f"/returns/requests/{request_id}/messages", data={"body": f"Hello {number}"},
-                                 headers={**headers, "Cookie": cookie})
+            with warnings.catch_warnings():
+                # Werkzeug before 3.1 warns, then routes nothing, when the host is not SERVER_NAME.
+                warnings.filterwarnings("ignore", "Current server name", UserWarning)
+                answer = app.test_client(use_cookies=False).post(
+                    f"/returns/requests/{request_id}/messages", data={"body": f"Hello {number}"},
+                    headers={**headers, "Cookie": cookie})
+            if answer.status_code == 404 and HOST_MUST_BE_SERVER_NAME and app.config["SERVER_NAME"]:
+                continue  # the hostile host never reached the plugin
             assert answer.status_code == 303, answer.get_data(as_text=True)[-2000:]
     return request_id
 

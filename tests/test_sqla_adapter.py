@@ -488,7 +488,9 @@ def test_stages_keyed_by_the_wrong_type_for_the_column_are_refused():
 
 
 def test_without_a_delivery_date_the_window_counts_from_shipping_else_the_order_date(shop):
-    from mirette_returns_plugin import Artist, ReturnPolicy, workflow
+    from flask import current_app
+
+    from mirette_returns_plugin import Artist, MiretteReturns, ReturnPolicy, workflow
 
     placed = {code: shop.db.session.scalar(sa.select(shop.Sale.placed).where(shop.Sale.code == code))
               for code in ("S-2", "S-3")}
@@ -503,6 +505,8 @@ def test_without_a_delivery_date_the_window_counts_from_shipping_else_the_order_
     assert shipped.get_order("S-2").parts[0].window_from.date() == (datetime.now(timezone.utc)
                                                                     - timedelta(days=2)).date()
     order = no_date.get_order("S-3")  # placed 8 days ago
+    # The rule reads the shop's settings (its legal minimum, none here): mount the plugin.
+    MiretteReturns(current_app._get_current_object(), adapter=no_date)
 
     def reason(days: int) -> str | None:
         artist = Artist(ref="shop", name="The Bookshop", email="books@shop.example",
