@@ -31,9 +31,11 @@ import inspect
 import io
 import json
 import os
+import sys
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import urlencode
 from datetime import datetime, timedelta, timezone
@@ -338,6 +340,50 @@ def fresh_world(app: Flask, holder: dict) -> World:
     if "world" not in holder:
         holder["world"] = build_world(app)
     return holder["world"]
+
+
+# --------------------------------------------------------------------------- #
+# The campaign's count
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("campaign", [True, False])
+def test_a_campaign_records_each_failing_example_and_searches_on(monkeypatch, tmp_path, campaign):
+    this = sys.modules[__name__]
+    findings: list[dict[str, str]] = []
+    for name, value in (("REPORT", str(tmp_path / "report.json") if campaign else ""), ("FINDINGS", findings),
+                        ("CASES", Counter()), ("REFUSED", Counter()), ("CURRENT", [])):
+        monkeypatch.setattr(this, name, value)
+
+    @counted("probe")
+    def attempt(outcome: str) -> None:
+        if outcome == "5xx answer":
+            raise ServerError("answered 503")
+        if outcome == "crash":
+            raise LookupError("what a 500 page would have hidden")
+        if outcome == "changed":
+            raise ChangedWhenRefused("a refused input changed something")
+        assert outcome == "fine", "an accepted post saved something else"
+
+    outcomes = ["fine", "5xx answer", "crash", "changed", "wrong"]
+    for outcome in outcomes:
+        if campaign:
+            attempt(outcome)
+        else:
+            with pytest.raises(Exception) if outcome != "fine" else nullcontext():
+                attempt(outcome)
+    assert this.CASES["probe"] == len(outcomes)
+    if not campaign:
+        assert findings and not this.CURRENT
+        return
+    assert [(f["kind"], f["input"]) for f in findings] == [
+        ("5xx", "{'outcome': '5xx answer'}"), ("5xx", "{'outcome': 'crash'}"),
+        ("changed when refused", "{'outcome': 'changed'}"), ("other failure", "{'outcome': 'wrong'}")]
+    assert "LookupError: what a 500 page would have hidden" in findings[1]["traceback"]
+    write_report(this.REPORT, finished=True)
+    report = json.loads(Path(this.REPORT).read_text(encoding="utf-8"))
+    assert (report["cases"], report["server_errors"], report["changed_when_refused"], report["other_failures"]) \
+        == (5, 2, 1, 1)
 
 
 # --------------------------------------------------------------------------- #
