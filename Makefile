@@ -113,3 +113,14 @@ test-lowest: $(LOWEST_VENV)/.installed ## Run the tests on SQLite with the lowes
 
 translations: $(VENV)/.installed ## Extract the strings into the .pot files, update the .po files, compile the .mo files
 	$(VENV_BIN)/python scripts/translations.py
+
+# --- Fuzzing -----------------------------------------------------------------
+# The campaign of tests/test_hardening_fuzz.py at a budget of its own, outside
+# CI (which keeps the module's short run); see docs/reliability.md.
+
+FUZZ_EXAMPLES ?= 10000
+
+.PHONY: fuzz
+
+fuzz: $(VENV)/.test-installed ## Fuzz every form, query and route as every person: 10,000 cases (FUZZ_EXAMPLES=N), prints 5xx and changes
+	$(VENV_BIN)/python scripts/fuzz.py --examples $(FUZZ_EXAMPLES)
