@@ -22,6 +22,7 @@ import queue
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -304,17 +305,35 @@ def _record_sent(row_id: int, *, now: datetime | None) -> Report:
     return Report(sent=1)
 
 
+#: Tries of one release when the database picks it as a deadlock's victim.
+RELEASE_TRIES = 5
+
+
 def _release(claimed: Sequence[tuple[OutboxEmail, int]], reason: str, *, now: datetime | None) -> None:
-    """Give claimed emails back untouched: the attempt is not counted, they are due now."""
-    with _session() as session:
-        for row, attempt in claimed:
-            session.execute(
-                sa.update(OutboxEmail)
-                .where(OutboxEmail.id == row.id, OutboxEmail.state == OutboxState.PENDING,
-                       OutboxEmail.attempts == attempt)
-                .values(attempts=attempt - 1, next_attempt_at=now or utcnow(), last_error=reason[:2000])
-            )
-        session.commit()
+    """Give claimed emails back untouched: the attempt is not counted, they are due now.
+
+    One short transaction a row, in the order of the ids, tried again when the
+    database gives way to another sender releasing at the same moment (MariaDB
+    may pick either as a deadlock's victim): a release is never lost to that.
+    """
+    for row, attempt in sorted(claimed, key=lambda pair: pair[0].id):
+        for tries in range(1, RELEASE_TRIES + 1):
+            with _session() as session:
+                try:
+                    session.execute(
+                        sa.update(OutboxEmail)
+                        .where(OutboxEmail.id == row.id, OutboxEmail.state == OutboxState.PENDING,
+                               OutboxEmail.attempts == attempt)
+                        .values(attempts=attempt - 1, next_attempt_at=now or utcnow(), last_error=reason[:2000])
+                    )
+                    session.commit()
+                    break
+                except OperationalError as error:
+                    session.rollback()
+                    dialect = session.get_bind(OutboxEmail).dialect.name
+                    if tries == RELEASE_TRIES or not _is_contention(dialect, error):
+                        raise
+            time.sleep(0.05 * tries)
 
 
 def _setup_error(error: BaseException, in_hand: Sequence[tuple[OutboxEmail, int]], report: Report, *,

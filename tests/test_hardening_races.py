@@ -27,6 +27,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
@@ -349,7 +350,7 @@ def test_a_partial_refund_decided_while_the_refund_starts_never_changes_what_the
         if request.refund_decided_amount is None:
             assert asked == [request.refund_total]
         else:
-            assert (asked, str(request.refund_decided_amount)) == ([], "5.00")
+            assert (asked, request.refund_decided_amount) == ([], Decimal("5.00"))
         db.session.remove()
     FIGURES.append(f"'Refund less' and 'Initiate the refund' {AT_ONCE} times at once: one wins, the shop asked "
                    f"what the request says, answers {dict(sorted(Counter(a.status for a in answers).items()))}")
