@@ -437,6 +437,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SUBMISSION = re.compile(r'name="submission_token" value="([0-9a-zA-Z]+)"')
 REQUEST_ID = re.compile(r"/returns/requests/(\d+)")
 POLL = re.compile(r'hx-get="(/returns/requests/\d+/news[^"]*)"')
+REPLY_BOX = 'name="body"'
 ACCEPT_VERSION = re.compile(r'id="mr-action-accept-version" name="version" value="(\d+)"')
 PHOTO = re.compile(r'"(/returns/photos/\d+)"')
 ALERT = re.compile(r'class="[^"]*(?:mr-alert-error|mr-field-error)[^"]*"[^>]*>(.*?)</', re.S)
@@ -616,7 +617,8 @@ def follow(run: Run, client: Client, request_id: int, rng: random.Random, role: 
                 run.record.refused["stale page (accept)"] += 1
             else:
                 run.record.unexpected("accept", answer, f"on {path}")
-    else:
+    elif REPLY_BOX in page.body:
+        # A thread closed long ago shows no reply box: nobody writes there.
         body = f"msg {uuid.uuid4().hex}"
         files = []
         if run.photo_every and rng.randrange(run.photo_every) == 0:
