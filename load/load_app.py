@@ -1,7 +1,9 @@
 """The demo shop as the load test serves it (gunicorn) and drains its outbox.
 
 ``LOAD_DATABASE_URL`` names the database; ``DEMO_MAIL_SERVER`` and
-``DEMO_MAIL_PORT`` the SMTP server (read by the demo itself). The only
+``DEMO_MAIL_PORT`` the SMTP server (read by the demo itself);
+``LOAD_S3_BUCKET`` and ``LOAD_S3_ENDPOINT_URL``, when set, an object store
+for the photos. The only
 differences from ``flask --app mirette_returns_plugin.demo run`` are in
 :func:`load_config`, each with its reason. CSRF protection stays on: the
 simulated visitors post the token of the page they loaded.
@@ -37,6 +39,12 @@ def load_config(database_url: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         # Email links point at the served address.
         "MIRETTE_RETURNS_EXTERNAL_BASE_URL": os.environ.get("LOAD_BASE_URL", "http://127.0.0.1"),
+        # The soak keeps photos in an object store (an S3 API server on
+        # 127.0.0.1), as a shop on several servers does; credentials come from
+        # boto3's environment.
+        **({"MIRETTE_RETURNS_S3_BUCKET": os.environ["LOAD_S3_BUCKET"],
+            "MIRETTE_RETURNS_S3_ENDPOINT_URL": os.environ["LOAD_S3_ENDPOINT_URL"],
+            "MIRETTE_RETURNS_S3_REGION": "us-east-1"} if os.environ.get("LOAD_S3_BUCKET") else {}),
     }
 
 

@@ -65,7 +65,7 @@ BIN = Path(sys.executable).parent
 import sqlalchemy as sa  # noqa: E402
 
 SERVER_URL = os.environ.get("LOAD_POSTGRES_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
-DATABASE = "mirette_load"
+DATABASE = os.environ.get("LOAD_DATABASE", "mirette_load")
 DATABASE_URL = f"{SERVER_URL}/{DATABASE}"
 HOST = "127.0.0.1"
 
@@ -83,15 +83,15 @@ def log(message: str) -> None:
 # --------------------------------------------------------------------------- #
 
 
-def recreate_database() -> None:
+def recreate_database(database: str = DATABASE) -> None:
     engine = sa.create_engine(f"{SERVER_URL}/postgres", isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        connection.exec_driver_sql(f'CREATE DATABASE "{DATABASE}"')
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
     engine.dispose()
 
 
-def prepare_data(seed: int) -> None:
+def prepare_data(seed: int, database_url: str = DATABASE_URL) -> None:
     """Tables, the demo's seed, then ``demo-generate`` on top."""
     from load_app import load_config
 
@@ -100,7 +100,7 @@ def prepare_data(seed: int) -> None:
     from mirette_returns_plugin.demo.models import db
     from mirette_returns_plugin.models import OutboxEmail, OutboxState
 
-    setup = create_app({**load_config(DATABASE_URL), "DEMO_SEED": True, "MAIL_SUPPRESS_SEND": True})
+    setup = create_app({**load_config(database_url), "DEMO_SEED": True, "MAIL_SUPPRESS_SEND": True})
     with setup.app_context():
         generate(Scale(seed=seed, **SCALE))
         # The seeded story's emails are not part of the run.
@@ -183,11 +183,15 @@ class Mailbox:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.by_message_id: Counter[str] = Counter()
+        #: Message-ID -> the envelope's recipients, to check each went to the right person.
+        self.recipients: dict[str, set[str]] = defaultdict(set)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         headers = BytesHeaderParser().parsebytes(envelope.content)
+        message_id = (headers["Message-ID"] or "").strip()
         with self.lock:
-            self.by_message_id[(headers["Message-ID"] or "").strip()] += 1
+            self.by_message_id[message_id] += 1
+            self.recipients[message_id].update(address.lower() for address in envelope.rcpt_tos)
         return "250 Message accepted for delivery"
 
 
@@ -226,8 +230,8 @@ def environment(smtp_port: int, web_port: int) -> dict[str, str]:
             "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
 
 
-def start_web(port: int, env: dict[str, str], log_file: Path, threads: int) -> subprocess.Popen:
-    command = [str(BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread", "--threads", str(threads),
+def start_web(port: int, env: dict[str, str], log_file: Path, threads: int, workers: int = 2) -> subprocess.Popen:
+    command = [str(BIN / "gunicorn"), "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
                "--bind", f"{HOST}:{port}", "--keep-alive", "30", "--no-control-socket", "--log-level", "warning",
                "--timeout", "60",
                "load_app:app"]
@@ -271,30 +275,50 @@ def stop_process(process: subprocess.Popen) -> None:
 @dataclass
 class Record:
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Times are kept as seconds from here (the soak sorts answers into fault windows).
+    started: float = field(default_factory=time.monotonic)
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    #: ``(seconds into the run, kind, seconds taken)`` of every answer.
+    samples: list[tuple[float, str, float]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: ``(seconds into the run, kind, what)`` of every error a person saw.
+    error_times: list[tuple[float, str, str]] = field(default_factory=list)
     error_count: int = 0
-    #: submission token -> request id the client was answered with.
-    requests: dict[str, int] = field(default_factory=dict)
-    #: cancellation token -> number of artists asked (the answer names them).
+    #: submission token -> request id the client was answered with (``None``:
+    #: answered "saved" by the outage page, which cannot name it).
+    requests: dict[str, int | None] = field(default_factory=dict)
+    #: cancellation token -> the message sent with it.
     cancellations: dict[str, str] = field(default_factory=dict)
     retries: int = 0
-    messages: set[str] = field(default_factory=set)
+    #: message text -> (request id, the author's role).
+    messages: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: message text -> photos sent with it.
+    photos: dict[str, int] = field(default_factory=dict)
     accepts: set[int] = field(default_factory=set)
     #: Changes refused as expected: stale page (409), nothing left to return (422), step gone (403).
     refused: Counter = field(default_factory=Counter)
+
+    def now(self) -> float:
+        return time.monotonic() - self.started
 
     def timing(self, kind: str, seconds: float, status: int) -> None:
         with self.lock:
             self.latencies[kind].append(seconds)
             self.statuses[kind][status] += 1
+            self.samples.append((self.now(), kind, seconds))
 
     def error(self, kind: str, detail: str) -> None:
         with self.lock:
             self.error_count += 1
+            self.error_times.append((self.now(), kind, detail))
             if len(self.errors) < 25:
                 self.errors.append(f"{kind}: {detail}")
+
+    def unexpected(self, kind: str, answer: Answer, what: str) -> None:
+        """An answer the flow did not expect; a 5xx was counted by the client already."""
+        if answer.status < 500:
+            self.error(kind, f"{answer.status} {what}: {alert(answer.body)!r}")
 
 
 @dataclass
@@ -302,6 +326,11 @@ class Answer:
     status: int
     location: str
     body: str
+    retry_after: float = 0.0
+
+    def saved_during_outage(self) -> bool:
+        """The database went away after the change was committed: the outage page says it is saved."""
+        return self.status == 200 and "mr-unavailable" in self.body and "mr-alert-success" in self.body
 
 
 class Client:
@@ -321,10 +350,12 @@ class Client:
         self.last_used = 0.0
 
     def call(self, kind: str, method: str, path: str, form: dict[str, str] | None = None,
-             htmx: bool = False) -> Answer | None:
+             htmx: bool = False, files: list[tuple[str, bytes]] = ()) -> Answer | None:
         headers = {"Cookie": self.cookie}
         body = None
-        if form is not None:
+        if files:
+            body, headers["Content-Type"] = multipart(form or {}, files)
+        elif form is not None:
             from urllib.parse import urlencode
 
             body = urlencode(form).encode()
@@ -360,8 +391,11 @@ class Client:
                 return None
             self.record.timing(kind, elapsed, response.status)
             if response.status >= 500:
+                # Counted here, once: the callers count only what a 5xx is not.
                 self.record.error(kind, f"{response.status} on {method} {path}")
-            return Answer(response.status, response.getheader("Location") or "", text)
+            retry_after = response.getheader("Retry-After") or ""
+            return Answer(response.status, response.getheader("Location") or "", text,
+                          float(retry_after) if retry_after.isdigit() else 0.0)
         return None
 
     def keep_cookie(self, response: http.client.HTTPResponse) -> None:
@@ -377,11 +411,42 @@ class Client:
             self.connection = None
 
 
+def multipart(form: dict[str, str], files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body, as a browser sends a form with photos."""
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in form.items()]
+    for filename, data in files:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; filename="{filename}"\r\n'
+                     f"Content-Type: image/png\r\n\r\n".encode() + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def photo_bytes(rng: random.Random) -> bytes:
+    """A small PNG of one random colour: each upload a photo of its own."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (96, 72), tuple(rng.randrange(256) for _ in range(3))).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SUBMISSION = re.compile(r'name="submission_token" value="([0-9a-zA-Z]+)"')
 REQUEST_ID = re.compile(r"/returns/requests/(\d+)")
 POLL = re.compile(r'hx-get="(/returns/requests/\d+/news[^"]*)"')
+REPLY_BOX = 'name="body"'
 ACCEPT_VERSION = re.compile(r'id="mr-action-accept-version" name="version" value="(\d+)"')
+PHOTO = re.compile(r'"(/returns/photos/\d+)"')
+ALERT = re.compile(r'class="[^"]*(?:mr-alert-error|mr-field-error)[^"]*"[^>]*>(.*?)</', re.S)
+
+
+def alert(page: str) -> str:
+    """The message a refusal shows, to say in the report what a person read."""
+    found = ALERT.search(page)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", found.group(1)))).strip()[:160] if found else ""
 
 
 def first(pattern: re.Pattern, text: str) -> str | None:
@@ -396,11 +461,16 @@ def first(pattern: re.Pattern, text: str) -> str | None:
 
 @dataclass
 class Run:
-    port: int
+    #: The app servers; each person uses one, as a load balancer's sticky session would.
+    ports: tuple[int, ...]
     record: Record
     ends_at: float
     rng_seed: int
     timeout: float
+    #: How often a person sends a form again after "try again in a moment" (503).
+    resends: int = 0
+    #: One message in this many carries a photo (0: none).
+    photo_every: int = 0
     #: New requests per artist, for the artists to answer.
     news: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
     news_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -413,10 +483,25 @@ class Run:
         while time.monotonic() < end:
             time.sleep(min(0.5, end - time.monotonic()))
 
+    def client(self, person: Buyer | Artist, number: int) -> Client:
+        return Client(self.ports[number % len(self.ports)], person.cookie, self.record, self.timeout)
+
+    def post(self, client: Client, rng: random.Random, kind: str, path: str, form: dict[str, str],
+             files: list[tuple[str, bytes]] = ()) -> Answer | None:
+        """Post as a person would: after "try again in a moment" (503), wait and send the same form again."""
+        answer = client.call(kind, "POST", path, form, files=files)
+        for _ in range(self.resends):
+            if answer is None or answer.status != 503 or not self.running():
+                break
+            wait = answer.retry_after or 10
+            self.think(rng, wait, wait + 5)
+            answer = client.call(f"{kind} (sent again)", "POST", path, form, files=files)
+        return answer
+
 
 def buyer(run: Run, person: Buyer, number: int) -> None:
     rng = random.Random(run.rng_seed + number)
-    client = Client(run.port, person.cookie, run.record, run.timeout)
+    client = run.client(person, number)
     lines = list(person.lines)
     rng.shuffle(lines)
     run.think(rng, 0, 20)  # arrive over the first 20 seconds
@@ -427,7 +512,7 @@ def buyer(run: Run, person: Buyer, number: int) -> None:
             else:
                 request_id = submit_return(run, client, lines, rng)
                 if request_id is not None:
-                    follow(run, client, request_id, rng, polls=rng.randint(2, 4))
+                    follow(run, client, request_id, rng, "buyer", polls=rng.randint(2, 4))
             run.think(rng, 2, 6)
     finally:
         client.close()
@@ -437,7 +522,7 @@ def submit_return(run: Run, client: Client, lines: list, rng: random.Random) -> 
     order, line, artist = lines[0]
     path = f"/returns/orders/{order}/lines/{line}/return"
     page = client.call("return form", "GET", path)
-    if page is None:
+    if page is None or page.status >= 500:
         return None
     if page.status != 200:
         lines.pop(0)  # nothing left to return on this line
@@ -448,16 +533,22 @@ def submit_return(run: Run, client: Client, lines: list, rng: random.Random) -> 
             "reason_code": rng.choice(["changed_mind", "wrong_size", "late_delivery"]),
             "comment": f"load {uuid.uuid4().hex}"}
     run.think(rng, 1, 3)
-    answer = client.call("submit", "POST", path, form)
+    answer = run.post(client, rng, "submit", path, form)
     if answer is None:
         return None
     if answer.status == 422:
         lines.pop(0)
         run.record.refused["nothing left to return"] += 1
         return None
+    if answer.saved_during_outage():
+        lines.pop(0)
+        with run.record.lock:
+            run.record.requests[form["submission_token"]] = None
+            run.record.refused["saved, page not shown (database outage)"] += 1
+        return None
     request_id = first(REQUEST_ID, answer.location) if answer.status == 303 else None
     if request_id is None:
-        run.record.error("submit", f"{answer.status} {answer.body[:200]!r}")
+        run.record.unexpected("submit", answer, f"on {path}")
         return None
     with run.record.lock:
         run.record.requests[form["submission_token"]] = int(request_id)
@@ -468,7 +559,7 @@ def submit_return(run: Run, client: Client, lines: list, rng: random.Random) -> 
             with run.record.lock:
                 run.record.retries += 1
             if again.status != 303 or first(REQUEST_ID, again.location) != request_id:
-                run.record.error("submit (retry)", f"{again.status} {again.location} instead of request {request_id}")
+                run.record.unexpected("submit (retry)", again, f"{again.location} instead of request {request_id}")
     with run.news_lock:
         run.news[artist].append(int(request_id))
     return int(request_id)
@@ -478,63 +569,77 @@ def ask_to_cancel(run: Run, client: Client, person: Buyer, rng: random.Random) -
     order, artist = person.cancellable.pop(0)
     page = client.call("order page", "GET", f"/returns/orders/{order}")
     if page is None or page.status != 200:
+        if page is not None:
+            run.record.unexpected("order page", page, f"on order {order}")
         return
     token = uuid.uuid4().hex
     form = {"csrf_token": first(CSRF, page.body) or "", "artist_ref": artist, "submission_token": token,
             "message": f"cancel {uuid.uuid4().hex}", "contact_email": ""}
     run.think(rng, 1, 3)
-    answer = client.call("cancel", "POST", f"/returns/orders/{order}/cancel", form)
+    answer = run.post(client, rng, "cancel", f"/returns/orders/{order}/cancel", form)
     if answer is None:
         return
-    if answer.status == 303:
+    if answer.status == 303 or answer.saved_during_outage():
         with run.record.lock:
             run.record.cancellations[token] = form["message"]
     elif answer.status in (403, 409, 422):
         run.record.refused["cancellation no longer possible"] += 1
     else:
-        run.record.error("cancel", f"{answer.status} {answer.body[:200]!r}")
+        run.record.unexpected("cancel", answer, f"on order {order}")
 
 
-def follow(run: Run, client: Client, request_id: int, rng: random.Random, *, polls: int,
+def follow(run: Run, client: Client, request_id: int, rng: random.Random, role: str, *, polls: int,
            accept: bool = False) -> None:
     """Read a request, write in its thread (or accept it), then poll for news."""
     path = f"/returns/requests/{request_id}"
     page = client.call("details", "GET", path)
     if page is None or page.status != 200:
         if page is not None:
-            run.record.error("details", f"{page.status} on {path}")
+            run.record.unexpected("details", page, f"on {path}")
         return
     csrf = first(CSRF, page.body) or ""
     poll = first(POLL, page.body)
+    photo = first(PHOTO, page.body)
+    if photo and rng.random() < 0.3:
+        shown = client.call("photo", "GET", photo)
+        if shown is not None and shown.status != 200:
+            run.record.unexpected("photo", shown, f"on {photo}")
     run.think(rng, 1, 4)
     version = first(ACCEPT_VERSION, page.body)
     if accept and version:
         form = {"csrf_token": csrf, "version": version, "note": "Use the prepaid label in the parcel."}
-        answer = client.call("accept", "POST", f"{path}/actions/accept", form)
+        answer = run.post(client, rng, "accept", f"{path}/actions/accept", form)
         if answer is not None:
-            if answer.status == 303:
+            if answer.status == 303 or answer.saved_during_outage():
                 with run.record.lock:
                     run.record.accepts.add(request_id)
             elif answer.status in (403, 409):
                 run.record.refused["stale page (accept)"] += 1
             else:
-                run.record.error("accept", f"{answer.status} {answer.body[:200]!r}")
-    else:
+                run.record.unexpected("accept", answer, f"on {path}")
+    elif REPLY_BOX in page.body:
+        # A thread closed long ago shows no reply box: nobody writes there.
         body = f"msg {uuid.uuid4().hex}"
-        answer = client.call("message", "POST", f"{path}/messages", {"csrf_token": csrf, "body": body})
+        files = []
+        if run.photo_every and rng.randrange(run.photo_every) == 0:
+            files = [(f"{uuid.uuid4().hex[:8]}.png", photo_bytes(rng))]
+        answer = run.post(client, rng, "message" + (" with a photo" if files else ""), f"{path}/messages",
+                          {"csrf_token": csrf, "body": body}, files=files)
         if answer is not None:
-            if answer.status == 303:
+            if answer.status == 303 or answer.saved_during_outage():
                 with run.record.lock:
-                    run.record.messages.add(body)
+                    run.record.messages[body] = (request_id, role)
+                    if files:
+                        run.record.photos[body] = len(files)
             else:
-                run.record.error("message", f"{answer.status} {answer.body[:200]!r}")
+                run.record.unexpected("message", answer, f"on {path}")
     for _ in range(polls):
         if not poll or not run.running():
             break
         run.think(rng, 1, 3)
         answer = client.call("poll", "GET", poll, htmx=True)
         if answer is not None and answer.status not in (200, 204):
-            run.record.error("poll", f"{answer.status} on {poll}")
+            run.record.unexpected("poll", answer, f"on {poll}")
         elif answer is not None and answer.status == 200:
             # News: the answer carries the poller again, asking from the new version on.
             poll = first(POLL, answer.body) or poll
@@ -542,25 +647,25 @@ def follow(run: Run, client: Client, request_id: int, rng: random.Random, *, pol
 
 def artist(run: Run, person: Artist, number: int) -> None:
     rng = random.Random(run.rng_seed + 100_000 + number)
-    client = Client(run.port, person.cookie, run.record, run.timeout)
+    client = run.client(person, number)
     run.think(rng, 0, 20)
     try:
         while run.running():
             inbox = client.call("inbox", "GET", "/returns/artist/inbox")
             if inbox is None or inbox.status != 200:
                 if inbox is not None:
-                    run.record.error("inbox", f"{inbox.status}")
+                    run.record.unexpected("inbox", inbox, "on the inbox")
                 run.think(rng, 3, 6)
                 continue
             with run.news_lock:
                 queue = run.news[person.ref]
                 new_one = queue.popleft() if queue else None
             if new_one is not None:
-                follow(run, client, new_one, rng, polls=1, accept=rng.random() < 0.6)
+                follow(run, client, new_one, rng, "artist", polls=1, accept=rng.random() < 0.6)
             else:
                 listed = [int(i) for i in REQUEST_ID.findall(inbox.body)]
                 if listed:
-                    follow(run, client, rng.choice(listed[:10]), rng, polls=1)
+                    follow(run, client, rng.choice(listed[:10]), rng, "artist", polls=1)
             run.think(rng, 3, 8)
     finally:
         client.close()
@@ -585,12 +690,12 @@ def outage(run: Run, smtp: SMTPServer, start: float, seconds: float, timeline: d
 
 def baselines(app) -> dict[str, int]:
     from mirette_returns_plugin.demo.models import db
-    from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Request
+    from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Photo, Request
 
     with app.app_context():
         found = {name: db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(model.id), 0)))
                  for name, model in (("request", Request), ("message", Message), ("outbox", OutboxEmail),
-                                     ("history", HistoryEntry))}
+                                     ("history", HistoryEntry), ("photo", Photo))}
         db.session.remove()
     return found
 
@@ -606,71 +711,194 @@ def pending_emails(app, since: int) -> int:
     return found
 
 
-def check(app, record: Record, base: dict[str, int], smtp: SMTPServer) -> dict[str, Any]:
-    """Everything a client was told succeeded is there, once; every email arrived, once."""
+def check(app, record: Record, base: dict[str, int], smtp: SMTPServer, *, stored_objects: set[str] | None = None,
+          repeats_allowed: bool = False) -> dict[str, Any]:
+    """Everything a client was told succeeded is there, once, and nothing else; each change
+    queued the emails the routing says, to the right people; every email arrived, once.
+
+    ``stored_objects``: the object store's keys, to check each photo is in it.
+    ``repeats_allowed``: an email delivered twice with the same Message-ID (a
+    worker killed between sending and marking it sent) is counted, not a problem.
+    """
     from mirette_returns_plugin.demo.models import db
-    from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Request
+    from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Photo, Request, RequestKind
+    from mirette_returns_plugin.state import current_state
 
     problems: list[str] = []
-    with app.app_context():
-        new_requests = db.session.execute(sa.select(Request.id, Request.submission_token, Request.kind)
-                                          .where(Request.id > base["request"])).all()
+    lost: Counter = Counter()
+    doubled: Counter = Counter()
+    unanswered: Counter = Counter()
+    with app.test_request_context():
+        adapter = current_state().adapter
+        requests = {row.id: row for row in db.session.scalars(sa.select(Request).where(
+            Request.id > base["request"]))}
         by_token: dict[str, list[int]] = defaultdict(list)
-        for row in new_requests:
-            token = (row.submission_token or "").split(":")[0]
-            by_token[token].append(row.id)
-        for token, request_id in record.requests.items():
-            if by_token.get(token) != [request_id]:
-                problems.append(f"return with token {token}: answered {request_id}, stored {by_token.get(token)}")
-        for token in record.cancellations:
-            if len(by_token.get(token, [])) != 1:
-                problems.append(f"cancellation {token}: stored {by_token.get(token)}")
+        for row in requests.values():
+            by_token[(row.submission_token or "").split(":")[0]].append(row.id)
+        for token, request_id in [*record.requests.items(), *((t, None) for t in record.cancellations)]:
+            stored = by_token.get(token, [])
+            if not stored:
+                lost["requests"] += 1
+                problems.append(f"request with token {token}: answered {request_id}, not stored")
+            elif len(stored) > 1:
+                doubled["requests"] += 1
+                problems.append(f"request with token {token}: stored {len(stored)} times")
+            elif request_id is not None and stored != [request_id]:
+                problems.append(f"request with token {token}: answered {request_id}, stored {stored}")
         answered = set(record.requests) | set(record.cancellations)
-        unanswered = [token for token in by_token if token not in answered]
+        unanswered["requests"] = sum(1 for token in by_token if token not in answered)
 
-        bodies = Counter(db.session.scalars(sa.select(Message.body).where(Message.id > base["message"])))
-        for body in record.messages | set(record.cancellations.values()):
-            if bodies[body] != 1:
-                problems.append(f"message {body!r} stored {bodies[body]} times")
+        messages = db.session.execute(sa.select(Message.id, Message.request_id, Message.body, Message.author_role)
+                                      .where(Message.id > base["message"])).all()
+        bodies = Counter(row.body for row in messages)
+        sent_messages = {**{body: None for body in record.cancellations.values()}, **record.messages}
+        for body in sent_messages:
+            if bodies[body] == 0:
+                lost["messages"] += 1
+            elif bodies[body] > 1:
+                doubled["messages"] += 1
+        unanswered["messages"] = sum(1 for body in bodies if body not in sent_messages)
+
         accepted = Counter(db.session.scalars(sa.select(HistoryEntry.request_id).where(
             HistoryEntry.id > base["history"], HistoryEntry.action == "accept")))
         for request_id in record.accepts:
-            if accepted[request_id] != 1:
-                problems.append(f"request {request_id} accepted {accepted[request_id]} times")
+            if accepted[request_id] == 0:
+                lost["accepts"] += 1
+            elif accepted[request_id] > 1:
+                doubled["accepts"] += 1
+        unanswered["accepts"] = sum(1 for request_id in accepted if request_id not in record.accepts)
 
-        emails = db.session.execute(sa.select(OutboxEmail.message_id, OutboxEmail.state, OutboxEmail.attempts)
+        photos = Counter()
+        photo_keys = []
+        message_ids = {row.body: row.id for row in messages}
+        for photo in db.session.execute(sa.select(Photo.message_id, Photo.storage_key, Photo.thumbnail_key)
+                                        .where(Photo.id > base["photo"])):
+            photos[photo.message_id] += 1
+            photo_keys += [photo.storage_key, photo.thumbnail_key]
+        for body, count in record.photos.items():
+            stored = photos[message_ids.get(body)]
+            lost["photos"] += max(0, count - stored)
+            doubled["photos"] += max(0, stored - count)
+        told = {message_ids.get(body) for body in record.photos}
+        unanswered["photos"] = sum(n for message_id, n in photos.items() if message_id not in told)
+        if stored_objects is not None:
+            missing_objects = [key for key in photo_keys if key not in stored_objects]
+            lost["photo files"] = len(missing_objects)
+
+        # What the routing says (docs/notifications.md): a new request tells the
+        # artist, the artist's acceptance tells the buyer, a message the other
+        # party; a cancellation's opening message is quoted in the artist's
+        # "new cancellation request" email.
+        addresses: dict[tuple[int, str], set[str]] = {}
+
+        def people(request_id: int, role: str) -> set[str]:
+            if (request_id, role) not in addresses:
+                row = requests.get(request_id) or db.session.get(Request, request_id)
+                if role == "artist":
+                    artist = adapter.get_artist(row.artist_ref)
+                    found = {(artist.email if artist else row.artist_email).lower()}
+                else:
+                    order = adapter.get_order(row.order_ref) if row.kind != RequestKind.CANCELLATION else None
+                    found = {(order.buyer_email if order else row.buyer_email).lower()}
+                    if row.contact_email:
+                        found.add(row.contact_email.lower())
+                addresses[(request_id, role)] = found
+            return addresses[(request_id, role)]
+
+        emails = db.session.execute(sa.select(OutboxEmail.event_key, OutboxEmail.request_id, OutboxEmail.recipient,
+                                              OutboxEmail.body_text, OutboxEmail.message_id, OutboxEmail.state,
+                                              OutboxEmail.attempts)
                                     .where(OutboxEmail.id > base["outbox"])).all()
+        by_event: dict[str, list] = defaultdict(list)
+        for row in emails:
+            by_event[row.event_key.split(":", 1)[0]].append(row)
+        explained: set[str] = set()
+        route = {"submit": "artist", "accept": "buyer"}
+        for entry in db.session.execute(sa.select(HistoryEntry.id, HistoryEntry.request_id, HistoryEntry.action,
+                                                  HistoryEntry.actor_role)
+                                        .where(HistoryEntry.id > base["history"])):
+            if entry.action not in route or (entry.action == "accept" and entry.actor_role != "artist"):
+                problems.append(f"a step the run did not take: {entry.action} by {entry.actor_role}")
+                continue
+            key = f"history-{entry.id}"
+            explained.add(key)
+            wanted = people(entry.request_id, route[entry.action])
+            got = Counter(row.recipient.lower() for row in by_event[key])
+            lost["emails"] += len(wanted - set(got))
+            doubled["emails"] += sum(n - 1 for n in got.values())
+            if set(got) - wanted:
+                problems.append(f"{entry.action} of request {entry.request_id} emailed {sorted(set(got) - wanted)}")
+            if entry.action == "submit" and requests[entry.request_id].kind == RequestKind.CANCELLATION:
+                opening = record.cancellations.get((requests[entry.request_id].submission_token or "").split(":")[0])
+                if opening and not any(opening in row.body_text for row in by_event[key]):
+                    problems.append(f"the cancellation email of request {entry.request_id} lacks its message")
+        # A message is in exactly one email to each of the other party's
+        # addresses: its own, or one gathering several messages in a row.
+        quoting: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for row in emails:
+            if row.event_key.startswith("message-"):
+                quoting[(row.request_id, row.recipient.lower())].append(row.body_text)
+        opening_messages = set(record.cancellations.values())
+        for message in messages:
+            explained.add(f"message-{message.id}")
+            if message.body in opening_messages:
+                continue
+            other = "artist" if message.author_role == "buyer" else "buyer"
+            for address in people(message.request_id, other):
+                found = sum(1 for text in quoting[(message.request_id, address)] if message.body in text)
+                lost["emails"] += found == 0
+                doubled["emails"] += max(0, found - 1)
+        strays = [row for row in emails if row.event_key.split(":", 1)[0] not in explained]
+        if strays:
+            problems.append(f"{len(strays)} emails no step of the run explains, e.g. {strays[0].event_key}")
         db.session.remove()
+
     received = smtp.mailbox.by_message_id
     queued = Counter(row.message_id.strip() for row in emails)
     states = Counter(row.state for row in emails)
     missing = [mid for mid in queued if received[mid] == 0]
-    doubled = [mid for mid in queued if received[mid] > 1]
+    repeated = [mid for mid in queued if received[mid] > 1]
     foreign = [mid for mid in received if mid not in queued]
+    misdelivered = [row for row in emails if received[row.message_id.strip()]
+                    and smtp.mailbox.recipients[row.message_id.strip()] != {row.recipient.lower()}]
+    lost["emails"] += len(missing)
     if [mid for mid, n in queued.items() if n > 1]:
         problems.append("two outbox rows share a Message-ID")
-    if missing:
-        problems.append(f"{len(missing)} emails never reached the SMTP server")
-    if doubled:
-        problems.append(f"{len(doubled)} emails reached it more than once")
+    if repeated and not repeats_allowed:
+        problems.append(f"{len(repeated)} emails reached the SMTP server more than once")
     if foreign:
         problems.append(f"{len(foreign)} emails arrived that the outbox does not know")
+    if misdelivered:
+        problems.append(f"{len(misdelivered)} emails reached other addresses than their outbox row's")
     if states.get("sent", 0) != len(emails):
         problems.append(f"outbox states at the end: {dict(states)}")
+    for what, count in lost.items():
+        if count:
+            problems.append(f"{what} lost: {count}")
+    for what, count in doubled.items():
+        if count:
+            problems.append(f"{what} stored or queued twice: {count}")
+    for what, count in unanswered.items():
+        if count:
+            problems.append(f"{what} stored without an answer: {count}")
     return {
         "requests_answered": len(record.requests),
         "retries_answered_with_the_same_request": record.retries,
         "cancellations_answered": len(record.cancellations),
-        "requests_stored": len(new_requests),
-        "requests_stored_without_an_answer": len(unanswered),
-        "messages_answered": len(record.messages) + len(record.cancellations),
-        "messages_stored": sum(bodies.values()),
+        "requests_stored": len(requests),
+        "messages_answered": len(sent_messages),
+        "messages_stored": len(messages),
+        "photos_answered": sum(record.photos.values()),
+        "photos_stored": sum(photos.values()),
         "accepts_answered": len(record.accepts),
         "emails_queued": len(emails),
         "emails_received": sum(received[mid] for mid in queued),
         "emails_retried_after_a_failure": sum(1 for row in emails if row.attempts > 1),
         "emails_missing": len(missing),
-        "emails_doubled": len(doubled),
+        "emails_received_twice_same_message_id": len(repeated),
+        "lost": dict(lost),
+        "duplicated": dict(doubled),
+        "stored_without_an_answer": dict(unanswered),
         "problems": problems,
     }
 
@@ -768,7 +996,8 @@ def main() -> int:
         log(f"load: {len(buyers)} buyers and {len(artists)} artists for {args.duration:.0f} s on port {web_port}; "
             f"SMTP down from {args.outage_start:.0f} s for {args.outage:.0f} s")
         begin = time.monotonic()
-        run = Run(web_port, record, begin + args.duration, args.seed, args.timeout)
+        record.started = begin
+        run = Run((web_port,), record, begin + args.duration, args.seed, args.timeout)
         threads = [threading.Thread(target=buyer, args=(run, person, n), daemon=True, name=f"buyer-{n}")
                    for n, person in enumerate(buyers)]
         threads += [threading.Thread(target=artist, args=(run, person, n), daemon=True, name=f"artist-{n}")
