@@ -1101,6 +1101,13 @@ def _order_columns(order: Order, artist) -> dict[str, object]:
     )
 
 
+def already_submitted(user: User | None, token: object) -> Request | None:
+    """The request a form with this submission token already created, if any:
+    the same form sent again (its answer lost, or "send again" after an outage)."""
+    cleaned = clean_token(token)
+    return _by_token(cleaned, user) if cleaned and user is not None else None
+
+
 def _by_token(token: str, user: User, *, newest: bool = False) -> Request | None:
     """The request a form with this token already created.
 

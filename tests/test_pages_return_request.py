@@ -145,6 +145,23 @@ def test_same_form_posted_twice_makes_one_request(app, client_as):
     assert len(requests_in_db(app)) == 1
 
 
+def test_the_last_units_form_sent_again_answers_with_its_request(app, client_as):
+    """A retry after a lost answer (or the outage page's "send again") is answered with
+    the request the first post made, even though no unit is left to request now."""
+    order, mug = refs(app)
+    client = client_as(CAMILLE)
+    form = parse(client.get(f"/returns/orders/{order}/lines/{mug}/return", headers=HTMX)).one("form")
+    first = submit(client, form, quantity="4", reason_code="changed_mind", files=[])
+    again = submit(client, form, quantity="4", reason_code="changed_mind", files=[])
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    assert len(requests_in_db(app)) == 1
+    # A new form (another token) for that line is still refused, with the reason.
+    other = submit(client, form, submission_token="another1token", quantity="1", reason_code="changed_mind",
+                   files=[])
+    assert other.status_code == 403 and "already under a request" in parse(other).text
+
+
 def test_htmx_submit_swaps_the_line_in_place(app, client_as):
     order, mug = refs(app)
     client = client_as(CAMILLE)
@@ -331,7 +348,9 @@ def test_one_unit_left_is_said_plainly_and_a_full_line_is_refused_alike(app, cli
     assert client.get(f"/returns/orders/{order}/lines/{mug}/return").status_code == 403
     for headers in (HTMX, {}):
         for files in ([], [(plain_jpeg(), "mug.jpg")]):
-            refused = submit(client, form, headers=headers, quantity="1", reason_code="changed_mind", files=files)
+            # Another form's token: the same form sent again is answered with its request.
+            refused = submit(client, form, headers=headers, submission_token="another1token", quantity="1",
+                             reason_code="changed_mind", files=files)
             assert refused.status_code == 403
             assert "Every unit of this item is already under a request." in text_of(refused)
     assert len(requests_in_db(app)) == 2

@@ -80,6 +80,10 @@ def submit_return(order_ref: str, line_ref: str) -> Response:
     values = {name: request.form.get(name, "") for name in
               ("quantity", "kind", "reason_code", "comment", "wanted_ref", "wanted_text")}
     token = text("submission_token") or None
+    existing = workflow.already_submitted(user, token)
+    if existing is not None:
+        # Sent again after a lost answer: the request it made, not "already requested".
+        return _submitted(order_ref, line_ref, existing)
     photos, photo_error, refused = [], None, None
     try:
         # The cheap checks first (the buyer's order above, then the line's
