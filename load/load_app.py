@@ -32,8 +32,9 @@ def load_config(database_url: str) -> dict[str, Any]:
         # web workers: that worker is what the SMTP outage tests.
         "MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT": False,
         # A few hundred simulated people type much faster than real ones:
-        # the anti-flood limits would answer "slow down" instead.
+        # the anti-flood limits (per minute and per day) would answer "slow down" instead.
         "MIRETTE_RETURNS_MESSAGES_PER_MINUTE": 0,
+        "MIRETTE_RETURNS_MESSAGES_PER_DAY": 0,
         "MIRETTE_RETURNS_REQUESTS_PER_HOUR": 0,
         "MIRETTE_RETURNS_PHOTO_DIR": os.path.join(tempfile.gettempdir(), "mirette-load-photos"),
         "WTF_CSRF_TIME_LIMIT": None,
