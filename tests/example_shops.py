@@ -307,6 +307,12 @@ def reset_corner_shop(app: Flask) -> None:
     """Create the corner shop's tables if needed, empty them and the plugin's, seed."""
     from examples.corner_shop.models import db
     from examples.corner_shop.seed import seed
+
+    reset_example_shop(app, db, seed)
+
+
+def reset_example_shop(app: Flask, db: Any, seed: Callable[[], None]) -> None:
+    """Create an example shop's tables if needed, empty them and the plugin's, seed."""
     from mirette_returns_plugin.models import Base as ReturnsBase
 
     with app.app_context():

@@ -19,7 +19,7 @@ from flask import Flask
 
 from mirette_returns_plugin.models import Refund
 from mirette_returns_plugin.scaffold import dry_run
-from tests.example_shops import ShopUnderTest, corner_shop, demo_shop, reset_corner_shop
+from tests.example_shops import ShopUnderTest, corner_shop, demo_shop, reset_corner_shop, reset_example_shop
 from tests.test_example_shop_flows import (
     test_both_shops_expose_the_same_plugin_to_their_people as story_pages_in_the_shops_layout,
     test_cancellation_before_processing_refuses_the_order_in_the_shop as story_cancellation,
@@ -392,15 +392,8 @@ def reset_harbour_shop(app: Flask) -> None:
     """Create Harbour Prints' tables if needed, empty them and the plugin's, seed."""
     from examples.bootstrap_shop.models import db
     from examples.bootstrap_shop.seed import seed
-    from mirette_returns_plugin.models import Base as ReturnsBase
 
-    with app.app_context():
-        db.create_all()
-        with db.engine.begin() as connection:
-            for table in [*reversed(ReturnsBase.metadata.sorted_tables), *reversed(db.metadata.sorted_tables)]:
-                connection.execute(table.delete())
-        seed()
-        db.session.remove()
+    reset_example_shop(app, db, seed)
 
 
 def harbour_app(app_config: dict, monkeypatch: pytest.MonkeyPatch | None = None, adapter=None) -> Flask:
