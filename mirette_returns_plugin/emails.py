@@ -23,7 +23,7 @@ from . import words as shop_words
 from .access import Role, sees_buyer_address
 from .errors import ConfigurationError
 from .i18n import N_, gettext as _, ngettext
-from .mail_settings import links_root
+from .mail_settings import links_root, sender
 from .models import HistoryEntry, Message, Request, RequestKind
 from .state import current_state
 from .user_text import neutral_bidi, visible_or_empty
@@ -313,14 +313,15 @@ def mail_domain() -> str:
     state = current_state()
     if state.config.get("MAIL_DOMAIN"):
         return str(state.config["MAIL_DOMAIN"]).strip().lower()
-    sender = state.config.get("MAIL_SENDER") or current_app.config.get("MAIL_DEFAULT_SENDER")
-    if isinstance(sender, (tuple, list)):
-        sender = sender[-1]
-    address = parseaddr(str(sender or ""))[1]
+    app = current_app._get_current_object()
+    found = sender(app, state.config)
+    if isinstance(found, (tuple, list)):
+        found = found[-1]
+    address = parseaddr(str(found or ""))[1]
     if "@" in address:
         return address.rsplit("@", 1)[1].lower()
-    host = urlsplit(str(state.config.get("EXTERNAL_BASE_URL") or "")).hostname
-    return host or str(current_app.config.get("SERVER_NAME") or "localhost").split(":")[0]
+    # The host the links point at (the same rule as the links themselves).
+    return urlsplit(links_root(app, state.config)).hostname or "localhost"
 
 
 def thread_id(request_id: int, domain: str) -> str:
