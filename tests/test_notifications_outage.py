@@ -56,13 +56,20 @@ class Worker:
              "send-emails", "--loop", "--interval", "0.2"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
+        # One reader per pipe, each the pipe's only reader: communicate() would
+        # race the stderr reader for the last lines the worker writes.
         self.errors: list[str] = []
-        self._reader = threading.Thread(target=self._read_errors, daemon=True)
-        self._reader.start()
+        self.output: list[str] = []
+        self._readers = [threading.Thread(target=self._read, args=(pipe, lines), daemon=True)
+                         for pipe, lines in ((self.process.stderr, self.errors), (self.process.stdout, self.output))]
+        for reader in self._readers:
+            reader.start()
 
-    def _read_errors(self) -> None:
-        for line in self.process.stderr:
-            self.errors.append(line.rstrip("\n"))
+    @staticmethod
+    def _read(pipe, lines: list[str]) -> None:
+        with pipe:
+            for line in pipe:
+                lines.append(line.rstrip("\n"))
 
     def wait_for_error(self, words: str, timeout: float = 60.0) -> bool:
         end = time.monotonic() + timeout
@@ -76,9 +83,10 @@ class Worker:
 
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGTERM)
-        output, _ = self.process.communicate(timeout=60)
-        self._reader.join(timeout=10)
-        return self.process.returncode, output
+        code = self.process.wait(timeout=60)
+        for reader in self._readers:
+            reader.join(timeout=10)
+        return code, "\n".join(self.output)
 
 
 def wait_until(condition, timeout: float = 60.0) -> bool:
