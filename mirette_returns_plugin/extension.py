@@ -127,8 +127,8 @@ def read_config(app: Flask) -> dict[str, Any]:
     if prefix and not str(prefix).startswith("/"):
         raise ConfigurationError("MIRETTE_RETURNS_URL_PREFIX must start with '/' (e.g. '/returns').")
     from .reminders import check_settings as check_reminder_settings
-    from .words import check_settings
     from .windows import check_minimum
+    from .words import check_settings
 
     check_settings(settings)
     check_reminder_settings(settings)

@@ -20,9 +20,9 @@ from flask import Response, current_app, make_response, render_template, session
 from flask_babel import format_currency, format_decimal, get_locale
 
 from . import htmx, moments
-from .links import safe_url
 from .csrf import csrf_token, field_name
 from .i18n import gettext, ngettext
+from .links import safe_url
 from .state import current_state
 from .user_text import neutral_bidi
 

@@ -427,7 +427,7 @@ def writable_stage_column(model: type, stage: Field | None) -> bool:
 def _check_stage_source(mapping: ShopMapping, problems: list[str]) -> None:
     """The stage's column type fits the ``stages`` keys; a derived stage says how a refusal is written."""
     where, model, stage = stage_source(mapping)
-    if stage is None or not _is_mapped(model) or isinstance(stage, str) and not hasattr(model, stage):
+    if stage is None or not _is_mapped(model) or (isinstance(stage, str) and not hasattr(model, stage)):
         return  # nothing to read, or already reported as a wrong name
     column = sa.inspect(model).columns.get(stage) if isinstance(stage, str) else None
     if column is not None:
@@ -472,7 +472,7 @@ class _Checker:
 
     def column(self, where: str, part: object, name: str) -> None:
         attribute = getattr(part, name)
-        model = getattr(part, "model")
+        model = part.model
         if attribute is None or not _is_mapped(model):
             return
         if not isinstance(attribute, str):
@@ -489,7 +489,7 @@ class _Checker:
 
     def field(self, where: str, part: object, name: str) -> None:
         value = getattr(part, name)
-        model = getattr(part, "model")
+        model = part.model
         if value is None or callable(value) or not _is_mapped(model):
             return
         if not isinstance(value, str):
@@ -506,13 +506,13 @@ class _Checker:
     def typed(self, where: str, part: object, name: str, kind: tuple[tuple[type, ...], str]) -> None:
         """A field naming a column must name one whose type holds what the field means."""
         value = getattr(part, name)
-        model = getattr(part, "model")
+        model = part.model
         if not isinstance(value, str) or not _is_mapped(model):
             return
         column = sa.inspect(model).columns.get(value)
         held = _python_type(column) if column is not None else None
         accepted, words = kind
-        if held is None or issubclass(held, accepted) and not (held is bool and bool not in accepted):
+        if held is None or (issubclass(held, accepted) and not (held is bool and bool not in accepted)):
             return
         self.problems.append(
             f"ShopMapping.{where}.{name}: {model.__name__}.{value} is a {column.type} column ({held.__name__}), "

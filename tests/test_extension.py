@@ -11,12 +11,10 @@ import sqlalchemy as sa
 from flask import Flask, url_for
 from flask_sqlalchemy import SQLAlchemy
 
-from mirette_returns_plugin import ConfigurationError, MiretteReturns
-from mirette_returns_plugin import config as defaults
+from mirette_returns_plugin import ConfigurationError, MiretteReturns, config as defaults
 from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import Account, db
-from mirette_returns_plugin.models import TABLE_PREFIX, PartLock
-from mirette_returns_plugin.models import Base as ReturnsBase
+from mirette_returns_plugin.models import TABLE_PREFIX, Base as ReturnsBase, PartLock
 from mirette_returns_plugin.state import PluginState, current_state
 
 REPOSITORY = Path(__file__).resolve().parent.parent

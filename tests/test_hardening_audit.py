@@ -196,9 +196,8 @@ def test_every_creation_path_and_the_refund_paths(app, watch):
                                  data={"version": str(version), "note": "Noted", "confirm": "1"})
             assert answer.status_code == 303, (action, answer.status_code)
         # A refund that fails, then is retried, then confirmed twice by the shop.
-        with flows.shop_refunds(flows.FailingPaymentShop()):
-            with pytest.raises(AdapterError):
-                workflow.perform(user(LUNE), returned, "initiate_refund")
+        with flows.shop_refunds(flows.FailingPaymentShop()), pytest.raises(AdapterError):
+            workflow.perform(user(LUNE), returned, "initiate_refund")
         workflow.perform(user(LUNE), returned, "initiate_refund")
         key = db.session.scalar(sa.select(Refund.idempotency_key).where(Refund.request_id == returned))
         confirm_refund(key, "bank-1")

@@ -15,10 +15,9 @@ safe cookies, and no open redirect.
 
 from __future__ import annotations
 
-import threading
-
 import ast
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -227,7 +226,7 @@ def test_the_plugin_reads_no_redirect_target_from_the_request():
             if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (
                     "see_other", "set_redirect", "set_location"):
                 argument = node.args[0] if node.args else None
-                assert isinstance(argument, ast.Call) and getattr(argument.func, "id", "") in builders or (
+                assert (isinstance(argument, ast.Call) and getattr(argument.func, "id", "") in builders) or (
                     isinstance(argument, ast.Name) and argument.id == "url"), (path, ast.unparse(node))
 
 

@@ -14,8 +14,14 @@ from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.links import safe_url
 from mirette_returns_plugin.models import Photo
 from tests import flows
-from tests.pagekit import HTMX, count_statements, parse, poll_of, text_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    count_statements,
+    parse,
+    poll_of,
+    text_of,
+)
 from tests.shop import ALEX, CAMILLE, LUNE, account, order_ref
 
 UNKNOWN = "2000000"
@@ -164,10 +170,9 @@ def test_a_failing_refund_hook_is_logged_without_its_key_or_traceback(ctx, caplo
     flows.take(LUNE, request_id, "accept")
     flows.take(LUNE, request_id, "receive")
     error = RuntimeError("gateway timeout after 30 s")
-    with caplog.at_level(logging.ERROR):
-        with flows.shop_refunds(flows.FailingPaymentShop(error)) as provider:
-            with pytest.raises(Exception):
-                flows.take(LUNE, request_id, "initiate_refund")
+    with caplog.at_level(logging.ERROR), flows.shop_refunds(flows.FailingPaymentShop(error)) as provider:
+        with pytest.raises(Exception):
+            flows.take(LUNE, request_id, "initiate_refund")
     [call] = provider.calls
     [record] = [r for r in caplog.records if "refund hook failed" in r.getMessage()]
     assert record.getMessage() == (

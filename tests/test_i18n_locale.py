@@ -37,7 +37,7 @@ FRENCH_TITLE = "Retours et échanges"
 class OnePersonShop:
     """The smallest adapter: one signed-in person (or nobody), no orders."""
 
-    def __init__(self, locale: str | None | object = NOBODY) -> None:
+    def __init__(self, locale: str | object | None = NOBODY) -> None:
         self.locale = locale
 
     def current_user(self) -> User | None:

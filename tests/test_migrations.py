@@ -24,8 +24,7 @@ from flask import Flask
 from mirette_returns_plugin import MiretteReturns, migrate
 from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.models import TABLE_PREFIX
-from mirette_returns_plugin.models import Base as ReturnsBase
+from mirette_returns_plugin.models import TABLE_PREFIX, Base as ReturnsBase
 from tests.conftest import _drop_everything
 
 REPOSITORY = Path(__file__).resolve().parent.parent

@@ -11,8 +11,15 @@ from flask_wtf.csrf import CSRFProtect
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, Request
-from tests.pagekit import HTMX, another_app, in_english, parse, submit, text_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    another_app,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    in_english,
+    parse,
+    submit,
+    text_of,
+)
 from tests.shop import CAMILLE, line_ref, login, order_ref, user
 
 

@@ -8,13 +8,15 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import HistoryEntry, Message, Refund, RefundState, Request, RequestArtist
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.pagekit import parse, text_of
+from tests.pagekit import (
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    parse,
+    text_of,
+)
 from tests.shop import CAMILLE, LUNE, SUPPORT
 
 ARTISTS = {"art-a": "Atelier Nord", "art-b": "Bois Clair", "art-c": "Verre Bleu"}

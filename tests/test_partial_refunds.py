@@ -113,9 +113,8 @@ def test_nothing_back_completes_the_refund_without_asking_the_shop(ctx):
 
 def test_the_amount_is_fixed_once_the_refund_has_started(ctx):
     request_id = received_return()
-    with flows.shop_refunds(flows.FailingPaymentShop()):
-        with pytest.raises(Exception):
-            flows.take(LUNE, request_id, "initiate_refund")
+    with flows.shop_refunds(flows.FailingPaymentShop()), pytest.raises(Exception):
+        flows.take(LUNE, request_id, "initiate_refund")
     before = flows.snapshot(request_id)
     with pytest.raises(NotAllowed) as refused:
         flows.take(LUNE, request_id, "decide_refund", amount="5", note=REASON)

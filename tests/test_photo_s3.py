@@ -19,8 +19,15 @@ from mirette_returns_plugin.s3_photos import S3PhotoStorage
 from mirette_returns_plugin.state import current_state
 from mirette_returns_plugin.workflow import ReturnForm
 from tests.fixtures_s3 import free_port, s3_bucket, s3_server  # noqa: F401  (the fixtures)
-from tests.pagekit import HTMX, another_app, jpeg_with_metadata, parse, plain_jpeg, submit
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    another_app,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    jpeg_with_metadata,
+    parse,
+    plain_jpeg,
+    submit,
+)
 from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, VERRE, line_ref, login, order_ref, user
 from tests.test_pages_photos import send_return, stored_photos
 

@@ -309,7 +309,7 @@ def test_refunds_and_urls_go_to_the_shop_functions(shop):
                          currency="EUR")
     REFUNDS.clear()
     assert adapter.initiate_refund(refund) == RefundResult(reference="r-1")
-    assert REFUNDS == [refund]
+    assert [refund] == REFUNDS
     assert (adapter.order_url("S-2"), adapter.product_url("b"), adapter.artist_url("shop")) == (
         "/sales/S-2", "/books/b", "/terms")
     # The seller's terms link to its page unless the policy names another.

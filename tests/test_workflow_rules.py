@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from mirette_returns_plugin import money, workflow
 from mirette_returns_plugin.adapter import OrderLine, OrderPart, ReturnPolicy, Stage

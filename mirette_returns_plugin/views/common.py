@@ -15,7 +15,6 @@ from werkzeug.wsgi import LimitedStream
 
 from .. import htmx, sign_in
 from ..access import current_user
-from ..adapter import User
 from ..errors import MiretteReturnsError, NotAllowed, NotFound, ValidationError
 from ..i18n import gettext as _
 from ..photos import PreparedPhoto
