@@ -13,17 +13,10 @@ from flask import session, url_for
 
 from mirette_returns_plugin import ExchangeOption, ReturnPolicy, ReturnShippingPayer
 from mirette_returns_plugin.demo.adapter import STAGES, DemoShopAdapter
-from mirette_returns_plugin.demo.models import Account, ArtistProfile, Product, Shipment, ShopOrder, ShopOrderLine, db
+from mirette_returns_plugin.demo.models import (
+    Account, ArtistProfile, Product, Shipment, ShopOrder, ShopOrderLine, db)
 from mirette_returns_plugin.sqla_adapter import (
-    ArtistMap,
-    LineMap,
-    OrderMap,
-    PartMap,
-    ProductMap,
-    ShopMapping,
-    SQLAlchemyShopAdapter,
-    UserMap,
-)
+    ArtistMap, LineMap, OrderMap, PartMap, ProductMap, ShopMapping, SQLAlchemyShopAdapter, UserMap)
 
 
 def policy(artist: ArtistProfile) -> ReturnPolicy:

@@ -7,15 +7,7 @@ from flask_login import current_user
 
 from mirette_returns_plugin import RefundOrder, RefundResult, ReturnPolicy, Stage
 from mirette_returns_plugin.sqla_adapter import (
-    LineMap,
-    OrderMap,
-    ProductMap,
-    ShopMapping,
-    SingleSeller,
-    SQLAlchemyShopAdapter,
-    UserMap,
-    constant,
-)
+    LineMap, OrderMap, ProductMap, ShopMapping, SingleSeller, SQLAlchemyShopAdapter, UserMap, constant)
 
 from . import payments
 from .models import Order, OrderItem, PaymentStatus, Product, ShippingStatus, User

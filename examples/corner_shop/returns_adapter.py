@@ -10,15 +10,7 @@ from flask import url_for
 
 from mirette_returns_plugin import ExchangeOption, RefundOrder, RefundResult, ReturnPolicy, Stage
 from mirette_returns_plugin.sqla_adapter import (
-    LineMap,
-    OrderMap,
-    ProductMap,
-    ShopMapping,
-    SingleSeller,
-    SQLAlchemyShopAdapter,
-    UserMap,
-    constant,
-)
+    LineMap, OrderMap, ProductMap, ShopMapping, SingleSeller, SQLAlchemyShopAdapter, UserMap, constant)
 
 from .auth import signed_in_member
 from .models import Member, Purchase, PurchaseLine, Status, Tea, TillRefund, db
