@@ -45,6 +45,7 @@ from .adapter import (
 )
 from .errors import AdapterError, ConfigurationError
 from .i18n import gettext as _
+from .sqla_checks import validate
 from .sqla_mapping import (
     ArtistMap,
     Constant,
@@ -58,7 +59,6 @@ from .sqla_mapping import (
     UserMap,
     constant,
     refused_value,
-    validate,
 )
 from .sqla_orders import OrderBuilder
 from .sqla_values import optional_text, read, text, to_key
