@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
 
 from . import dry_run, proposal, writer
-from .proposal import Choice
+from .choices import Choice, survey
 
 
 @click.command("init")
@@ -32,7 +32,7 @@ def init_command(output: Path, force: bool, yes: bool, try_order: str | None) ->
                                    "or choose another file with --output.")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        shop = proposal.survey(app)
+        shop = survey(app)
         answers: dict[str, int | str] = {}
         found = proposal.propose(shop, answers)
         while not yes:

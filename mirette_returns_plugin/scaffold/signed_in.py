@@ -54,7 +54,7 @@ def _shop_modules(app: Flask) -> list[tuple[str, object, Path]]:
     root = Path(app.root_path).resolve()
     own = Path(__file__).resolve().parent.parent
     found = []
-    for module_name, module in sorted(list(sys.modules.items()), key=lambda item: item[0]):
+    for module_name, module in sorted(sys.modules.items(), key=lambda item: item[0]):
         path = getattr(module, "__file__", None)
         if not path:
             continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 from datetime import datetime, timezone
 
-from .proposal import Choice, Proposal
+from .choices import Choice, Proposal
 
 INDENT = "    "
 WIDTH = 110
