@@ -28,6 +28,7 @@ the foundation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -107,7 +108,7 @@ class SQLAlchemyShopAdapter(OrderBuilder):
         key = to_key(buyer_column, buyer_ref)
         if key is None:
             return []
-        rows = self.session.scalars(sa.select(order.model).where(buyer_column == key)).all()
+        rows: Sequence[Any] = self.session.scalars(sa.select(order.model).where(buyer_column == key)).all()
         # Sorted here: ``placed_at`` may be a function rather than a column.
         return sorted(self.build_orders(rows), key=lambda o: o.placed_at, reverse=True)
 
@@ -156,7 +157,7 @@ class SQLAlchemyShopAdapter(OrderBuilder):
         users = self.mapping.users
         if users.model is None or not isinstance(users.is_support, str) or not isinstance(users.email, str):
             return []
-        flag = sa.inspect(users.model).columns.get(users.is_support)
+        flag: sa.ColumnElement[Any] | None = sa.inspect(users.model).columns.get(users.is_support)
         if flag is None or not isinstance(flag.type, sa.Boolean):
             return []
         model = users.model
@@ -234,7 +235,7 @@ class SQLAlchemyShopAdapter(OrderBuilder):
         key = to_key(column, order_ref)
         if key is None:
             return None
-        query = sa.select(order.model).where(column == key)
+        query: sa.Select[Any] = sa.select(order.model).where(column == key)
         if buyer_ref is not None:
             buyer_column = getattr(order.model, order.buyer_ref)
             buyer_key = to_key(buyer_column, buyer_ref)
@@ -277,7 +278,7 @@ class SQLAlchemyShopAdapter(OrderBuilder):
             if order_row is None or artist_key is None:
                 return None, parts.stage
             order_column = getattr(parts.model, parts.order_ref)
-            query = sa.select(parts.model).where(order_column == to_key(order_column, str(order_id)),
+            query: sa.Select[Any] = sa.select(parts.model).where(order_column == to_key(order_column, str(order_id)),
                                                  artist_column == artist_key)
             stage_attribute = parts.stage
         else:

@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeGuard
 
 import sqlalchemy as sa
 
@@ -202,6 +202,13 @@ def _check_stage_source(mapping: ShopMapping, problems: list[str]) -> None:
                         "refuse_writes={'shipping_status': 9}, or a refuse_part function.")
 
 
+class _Map(Protocol):
+    """Any of the maps: each names the model of the shop it reads."""
+
+    @property
+    def model(self) -> object: ...
+
+
 class _Checker:
     """Collects what is wrong, with a suggestion for each name."""
 
@@ -212,7 +219,7 @@ class _Checker:
         if not isinstance(model, type) or sa.inspect(model, raiseerr=False) is None:
             self.problems.append(f"ShopMapping.{where}.model must be a mapped model class, not {model!r}.")
 
-    def column(self, where: str, part: object, name: str) -> None:
+    def column(self, where: str, part: _Map, name: str) -> None:
         attribute = getattr(part, name)
         model = part.model
         if attribute is None or not _is_mapped(model):
@@ -229,7 +236,7 @@ class _Checker:
                 f"or add the column to {model.__name__}."
             )
 
-    def field(self, where: str, part: object, name: str) -> None:
+    def field(self, where: str, part: _Map, name: str) -> None:
         value = getattr(part, name)
         model = part.model
         if value is None or callable(value) or not _is_mapped(model):
@@ -245,16 +252,16 @@ class _Checker:
                 f"(lambda row: ...), or constant({value!r}) if {value!r} is the value itself."
             )
 
-    def typed(self, where: str, part: object, name: str, kind: tuple[tuple[type, ...], str]) -> None:
+    def typed(self, where: str, part: _Map, name: str, kind: tuple[tuple[type, ...], str]) -> None:
         """A field naming a column must name one whose type holds what the field means."""
         value = getattr(part, name)
         model = part.model
         if not isinstance(value, str) or not _is_mapped(model):
             return
-        column = sa.inspect(model).columns.get(value)
+        column: sa.ColumnElement[Any] | None = sa.inspect(model).columns.get(value)
         held = _python_type(column) if column is not None else None
         accepted, words = kind
-        if held is None or (issubclass(held, accepted) and not (held is bool and bool not in accepted)):
+        if column is None or held is None or (issubclass(held, accepted) and not (held is bool and bool not in accepted)):
             return
         self.problems.append(
             f"ShopMapping.{where}.{name}: {model.__name__}.{value} is a {column.type} column ({held.__name__}), "
@@ -282,7 +289,7 @@ def _python_type(column: Any) -> type | None:
     return None if held is object else held
 
 
-def _is_mapped(model: object) -> bool:
+def _is_mapped(model: object) -> TypeGuard[type]:
     return isinstance(model, type) and sa.inspect(model, raiseerr=False) is not None
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 
@@ -258,7 +258,7 @@ class ShopMapping:
             object.__setattr__(self, "refuse_writes", types.MappingProxyType(dict(self.refuse_writes)))
 
 
-def is_expression(value: object) -> bool:
+def is_expression(value: object) -> TypeGuard[sa.ColumnElement[Any]]:
     """A SQL expression (``Order.paid_cents >= Order.total_cents``), read in one query per page."""
     return isinstance(value, sa.ColumnElement)
 

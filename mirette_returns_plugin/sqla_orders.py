@@ -16,7 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
+from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session
+from sqlalchemy.orm import scoped_session
 
 from .adapter import Order, OrderLine, OrderPart, Stage
 from .errors import ConfigurationError
@@ -31,9 +33,10 @@ class OrderBuilder:
     mapping: ShopMapping
 
     @property
-    def session(self) -> Session:
+    def session(self) -> scoped_session[Session]:
         """The shop's Flask-SQLAlchemy session (shared with the plugin)."""
-        return current_app.extensions["sqlalchemy"].session
+        db: SQLAlchemy = current_app.extensions["sqlalchemy"]
+        return db.session
 
     def stage_of(self, row: Any, stage_field: Field) -> Stage:
         """The plugin's stage for the shop's stage value on ``row`` (a column's, or a derived one)."""
@@ -98,7 +101,7 @@ class OrderBuilder:
         keys.discard(None)
         if not keys:
             return {}
-        rows = self.session.scalars(sa.select(product.model).where(column.in_(keys)))
+        rows: Sequence[Any] = self.session.scalars(sa.select(product.model).where(column.in_(keys))).all()
         return {str(getattr(row, product.id)): row for row in rows}
 
     def _buyer_rows(self, order_rows: Sequence[Any]) -> dict[str, Any]:
@@ -108,7 +111,7 @@ class OrderBuilder:
         column = getattr(users.model, users.id)
         keys = {to_key(column, getattr(row, order.buyer_ref)) for row in order_rows}
         keys.discard(None)
-        rows = self.session.scalars(sa.select(users.model).where(column.in_(keys))) if keys else []
+        rows: Sequence[Any] = self.session.scalars(sa.select(users.model).where(column.in_(keys))).all() if keys else []
         return {str(getattr(row, users.id)): row for row in rows}
 
     def _line_owner(self, line: Any, products: dict[str, Any]) -> tuple[str, str]:
@@ -142,7 +145,7 @@ class OrderBuilder:
                 for key, value in found}
 
     def _paid(self, row: Any, source: OrderMap | PartMap, paid: dict[Any, Any]) -> Decimal | None:
-        if is_expression(source.paid):
+        if isinstance(source.paid, sa.ColumnElement):  # read by _paid_by_expression
             value = paid.get((source.model, getattr(row, source.id)))
         else:
             value = read(row, source.paid)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, time, timezone
+from datetime import datetime, time, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -95,10 +95,9 @@ def as_decimal(value: Any) -> Decimal:
 def as_utc(value: Any) -> datetime | None:
     if value is None:
         return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime.combine(value, time.min)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    moment: datetime = value if isinstance(value, datetime) else datetime.combine(value, time.min)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
 
 
