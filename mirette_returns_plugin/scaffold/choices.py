@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask import Flask
+from flask_sqlalchemy.session import Session
+from sqlalchemy.orm import scoped_session
 
 from . import shop_pages, stages
 from .inventory import ModelInfo, read_models
@@ -63,7 +64,7 @@ class Survey:
 
     app: Flask
     models: list[ModelInfo]
-    session: Any
+    session: scoped_session[Session]
     _distinct: dict[tuple[str, str], dict[object, int]] = field(default_factory=dict)
 
     def counts(self, model: ModelInfo, column: str) -> dict[object, int]:

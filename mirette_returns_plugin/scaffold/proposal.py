@@ -129,7 +129,7 @@ def _blocks_with_keys(p: Proposal, answers: dict[str, int | str], shop: Survey,
     page_rule = order_page_rule(shop.app, order)
     unique_text = [c.name for c in order.columns.values() if c.unique and c.kind == "text"]
     by_page = next((name for name in unique_text if page_rule and name in page_rule[1]), None)
-    if by_page:
+    if by_page and page_rule:
         _fixed(p, order_block, "ref", repr(by_page), f"the shop's order page {page_rule[0].rule} finds orders by "
                f"their unique {by_page}: the plugin's URLs use it too (None would use the id)")
     elif order.primary_key is not None and order.primary_key.kind == "uuid" and unique_text:
@@ -172,10 +172,10 @@ def _blocks_with_keys(p: Proposal, answers: dict[str, int | str], shop: Survey,
         current = p.choose(answers, "users.current", "How does the shop know who is signed in?",
                            [Option(w.source, w.why) for w in ways], ways[0].unsure)
         users_block.entries.insert(0, ("current", current))
-        for line in ways[current.chosen].imports:
-            module_name, _, name = line.removeprefix("from ").partition(" import ")
+        for import_line in ways[current.chosen].imports:
+            module_name, _, name = import_line.removeprefix("from ").partition(" import ")
             if module_name.split(".")[0] in ("flask", "flask_login"):
-                p.other_imports.add(line)
+                p.other_imports.add(import_line)
             else:  # a function of the shop's own, imported with its models
                 p.shop_imports.setdefault(module_name, set()).add(name)
         _key(p, answers, users_block, user, "id", _primary(user))
@@ -264,7 +264,10 @@ def _stage(p: Proposal, answers: dict[str, int | str], shop: Survey, holder: Mod
         rows = "not in the database yet" if value.rows is None else f"{value.rows} row(s) now"
         options = [Option(STAGE_NAMES[stage], f"{value.why} ({rows})" if stage == value.stage
                           else f"answered {stage.value}", stage.value) for stage in stage_list]
-        choice = Choice(key, f"Stage of {value.source} ({rows})?", options, answers.get(key, default),
+        answer = answers.get(key, default)
+        # A stage is picked from the list: a typed answer keeps the proposed one.
+        chosen = answer if isinstance(answer, int) else default
+        choice = Choice(key, f"Stage of {value.source} ({rows})?", options, chosen,
                         value.unsure and key not in answers, value_source=value.source)
         p.choices.append(choice)
         p.stage_choices.append(choice)
