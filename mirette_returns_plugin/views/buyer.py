@@ -7,12 +7,13 @@ from dataclasses import replace
 from flask import Blueprint, Response, request, url_for
 
 from .. import workflow
+from ..access import current_user
 from ..errors import MiretteReturnsError, NotAllowed, NotFound, ValidationError
 from ..htmx import wants_fragment
 from ..i18n import gettext as _, ngettext
 from ..rendering import flash_notice, render
 from . import order_page
-from .common import FormState, current_user, dry_run_errors, prepare_photos, see_other, text, uploaded_files
+from .common import FormState, dry_run_errors, prepare_photos, see_other, text, uploaded_files
 
 TEMPLATE = "mirette_returns/order_requests.html"
 

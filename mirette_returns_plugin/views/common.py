@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, redirect, request
+from flask import redirect, request
 from flask_babel import format_decimal
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
 from werkzeug.wsgi import LimitedStream
 
 from .. import htmx, sign_in

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, request, url_for
 
 from .. import poll_keys, refunds, reminders, workflow
-from ..access import Role, roles_on, sees_buyer_address
+from ..access import Role, current_user, roles_on, sees_buyer_address
 from ..adapter import OrderLine, ReturnPolicy, ReturnShippingPayer, User
 from ..errors import MiretteReturnsError, ValidationError
 from ..htmx import wants_fragment
@@ -24,7 +24,7 @@ from ..rendering import empty, flash_notice, render, render_blocks
 from ..state import current_state
 from ..windows import ReturnWindow, applicable_window
 from . import timeline
-from .common import FormState, current_user, not_found, prepare_photos, see_other, text, uploaded_files
+from .common import FormState, not_found, prepare_photos, see_other, text, uploaded_files
 
 TEMPLATE = "mirette_returns/request_detail.html"
 
@@ -365,7 +365,7 @@ def request_news(request_id: int) -> Response:
     row = current_state().session.execute(
         sa.select(Request.version, Request.buyer_ref, Request.artist_ref).where(Request.id == request_id)
     ).one_or_none()
-    if row is None or not roles_on(user, row):  # type: ignore[arg-type]
+    if row is None or not roles_on(user, row):
         raise not_found()
     if request.args.get("after") == str(row.version):
         if not wants_fragment():

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from flask import url_for
 
 from .. import workflow
+from ..access import current_user
 from ..adapter import order_of_buyer
 from ..models import Request
 from ..state import current_state
-from .common import current_user
 
 
 @dataclass(frozen=True)

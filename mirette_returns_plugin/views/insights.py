@@ -14,11 +14,11 @@ from flask_babel import format_decimal
 from werkzeug.datastructures import MultiDict
 
 from .. import insights, workflow
+from ..access import current_user
 from ..errors import NotAllowed
 from ..i18n import gettext as _
 from ..rendering import render
 from ..state import current_state
-from .common import current_user
 
 TEMPLATE = "mirette_returns/support_insights.html"
 
