@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -170,7 +169,7 @@ class Request(Base):
     )
     refund: Mapped[Refund | None] = relationship(back_populates="request", lazy="raise_on_sql")
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read by SQLAlchemy once, at mapping
 
     @property
     def is_cancellation(self) -> bool:
