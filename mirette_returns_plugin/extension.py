@@ -61,6 +61,7 @@ class MiretteReturns:
             )
         adapter = adapter or self.adapter
         check_adapter(adapter)
+        assert adapter is not None  # refused by check_adapter()
         db = app.extensions.get("sqlalchemy")
         if db is None:
             raise ConfigurationError(

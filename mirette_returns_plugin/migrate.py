@@ -125,7 +125,8 @@ def app_engine() -> sa.Engine:
             "mirette-returns migrations run on the shop's Flask-SQLAlchemy database: "
             "call db.init_app(app) first, and run them inside an app context."
         )
-    return database.engine
+    engine: sa.Engine = database.engine
+    return engine
 
 
 @contextmanager

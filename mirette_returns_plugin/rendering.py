@@ -23,6 +23,7 @@ from . import htmx, moments
 from .csrf import csrf_token, field_name
 from .i18n import gettext, ngettext
 from .links import safe_url
+from .reasons import ReasonCatalogue
 from .state import current_state
 from .user_text import neutral_bidi
 
@@ -75,7 +76,7 @@ class Helpers:
         return str(locale).replace("_", "-") if locale else "en"
 
     @property
-    def reasons(self):
+    def reasons(self) -> ReasonCatalogue:
         return current_state().reasons
 
     @property

@@ -68,7 +68,8 @@ def login_redirect_url() -> str | None:
     page = _sign_in_page()
     if page is None:
         return None
-    back = request.script_root + request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
+    query = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
+    back = request.script_root + request.path + query
     if not is_safe_next(back):
         return None
     separator = "&" if "?" in page else "?"

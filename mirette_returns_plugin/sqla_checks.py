@@ -261,7 +261,9 @@ class _Checker:
         column: sa.ColumnElement[Any] | None = sa.inspect(model).columns.get(value)
         held = _python_type(column) if column is not None else None
         accepted, words = kind
-        if column is None or held is None or (issubclass(held, accepted) and not (held is bool and bool not in accepted)):
+        if column is None or held is None:
+            return
+        if issubclass(held, accepted) and not (held is bool and bool not in accepted):
             return
         self.problems.append(
             f"ShopMapping.{where}.{name}: {model.__name__}.{value} is a {column.type} column ({held.__name__}), "

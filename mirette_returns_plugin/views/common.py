@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import redirect, request
+from flask import Response as PageResponse, redirect, request
 from flask_babel import format_decimal
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -91,7 +91,7 @@ def dry_run_errors(attempt: Callable[[], object]) -> dict[str, str]:
     return {}
 
 
-def error_response(error: MiretteReturnsError) -> Response:
+def error_response(error: MiretteReturnsError) -> PageResponse:
     """A refused request as a page with its message, never a bare error."""
     return render(ERROR_TEMPLATE, fragment=("error",), status=error.status_code, error=error,
                   message=error.message)

@@ -26,6 +26,7 @@ from ..state import current_state
 from ..windows import ReturnWindow, applicable_window
 from . import timeline
 from .common import FormState, not_found, prepare_photos, see_other, text, uploaded_files
+from .timeline import PhotoView, TimelineItem
 
 TEMPLATE = "mirette_returns/request_detail.html"
 
@@ -82,8 +83,8 @@ class DetailPage:
     request: Request
     user: User
     roles: tuple[str, ...]
-    timeline: list[timeline.TimelineItem]
-    photos: list[timeline.PhotoView]
+    timeline: list[TimelineItem]
+    photos: list[PhotoView]
     refund: Refund | None
     actions: list[ActionForm]
     policy: ReturnPolicy
