@@ -127,4 +127,4 @@ def _stylesheet() -> str | None:
 
 
 def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)  # type: ignore[union-attr]
+    return url is not None and url.startswith(request.host_url)

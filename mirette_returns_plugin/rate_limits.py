@@ -20,12 +20,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 
 from .access import current_user
 from .errors import MiretteReturnsError
 from .i18n import ngettext
-from .state import EXTENSION_KEY
+from .state import EXTENSION_KEY, current_flask_app
 
 if TYPE_CHECKING:
     from flask_limiter import RequestLimit
@@ -42,7 +42,7 @@ def install(app: Flask) -> None:
 
 
 def _apply_once() -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_flask_app()
     if APPLIED_KEY in app.extensions:
         return
     with _lock:

@@ -41,9 +41,14 @@ class PluginState:
 
     @property
     def app(self) -> Flask:
-        # Flask types current_app as the app itself, not as the proxy it is.
-        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-        return app
+        return current_flask_app()
+
+
+def current_flask_app() -> Flask:
+    """The app object behind the ``current_app`` proxy (to keep, or to key a cache by)."""
+    # Flask types current_app as the app itself, not as the proxy it is.
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    return app
 
 
 def current_state() -> PluginState:
