@@ -204,7 +204,7 @@ def test_mounting_before_flask_sqlalchemy_says_to_set_it_up_first(tmp_path: Path
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'fixed.sqlite3'}"
     SQLAlchemy().init_app(app)
     # Then the emails' sender and links, named in one message.
-    with pytest.raises(ConfigurationError, match="MAIL_DEFAULT_SENDER.*MIRETTE_RETURNS_EXTERNAL_BASE_URL"):
+    with pytest.raises(ConfigurationError, match=r"MAIL_DEFAULT_SENDER.*MIRETTE_RETURNS_EXTERNAL_BASE_URL"):
         MiretteReturns(app, adapter=DemoShopAdapter())
     app.config.update(MAIL_DEFAULT_SENDER="Shop <orders@shop.example>",
                       MIRETTE_RETURNS_EXTERNAL_BASE_URL="https://shop.example")

@@ -116,7 +116,8 @@ def test_every_csrf_setup_of_a_shop_checks_the_plugins_forms(app_config, app, se
                 assert (SHOP_REFUSAL if setup.shop_checks else PLUGIN_REFUSAL) in text_of(refused)
         with shop.app_context():
             pending = order_ref("MIR-1001")
-        assert client.post(f"/returns/orders/{pending}/cancel", data={"scope": "all", "message": "x"}).status_code == 400
+        assert client.post(f"/returns/orders/{pending}/cancel",
+                           data={"scope": "all", "message": "x"}).status_code == 400
         assert client.post(f"/returns/requests/{request_id}/actions/withdraw",
                            data={"confirm": "1"}).status_code == 400
         assert messages(shop) == 0

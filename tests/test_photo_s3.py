@@ -137,9 +137,9 @@ def test_an_object_missing_from_the_store_is_a_404(app, client_as, s3_server, s3
 
 
 def test_an_unknown_delivery_is_refused_at_mount(app_config):
-    with pytest.raises(ConfigurationError, match="MIRETTE_RETURNS_PHOTO_DELIVERY must be one of stream, redirect"):
-        with another_app({**app_config, "MIRETTE_RETURNS_PHOTO_DELIVERY": "cdn"}):
-            pass
+    with pytest.raises(ConfigurationError, match="MIRETTE_RETURNS_PHOTO_DELIVERY must be one of stream, redirect"), \
+            another_app({**app_config, "MIRETTE_RETURNS_PHOTO_DELIVERY": "cdn"}):
+        pass
 
 
 def test_keys_never_leave_the_prefix(s3_server, s3_bucket):

@@ -165,7 +165,8 @@ def test_support_can_confirm_by_hand_but_the_artist_cannot(ctx):
     assert flows.fresh(request_id).status == Status.REFUNDED
     assert flows.refund_row(request_id).state == RefundState.COMPLETED
     last = flows.history(request_id)[-1]
-    assert (last.action, last.actor_role, last.note) == ("confirm_refund", "support", "Paid by bank transfer on Monday.")
+    assert (last.action, last.actor_role, last.note) == (
+        "confirm_refund", "support", "Paid by bank transfer on Monday.")
     # The shop's late confirmation changes nothing.
     confirm_refund(flows.refund_row(request_id).idempotency_key, "PSP-late")
     assert len([a for a in actions(request_id) if a[0] == "confirm_refund"]) == 1
@@ -338,7 +339,7 @@ def test_retry_refund_with_no_refund_to_retry(ctx):
 
 def test_one_refund_per_request_whatever_happens(ctx):
     request_id = received_return()
-    for attempt in range(3):
+    for _attempt in range(3):
         with flows.shop_refunds(flows.FailingPaymentShop()), pytest.raises(AdapterError):
             flows.take(LUNE, request_id, "initiate_refund")
     flows.take(LUNE, request_id, "initiate_refund")

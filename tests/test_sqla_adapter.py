@@ -236,8 +236,8 @@ def test_orders_read_with_any_key_type(shop):
     assert adapter.support_emails() == ["help@shop.example"]
 
 
-@pytest.mark.parametrize("ref", ["", "S-404", "1e3", "../S-2", "99999999999", "-99999999999999999999", "00000000-0000-0000-0000-000000000000", "x" * 300,
-                                 "S-2' OR '1'='1"])
+@pytest.mark.parametrize("ref", ["", "S-404", "1e3", "../S-2", "99999999999", "-99999999999999999999",
+                                 "00000000-0000-0000-0000-000000000000", "x" * 300, "S-2' OR '1'='1"])
 def test_unknown_or_malformed_refs_find_nothing(shop, ref):
     adapter = SQLAlchemyShopAdapter(single_seller_mapping(shop))
     assert adapter.get_order(ref) is None
