@@ -104,6 +104,23 @@ test-lowest: $(LOWEST_VENV)/.installed ## Run the tests on SQLite with the lowes
 	@echo "   (they do not depend on the runtime versions; the newest-versions run has them)"
 	MIRETTE_TEST_DATABASE=sqlite $(LOWEST_VENV)/bin/python -m pytest $(LOWEST_LEAVES_OUT) --output=test-results/playwright-lowest $(PYTEST_ARGS)
 
+# --- Types and lint ------------------------------------------------------------
+# mypy --strict over the package and ruff over every Python file, as
+# configured in pyproject.toml; the checkers' versions are pinned by the
+# "typecheck" extra in setup.cfg.
+
+.PHONY: typecheck lint
+
+$(VENV)/.typecheck-installed: $(VENV)/.installed
+	$(VENV_BIN)/python -m pip install --quiet --editable '.[typecheck]'
+	@touch $@
+
+typecheck: $(VENV)/.typecheck-installed ## Check the package's types (mypy --strict)
+	$(VENV_BIN)/mypy
+
+lint: $(VENV)/.typecheck-installed ## Lint every Python file of the repository (ruff)
+	$(VENV_BIN)/ruff check
+
 # --- Languages ---------------------------------------------------------------
 # pybabel's extract, update and compile, for the plugin's catalogue and the
 # demo shop's (see docs/languages.md). Rewrites a file only when its strings

@@ -751,7 +751,7 @@ def check(app, record: Record, base: dict[str, int], smtp: SMTPServer, *, stored
         messages = db.session.execute(sa.select(Message.id, Message.request_id, Message.body, Message.author_role)
                                       .where(Message.id > base["message"])).all()
         bodies = Counter(row.body for row in messages)
-        sent_messages = {**{body: None for body in record.cancellations.values()}, **record.messages}
+        sent_messages = {**dict.fromkeys(record.cancellations.values()), **record.messages}
         for body in sent_messages:
             if bodies[body] == 0:
                 lost["messages"] += 1

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from flask import has_request_context, request
 
 from .adapter import User
-from .models import Request
 from .state import current_state
 
 #: Where the signed-in user is kept for the rest of the request.
@@ -22,7 +23,17 @@ class Role:
     SYSTEM = "system"
 
 
-def roles_on(user: User | None, request: Request) -> tuple[str, ...]:
+class Parties(Protocol):
+    """Who a request is between: a :class:`~.models.Request`, or a row of those two columns."""
+
+    @property
+    def buyer_ref(self) -> str: ...
+
+    @property
+    def artist_ref(self) -> str: ...
+
+
+def roles_on(user: User | None, request: Parties) -> tuple[str, ...]:
     """The roles ``user`` holds on ``request``, most specific first.
 
     Empty means the user may not even know the request exists. On a request
@@ -42,7 +53,7 @@ def roles_on(user: User | None, request: Request) -> tuple[str, ...]:
     return tuple(roles)
 
 
-def acts_on_own_purchase(user: User | None, request: Request) -> bool:
+def acts_on_own_purchase(user: User | None, request: Parties) -> bool:
     """Whether ``user`` bought ``request`` and would otherwise also be its
     artist or support: the roles :func:`roles_on` sets aside."""
     return (user is not None and user.ref == request.buyer_ref
@@ -59,7 +70,7 @@ def sees_buyer_address(roles: tuple[str, ...] | list[str]) -> bool:
     return Role.ARTIST in roles and bool(current_state().config["SHOW_BUYER_EMAIL_TO_ARTISTS"])
 
 
-def can_view(user: User | None, request: Request) -> bool:
+def can_view(user: User | None, request: Parties) -> bool:
     return bool(roles_on(user, request))
 
 
@@ -76,5 +87,6 @@ def current_user() -> User | None:
     environ = request.environ
     if _USER_KEY not in environ:
         environ[_USER_KEY] = adapter.current_user()
-    return environ[_USER_KEY]
+    user: User | None = environ[_USER_KEY]
+    return user
 

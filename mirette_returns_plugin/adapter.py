@@ -270,7 +270,8 @@ def order_of_buyer(adapter: ShopAdapter, order_ref: str, buyer_ref: str) -> Orde
     adapter's ``get_order_for_buyer`` when it has one, else ``get_order``."""
     for_buyer = getattr(adapter, "get_order_for_buyer", None)
     if callable(for_buyer):
-        return for_buyer(order_ref, buyer_ref)
+        found: Order | None = for_buyer(order_ref, buyer_ref)
+        return found
     order = adapter.get_order(order_ref)
     return order if order is not None and order.buyer_ref == buyer_ref else None
 

@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
 from . import delivery, reminders
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class Tasks:
     tick: Any = None
 
 
-def register_tasks(celery: Any, app: Flask) -> Tasks:
+def register_tasks(celery: Celery, app: Flask) -> Tasks:
     """Add the plugin's tasks to ``celery``, each run in ``app``'s context.
 
     ``app`` is the shop's Flask app with the plugin mounted (the worker

@@ -38,7 +38,8 @@ class CSRFRefused(MiretteReturnsError):
 
 def field_name() -> str:
     """Name of the hidden field that carries the token."""
-    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    name: str = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    return name
 
 
 def csrf_token() -> str:

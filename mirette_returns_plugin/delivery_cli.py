@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import signal
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
+from types import FrameType
 
 import click
 import sqlalchemy as sa
@@ -64,7 +66,7 @@ def send_emails(loop: bool, interval: float, batch: int, retry_failed: bool) -> 
                     # idle: a fresh one may work at once.
                     outage.retried_at_once = True
                     continue
-                line = f"Database unreachable ({_first_line(error.orig)}); the emails stay queued, retrying."
+                line = f"Database unreachable ({_first_line(error.orig or error)}); the emails stay queued, retrying."
                 _sleep(outage.begin("database", line, interval), stopping)
                 continue
             outage.end()
@@ -102,7 +104,7 @@ class Outage:
             self.kind, self.tries = kind, 0
             click.echo(f"{_stamp()} {line}", err=True)
         self.tries += 1
-        return min(interval * 2 ** (self.tries - 1), max(OUTAGE_MOST_WAIT, interval))
+        return min(interval * 2.0 ** (self.tries - 1), max(OUTAGE_MOST_WAIT, interval))
 
     def end(self) -> None:
         self.retried_at_once = False
@@ -121,7 +123,7 @@ def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _send_due(batch: int, *, show_bar: bool, stopping=lambda: False) -> delivery.Report:
+def _send_due(batch: int, *, show_bar: bool, stopping: Callable[[], bool] = lambda: False) -> delivery.Report:
     """Every email due now, in batches; a progress bar when asked."""
     total = delivery.count_due()
     report = delivery.Report()
@@ -150,11 +152,11 @@ def _summary(report: delivery.Report) -> None:
     click.echo(f"Sent {report.sent} email(s); {report.retrying} will be retried; {report.failed} failed for good.")
 
 
-def _stop_on_sigterm():
+def _stop_on_sigterm() -> Callable[[], bool]:
     """A function telling whether SIGTERM arrived (a deploy stops the worker)."""
     stop = {"asked": False}
 
-    def ask(signum, frame):
+    def ask(signum: int, frame: FrameType | None) -> None:
         stop["asked"] = True
 
     try:
@@ -164,7 +166,7 @@ def _stop_on_sigterm():
     return lambda: stop["asked"]
 
 
-def _sleep(seconds: float, stopping) -> None:
+def _sleep(seconds: float, stopping: Callable[[], bool]) -> None:
     end = time.monotonic() + seconds
     while not stopping() and time.monotonic() < end:
         time.sleep(min(0.2, end - time.monotonic()))

@@ -61,6 +61,7 @@ class MiretteReturns:
             )
         adapter = adapter or self.adapter
         check_adapter(adapter)
+        assert adapter is not None  # refused by check_adapter()
         db = app.extensions.get("sqlalchemy")
         if db is None:
             raise ConfigurationError(
@@ -127,8 +128,8 @@ def read_config(app: Flask) -> dict[str, Any]:
     if prefix and not str(prefix).startswith("/"):
         raise ConfigurationError("MIRETTE_RETURNS_URL_PREFIX must start with '/' (e.g. '/returns').")
     from .reminders import check_settings as check_reminder_settings
-    from .words import check_settings
     from .windows import check_minimum
+    from .words import check_settings
 
     check_settings(settings)
     check_reminder_settings(settings)

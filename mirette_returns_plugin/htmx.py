@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TypeVar
 
-from flask import Request, Response, request as current_request
+from flask import Request, request as current_request
+from werkzeug.wrappers import Response
+
+#: Flask's response or werkzeug's (``redirect`` answers with the latter): handed back as given.
+AnyResponse = TypeVar("AnyResponse", bound=Response)
 
 #: Request headers a page's answer depends on; sent back in ``Vary`` so that
 #: no cache (the browser's back button included) serves a fragment for a page.
@@ -63,44 +68,44 @@ def wants_fragment() -> bool:
     return details().wants_fragment
 
 
-def add_vary(response: Response) -> Response:
+def add_vary(response: AnyResponse) -> AnyResponse:
     """Say that the answer depends on the htmx request headers."""
     for header in VARY_HEADERS:
         response.vary.add(header)
     return response
 
 
-def set_redirect(response: Response, url: str) -> Response:
+def set_redirect(response: AnyResponse, url: str) -> AnyResponse:
     """Ask htmx for a full page load of ``url``."""
     response.headers["HX-Redirect"] = url
     return response
 
 
-def set_location(response: Response, url: str) -> Response:
+def set_location(response: AnyResponse, url: str) -> AnyResponse:
     """Ask htmx to load ``url`` with an htmx request and push it to history."""
     response.headers["HX-Location"] = url
     return response
 
 
-def set_refresh(response: Response) -> Response:
+def set_refresh(response: AnyResponse) -> AnyResponse:
     """Ask htmx to reload the whole page."""
     response.headers["HX-Refresh"] = "true"
     return response
 
 
-def set_retarget(response: Response, selector: str) -> Response:
+def set_retarget(response: AnyResponse, selector: str) -> AnyResponse:
     """Swap the answer into ``selector`` instead of the element's target."""
     response.headers["HX-Retarget"] = selector
     return response
 
 
-def set_reswap(response: Response, swap: str) -> Response:
+def set_reswap(response: AnyResponse, swap: str) -> AnyResponse:
     """Swap the answer with ``swap`` (``outerHTML``, ``none``...) instead."""
     response.headers["HX-Reswap"] = swap
     return response
 
 
-def set_trigger(response: Response, event: str, detail: object | None = None) -> Response:
+def set_trigger(response: AnyResponse, event: str, detail: object | None = None) -> AnyResponse:
     """Fire ``event`` on the element that made the request, once swapped."""
     response.headers["HX-Trigger"] = event if detail is None else json.dumps({event: detail})
     return response

@@ -14,9 +14,11 @@ import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from flask_sqlalchemy.session import Session
+from sqlalchemy.orm import QueryableAttribute, scoped_session
 
 from .models import HistoryEntry, Message, Refund, RefundState, Request, RequestArtist
 
@@ -61,7 +63,7 @@ def default_period(today: date) -> tuple[date, date]:
     return today - timedelta(days=DEFAULT_DAYS - 1), today
 
 
-def find_artist(db: Session, typed: str) -> tuple[tuple[str, ...], str]:
+def find_artist(db: scoped_session[Session], typed: str) -> tuple[tuple[str, ...], str]:
     """The references and name of the artist ``typed`` names: their shop
     reference, or their whole name in any case. Nothing found: ``((), "")``."""
     table = RequestArtist.__table__
@@ -92,14 +94,14 @@ class Insights:
     refunded: int = 0
 
 
-def _grouped(db: Session, column: sa.ColumnElement[str | None], period: Period) -> list[tuple[str, int]]:
+def _grouped(db: scoped_session[Session], column: QueryableAttribute[Any], period: Period) -> list[tuple[str, int]]:
     count = sa.func.count()
     rows = db.execute(sa.select(column, count).where(*period.conditions()).group_by(column)).all()
     # Sorted here: the databases disagree on where an empty (NULL) reason goes.
     return sorted(((value or "", number) for value, number in rows), key=lambda pair: (-pair[1], pair[0]))
 
 
-def _top_artists(db: Session, period: Period) -> list[tuple[str, str, int]]:
+def _top_artists(db: scoped_session[Session], period: Period) -> list[tuple[str, str, int]]:
     """The ``TOP`` artists with the most requests, grouped by reference (one
     of the names each carried, should the shop have renamed them)."""
     count = sa.func.count()
@@ -109,7 +111,7 @@ def _top_artists(db: Session, period: Period) -> list[tuple[str, str, int]]:
     return [(ref, name or ref, number) for ref, name, number in rows]
 
 
-def _top_products(db: Session, period: Period) -> list[tuple[str, str, str, int]]:
+def _top_products(db: scoped_session[Session], period: Period) -> list[tuple[str, str, str, int]]:
     """The ``TOP`` products with the most returns and exchanges, with their
     artist: two artists may sell products of the same name."""
     count = sa.func.count()
@@ -117,7 +119,7 @@ def _top_products(db: Session, period: Period) -> list[tuple[str, str, str, int]
                                 sa.func.max(Request.artist_name), count)
                       .where(*period.conditions(), Request.product_ref.is_not(None))
                       .group_by(Request.product_ref).order_by(count.desc(), Request.product_ref).limit(TOP)).all()
-    return [(ref, name or ref, artist, number) for ref, name, artist, number in rows]
+    return [(ref, name or ref, artist, number) for ref, name, artist, number in rows if ref is not None]
 
 
 def first_answer_column() -> sa.ScalarSelect[datetime]:
@@ -139,7 +141,7 @@ def _median(waits: list[timedelta]) -> timedelta | None:
     return timedelta(seconds=statistics.median(wait.total_seconds() for wait in waits))
 
 
-def refund_paid_column() -> sa.ScalarSelect[datetime]:
+def refund_paid_column() -> sa.ScalarSelect[datetime | None]:
     """When the shop confirmed a request's refund was paid (one row at most:
     read through the refund's unique index on the request, never a scan of
     every refund)."""
@@ -147,7 +149,7 @@ def refund_paid_column() -> sa.ScalarSelect[datetime]:
             .where(Refund.request_id == Request.id, Refund.state == RefundState.COMPLETED).scalar_subquery())
 
 
-def _waits(db: Session, period: Period) -> tuple[list[timedelta], list[timedelta]]:
+def _waits(db: scoped_session[Session], period: Period) -> tuple[list[timedelta], list[timedelta]]:
     """How long each request of the period waited for its first answer, and
     for its refund (requests still waiting are left out)."""
     query = sa.select(Request.created_at, first_answer_column(), first_step_column(),
@@ -163,7 +165,7 @@ def _waits(db: Session, period: Period) -> tuple[list[timedelta], list[timedelta
     return answers, refunds
 
 
-def gather(db: Session, period: Period) -> Insights:
+def gather(db: scoped_session[Session], period: Period) -> Insights:
     found = Insights()
     found.by_status = _grouped(db, Request.status, period)
     found.total = sum(number for _code, number in found.by_status)
@@ -181,7 +183,7 @@ def gather(db: Session, period: Period) -> Insights:
 
 
 #: The export's columns: stable names a spreadsheet or a script can rely on.
-EXPORT_COLUMNS: tuple[tuple[str, sa.ColumnElement[object]], ...] = (
+EXPORT_COLUMNS: tuple[tuple[str, QueryableAttribute[Any]], ...] = (
     ("id", Request.id), ("created_at", Request.created_at), ("kind", Request.kind),
     ("status", Request.status), ("reason", Request.reason_code), ("escalated", Request.escalated),
     ("order", Request.order_number), ("artist_ref", Request.artist_ref), ("artist", Request.artist_name),
@@ -191,7 +193,7 @@ EXPORT_COLUMNS: tuple[tuple[str, sa.ColumnElement[object]], ...] = (
 )
 
 
-def export_rows(db: Session, period: Period) -> Iterator[list[object]]:
+def export_rows(db: scoped_session[Session], period: Period) -> Iterator[list[object]]:
     """The period's requests, oldest first, as the export's rows (header first).
 
     Read in batches, so a long period is never held in memory at once."""

@@ -37,7 +37,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 
 from .errors import ConfigurationError
-from .models import TABLE_PREFIX, Base
+from .models import TABLE_PREFIX, Base, UTCDateTime
 
 #: The table in which Alembic records the plugin's revision.
 VERSION_TABLE = f"{TABLE_PREFIX}alembic_version"
@@ -80,8 +80,6 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     A revision must not import ``models``: the models change, the revision
     must keep describing the schema as it was.
     """
-    from .models import UTCDateTime
-
     if type_ == "type" and isinstance(obj, UTCDateTime):
         autogen_context.imports.add("from sqlalchemy.dialects import mysql")
         return 'sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")'
@@ -127,7 +125,8 @@ def app_engine() -> sa.Engine:
             "mirette-returns migrations run on the shop's Flask-SQLAlchemy database: "
             "call db.init_app(app) first, and run them inside an app context."
         )
-    return database.engine
+    engine: sa.Engine = database.engine
+    return engine
 
 
 @contextmanager

@@ -9,72 +9,48 @@ transaction.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-TABLE_PREFIX = "mirette_returns_"
+from .model_base import (
+    MONEY,
+    NAMING_CONVENTION,
+    REASON_LENGTH,
+    REF,
+    TABLE_PREFIX,
+    TIMESTAMP,
+    Base,
+    UTCDateTime,
+    utcnow,
+)
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-REF = 64  # length of a shop reference (id, UUID, number)
-REASON_LENGTH = 1000  # length of the reason for refunding less than the estimate
-# Ten digits before the point, and room for the finest minor unit in
-# Babel's currency data (4 decimals; 3 for KWD, 0 for JPY): see money.minor_unit.
-MONEY = sa.Numeric(14, 4)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every database.
-
-    SQLite and MariaDB keep no offset, so values are stored as naive UTC and
-    handed back aware.
-    """
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[datetime]:
-        # MariaDB's DATETIME keeps whole seconds unless told otherwise.
-        if dialect.name in ("mysql", "mariadb"):
-            from sqlalchemy.dialects.mysql import DATETIME
-
-            return dialect.type_descriptor(DATETIME(fsp=6))
-        return dialect.type_descriptor(sa.DateTime())
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-
-
-TIMESTAMP = UTCDateTime
-
-
-class Base(DeclarativeBase):
-    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+__all__ = [
+    "MONEY",
+    "NAMING_CONVENTION",
+    "REASON_LENGTH",
+    "REF",
+    "TABLE_PREFIX",
+    "TIMESTAMP",
+    "Base",
+    "HistoryEntry",
+    "Message",
+    "OutboxEmail",
+    "OutboxState",
+    "PartLock",
+    "Photo",
+    "Refund",
+    "RefundState",
+    "Reminder",
+    "ReminderStep",
+    "Request",
+    "RequestArtist",
+    "RequestKind",
+    "UTCDateTime",
+    "utcnow",
+]
 
 
 class RequestKind:
@@ -193,7 +169,7 @@ class Request(Base):
     )
     refund: Mapped[Refund | None] = relationship(back_populates="request", lazy="raise_on_sql")
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read by SQLAlchemy once, at mapping
 
     @property
     def is_cancellation(self) -> bool:

@@ -45,7 +45,8 @@ def defined_blocks(environment: Environment, name: str) -> set[str] | None:
     current: str | None = name
     while current is not None and current not in seen:
         seen.add(current)
-        source, filename, _uptodate = environment.loader.get_source(environment, current)  # type: ignore[union-attr]
+        assert environment.loader is not None  # a Flask app's environment always has its loader
+        source, filename, _uptodate = environment.loader.get_source(environment, current)
         tree = environment.parse(source, current, filename)
         found.update(block.name for block in tree.find_all(nodes.Block))
         extends = tree.find(nodes.Extends)

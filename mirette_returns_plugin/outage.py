@@ -26,7 +26,7 @@ from . import htmx
 from .i18n import gettext, ngettext
 
 #: Errors that mean "the database is not answering just now".
-OUTAGE_ERRORS: tuple[type[BaseException], ...] = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+OUTAGE_ERRORS: tuple[type[Exception], ...] = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
 
 #: Seconds a visitor is asked to wait before trying again.
 RETRY_AFTER_SECONDS = 10
@@ -127,4 +127,4 @@ def _stylesheet() -> str | None:
 
 
 def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)  # type: ignore[union-attr]
+    return url is not None and url.startswith(request.host_url)

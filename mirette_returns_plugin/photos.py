@@ -20,7 +20,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 
 from flask_babel import format_decimal
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -123,7 +123,7 @@ class PhotoStore:
         self.decoded = 0
         self._counting = threading.Lock()
 
-    def prepare(self, stream: BinaryIO, filename: str = "") -> PreparedPhoto:
+    def prepare(self, stream: IO[bytes], filename: str = "") -> PreparedPhoto:
         """Check an upload and re-encode it, or raise ``ValidationError``."""
         name = filename or _("the photo")
         data = stream.read(self.max_bytes + 1)

@@ -18,14 +18,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 
 from .access import current_user
 from .errors import MiretteReturnsError
 from .i18n import ngettext
-from .state import EXTENSION_KEY
+from .state import EXTENSION_KEY, current_flask_app
+
+if TYPE_CHECKING:
+    from flask_limiter import RequestLimit
 
 #: Key in ``app.extensions`` once the limits are on the views.
 APPLIED_KEY = "mirette_returns_rate_limits"
@@ -39,7 +42,7 @@ def install(app: Flask) -> None:
 
 
 def _apply_once() -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_flask_app()
     if APPLIED_KEY in app.extensions:
         return
     with _lock:
@@ -60,7 +63,7 @@ def apply(app: Flask) -> list[str]:
     settings = {key: app.config[f"MIRETTE_RETURNS_LIMIT_{key}"] for key in ("POLL", "MESSAGE", "PHOTOS", "SUBMIT")}
     plan: dict[str, list[Callable[[Callable[..., Any]], Callable[..., Any]]]] = {}
 
-    def add(endpoints: tuple[str, ...], decorator) -> None:
+    def add(endpoints: tuple[str, ...], decorator: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
         for endpoint in endpoints:
             plan.setdefault(f"{blueprint}.{endpoint}", []).append(decorator)
 
@@ -98,7 +101,7 @@ def _photo_count() -> int:
     return sum(1 for item in request.files.getlist("photos") if item and item.filename)
 
 
-def _refused(limit) -> Response:
+def _refused(limit: RequestLimit) -> Response:
     """The plugin's own refusal page (or fragment), with ``Retry-After``."""
     from .views.common import error_response
 

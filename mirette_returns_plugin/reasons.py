@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .i18n import N_, gettext
@@ -48,7 +49,7 @@ class ReasonCatalogue:
     def get(self, code: str | None) -> Reason | None:
         return self._by_code.get(code or "")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Reason]:
         return iter(self.reasons)
 
     def label(self, code: str) -> str:

@@ -187,7 +187,7 @@ def _due_steps(request_id: int, at: datetime) -> list[str]:
             if due is not None and at >= due]
 
 
-def _pending() -> sa.Select[tuple[int]]:
+def _pending() -> sa.Select[int]:
     """Requests that may still have a reminder or an escalation to come."""
     def done(step: str) -> sa.Exists:
         return sa.exists().where(Reminder.request_id == Request.id, Reminder.status == Request.status,
@@ -201,8 +201,9 @@ def _pending() -> sa.Select[tuple[int]]:
 
 
 def _claimed(request_id: int, status: str, step: str) -> bool:
-    return current_state().session.scalar(sa.select(sa.func.count()).select_from(Reminder).where(
-        Reminder.request_id == request_id, Reminder.status == status, Reminder.step == step)) > 0
+    found = current_state().session.scalar(sa.select(sa.func.count()).select_from(Reminder).where(
+        Reminder.request_id == request_id, Reminder.status == status, Reminder.step == step))
+    return bool(found)
 
 
 def _take(request_id: int, step: str, at: datetime) -> bool:
@@ -212,8 +213,10 @@ def _take(request_id: int, step: str, at: datetime) -> bool:
     def work() -> bool:
         request = lock_request(request_id)
         wait = wait_of(request)
-        due = wait and (wait.remind_at if step == ReminderStep.REMIND else wait.escalate_at)
-        if not wait or due is None or at < due or _claimed(request.id, request.status, step):
+        if wait is None:
+            return False
+        due = wait.remind_at if step == ReminderStep.REMIND else wait.escalate_at
+        if due is None or at < due or _claimed(request.id, request.status, step):
             return False
         db = current_state().session
         db.add(Reminder(request_id=request.id, status=request.status, step=step, silent_role=wait.silent_role,

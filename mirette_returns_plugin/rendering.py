@@ -20,9 +20,10 @@ from flask import Response, current_app, make_response, render_template, session
 from flask_babel import format_currency, format_decimal, get_locale
 
 from . import htmx, moments
-from .links import safe_url
 from .csrf import csrf_token, field_name
 from .i18n import gettext, ngettext
+from .links import safe_url
+from .reasons import ReasonCatalogue
 from .state import current_state
 from .user_text import neutral_bidi
 
@@ -75,7 +76,7 @@ class Helpers:
         return str(locale).replace("_", "-") if locale else "en"
 
     @property
-    def reasons(self):
+    def reasons(self) -> ReasonCatalogue:
         return current_state().reasons
 
     @property

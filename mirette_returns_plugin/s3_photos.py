@@ -86,7 +86,8 @@ class S3PhotoStorage:
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=self._object_key(key))
             with answer["Body"] as body:
-                return body.read()
+                data: bytes = body.read()
+                return data
         except ValueError:
             return None
         except ClientError as error:
@@ -114,7 +115,7 @@ class S3PhotoStorage:
     def temporary_url(self, key: str, seconds: int) -> str:
         """A presigned GET address of ``key``, valid ``seconds``, served inline
         with the same private headers as when the app streams it."""
-        return self.client.generate_presigned_url(
+        url: str = self.client.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.bucket,
@@ -125,6 +126,7 @@ class S3PhotoStorage:
             },
             ExpiresIn=seconds,
         )
+        return url
 
 
 def storage_from_settings(settings: dict[str, Any]) -> S3PhotoStorage | None:

@@ -11,6 +11,7 @@ check, for the shop's view to use too.
 
 from __future__ import annotations
 
+from typing import TypeGuard
 from urllib.parse import urlencode, urlsplit
 
 from flask import current_app, request, url_for
@@ -22,7 +23,7 @@ from .state import current_state
 NEXT_FIELD = "next"
 
 
-def is_safe_next(target: object) -> bool:
+def is_safe_next(target: object) -> TypeGuard[str]:
     """Whether ``target`` is a path on this site that a redirect may follow.
 
     Refused: anything not starting with exactly one ``/`` (``//evil.example``
@@ -40,7 +41,7 @@ def is_safe_next(target: object) -> bool:
 
 def safe_next(target: object, default: str) -> str:
     """``target`` when :func:`is_safe_next` accepts it, else ``default``."""
-    return target if is_safe_next(target) else default  # type: ignore[return-value]
+    return target if is_safe_next(target) else default
 
 
 def _sign_in_page() -> str | None:
@@ -68,7 +69,8 @@ def login_redirect_url() -> str | None:
     page = _sign_in_page()
     if page is None:
         return None
-    back = request.script_root + request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
+    query = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
+    back = request.script_root + request.path + query
     if not is_safe_next(back):
         return None
     separator = "&" if "?" in page else "?"

@@ -11,7 +11,8 @@ from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
-    from sqlalchemy.orm import Session
+    from flask_sqlalchemy.session import Session
+    from sqlalchemy.orm import scoped_session
 
     from .adapter import ShopAdapter
     from .photos import PhotoStore
@@ -34,20 +35,29 @@ class PluginState:
     blueprint_name: str
 
     @property
-    def session(self) -> Session:
+    def session(self) -> scoped_session[Session]:
+        # The shop's own object: the plugin's writes and the shop's are one transaction.
         return self.db.session
 
     @property
     def app(self) -> Flask:
-        return current_app._get_current_object()  # type: ignore[attr-defined]
+        return current_flask_app()
+
+
+def current_flask_app() -> Flask:
+    """The app object behind the ``current_app`` proxy (to keep, or to key a cache by)."""
+    # Flask types current_app as the app itself, not as the proxy it is.
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    return app
 
 
 def current_state() -> PluginState:
     """The plugin's state for the current app."""
     try:
-        return current_app.extensions[EXTENSION_KEY]
+        state: PluginState = current_app.extensions[EXTENSION_KEY]
     except KeyError:
         raise ConfigurationError(
             "mirette-returns is not mounted on this app: call MiretteReturns(app, adapter=...) "
             "or ext.init_app(app, adapter=...) first."
         ) from None
+    return state

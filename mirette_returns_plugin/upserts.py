@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
@@ -23,17 +24,12 @@ def upsert(db: Session, table: sa.Table, values: Mapping[str, Any], *, keys: Seq
     """
     dialect = db.get_bind(clause=table.select()).dialect.name
     if dialect in ("mysql", "mariadb"):
-        from sqlalchemy.dialects.mysql import insert as mysql_insert
-
-        statement = mysql_insert(table).values(dict(values))
-        db.execute(statement.on_duplicate_key_update(
-            {name: _resolve(value, statement.inserted) for name, value in updates.items()}))
+        duplicate = mysql.insert(table).values(dict(values))
+        db.execute(duplicate.on_duplicate_key_update(
+            {name: _resolve(value, duplicate.inserted) for name, value in updates.items()}))
         return
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(table).values(dict(values))
+    statement: postgresql.Insert | sqlite.Insert = (
+        postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).values(dict(values))
     db.execute(statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={name: _resolve(value, statement.excluded) for name, value in updates.items()}))

@@ -84,4 +84,4 @@ def neutral_bidi(text: str | None) -> str | None:
             opened.clear()
     for inner, _closer in opened:
         keep[inner] = False
-    return "".join(character for character, kept in zip(text, keep) if kept)
+    return "".join(character for character, kept in zip(text, keep, strict=True) if kept)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mirette_returns_plugin.workflow import KIND_LABELS, STATUS_LABELS, TRANSITIONS  # noqa: E402
+from mirette_returns_plugin.workflow import KIND_LABELS, STATUS_LABELS, TRANSITIONS
 
 ROLE_ORDER = ("buyer", "artist", "support", "shop")
 

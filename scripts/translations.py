@@ -180,10 +180,7 @@ def update_catalogues(spec: CatalogueSpec) -> list[Path]:
     changed = []
     for locale in spec.locales:
         path = spec.po(locale)
-        if path.exists():
-            catalog = read_catalog(path, locale)
-        else:
-            catalog = new_catalogue(spec, locale)
+        catalog = read_catalog(path, locale) if path.exists() else new_catalogue(spec, locale)
         catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
         if _write_if_changed(path, _po_bytes(catalog)):
             changed.append(path)

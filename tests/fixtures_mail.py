@@ -240,8 +240,8 @@ def queued_emails() -> list[tuple[str, str, str]]:
     """
     import sqlalchemy as sa
 
-    from mirette_returns_plugin.models import HistoryEntry, OutboxEmail
     from mirette_returns_plugin.demo.models import db
+    from mirette_returns_plugin.models import HistoryEntry, OutboxEmail
 
     actions = dict(db.session.execute(sa.select(HistoryEntry.id, HistoryEntry.action)).all())
     found = []

@@ -26,8 +26,7 @@ from examples.bootstrap_shop import create_app
 from examples.bootstrap_shop.models import Order, ProviderRefund, ShippingStatus, db
 from examples.bootstrap_shop.payments import signature
 from examples.bootstrap_shop.seed import PASSWORD, seed
-from mirette_returns_plugin.models import Base as ReturnsBase
-from mirette_returns_plugin.models import Photo, Request
+from mirette_returns_plugin.models import Base as ReturnsBase, Photo, Request
 from mirette_returns_plugin.workflow import Status
 from tests.example_shops import Page, read, submit
 from tests.fixtures_mail import SMTPServer

@@ -162,9 +162,8 @@ def test_refund_initiated_once_when_clicked_everywhere(app, ctx):
 
 def test_a_failed_refund_retried_everywhere_at_once_asks_the_shop_once(app, ctx):
     request_id = flows.submit_cancellation().id
-    with flows.shop_refunds(flows.FailingPaymentShop()):
-        with pytest.raises(MiretteReturnsError):
-            flows.take(LUNE, request_id, "refuse_order")
+    with flows.shop_refunds(flows.FailingPaymentShop()), pytest.raises(MiretteReturnsError):
+        flows.take(LUNE, request_id, "refuse_order")
     with flows.shop_refunds(flows.RecordingShop()) as shop:
         outcomes = race(app, [step(LUNE if i % 2 else SUPPORT, request_id, "retry_refund")
                               for i in range(THREADS)])

@@ -11,12 +11,10 @@ import sqlalchemy as sa
 from flask import Flask, url_for
 from flask_sqlalchemy import SQLAlchemy
 
-from mirette_returns_plugin import ConfigurationError, MiretteReturns
-from mirette_returns_plugin import config as defaults
+from mirette_returns_plugin import ConfigurationError, MiretteReturns, config as defaults
 from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import Account, db
-from mirette_returns_plugin.models import TABLE_PREFIX, PartLock
-from mirette_returns_plugin.models import Base as ReturnsBase
+from mirette_returns_plugin.models import TABLE_PREFIX, Base as ReturnsBase, PartLock
 from mirette_returns_plugin.state import PluginState, current_state
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -206,7 +204,7 @@ def test_mounting_before_flask_sqlalchemy_says_to_set_it_up_first(tmp_path: Path
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'fixed.sqlite3'}"
     SQLAlchemy().init_app(app)
     # Then the emails' sender and links, named in one message.
-    with pytest.raises(ConfigurationError, match="MAIL_DEFAULT_SENDER.*MIRETTE_RETURNS_EXTERNAL_BASE_URL"):
+    with pytest.raises(ConfigurationError, match=r"MAIL_DEFAULT_SENDER.*MIRETTE_RETURNS_EXTERNAL_BASE_URL"):
         MiretteReturns(app, adapter=DemoShopAdapter())
     app.config.update(MAIL_DEFAULT_SENDER="Shop <orders@shop.example>",
                       MIRETTE_RETURNS_EXTERNAL_BASE_URL="https://shop.example")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 
@@ -85,7 +86,7 @@ def test_requests_agree_with_the_shop_and_their_history(app, generated):
                 sa.select(HistoryEntry).where(HistoryEntry.request_id == req.id).order_by(HistoryEntry.id)))
             assert history[0].action == "submit" and history[0].from_status is None
             assert history[-1].to_status == req.status
-            for earlier, later in zip(history, history[1:]):
+            for earlier, later in itertools.pairwise(history):
                 assert later.from_status == earlier.to_status
                 assert later.created_at >= earlier.created_at
             assert history[0].created_at == req.created_at

@@ -360,9 +360,10 @@ def test_cancelling_a_paid_order_writes_the_shops_status(shop_package, tmp_path)
 
 
 def test_photos_in_the_shops_database_with_the_guides_storage(shop_package, tmp_path):
-    from mirette_returns_plugin import MiretteReturns
     from shop.photo_storage import DatabasePhotoStorage, ReturnPhoto
     from shop.returns_adapter import adapter
+
+    from mirette_returns_plugin import MiretteReturns
 
     # The guide's factory, mounted as section 8 says.
     app = Flask("shop")
@@ -398,9 +399,10 @@ def test_photos_in_the_shops_database_with_the_guides_storage(shop_package, tmp_
 def test_the_subclass_snippet_overrides_one_method(shop_package, tmp_path):
     from dataclasses import replace
 
-    from mirette_returns_plugin import RefundOrder
-    from shop.returns_adapter import adapter
     from shop.custom_adapter import MyShopAdapter
+    from shop.returns_adapter import adapter
+
+    from mirette_returns_plugin import RefundOrder
 
     custom = MyShopAdapter(replace(adapter.mapping, initiate_refund=None))
     app = shop_package.create_app(shop_config(tmp_path))
@@ -415,8 +417,9 @@ def test_the_subclass_snippet_overrides_one_method(shop_package, tmp_path):
 def test_the_error_shown_in_the_guide_is_the_one_the_plugin_gives(shop_package):
     from dataclasses import replace
 
-    from mirette_returns_plugin.sqla_adapter import SQLAlchemyShopAdapter
     from shop.returns_adapter import adapter
+
+    from mirette_returns_plugin.sqla_adapter import SQLAlchemyShopAdapter
 
     [expected] = [s.body.strip() for s in snippets() if s.options.get("check") == "misspelt-attribute"]
     broken = replace(adapter.mapping, line=replace(adapter.mapping.line, quantity="quantity"))
@@ -426,8 +429,9 @@ def test_the_error_shown_in_the_guide_is_the_one_the_plugin_gives(shop_package):
 
 
 def test_a_layout_without_the_head_block_is_refused_when_mounting(shop_package, tmp_path):
-    from mirette_returns_plugin import MiretteReturns
     from shop.returns_adapter import adapter
+
+    from mirette_returns_plugin import MiretteReturns
 
     app = Flask("shop")
     app.config.update(shop_config(tmp_path), MIRETTE_RETURNS_BASE_TEMPLATE="broken.html")

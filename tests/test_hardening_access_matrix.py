@@ -69,7 +69,7 @@ def row(spec: str) -> dict[str, str]:
     codes = {"A": ALLOWED, "N": HIDDEN, "F": REFUSED}
     outcomes = spec.split()
     assert len(outcomes) == len(IDENTITIES), spec
-    return dict(zip(IDENTITIES, (codes[code] for code in outcomes)))
+    return dict(zip(IDENTITIES, (codes[code] for code in outcomes), strict=True))
 
 
 #: (endpoint, method) -> outcome per person.      anon o.buy o.art buyer artist support b+sup b+art
@@ -292,13 +292,15 @@ def probe(app: Flask, world: World, endpoint: str, action: str | None = None) ->
                          allowed=_page_shows("Speckled mug"), allowed_headers=HTMX)
         if name == "return_form":
             return Probe("GET", url(name, order_ref=order, line_ref=line),
-                         url(name, order_ref="999999", line_ref=line), allowed=_page_shows("Speckled mug", element=f"mr-return-{line}-preview"))
+                         url(name, order_ref="999999", line_ref=line),
+                         allowed=_page_shows("Speckled mug", element=f"mr-return-{line}-preview"))
         if name == "refund_preview":
             return Probe("GET", url(name, order_ref=order, line_ref=line, quantity=1),
                          url(name, order_ref="999999", line_ref=line, quantity=1),
                          allowed=_page_shows("€"), allowed_headers=HTMX)
         if name == "submit_return":
-            return Probe("POST", url(name, order_ref=order, line_ref=line), url(name, order_ref="999999", line_ref=line),
+            return Probe("POST", url(name, order_ref=order, line_ref=line),
+                         url(name, order_ref="999999", line_ref=line),
                          form={"quantity": "1", "kind": "return", "reason_code": "changed_mind",
                                "comment": "From the matrix"}, allowed=_submitted)
         if name == "request_cancellation":

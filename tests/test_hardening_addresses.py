@@ -20,9 +20,14 @@ from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import OutboxEmail, Request
 from mirette_returns_plugin.state import EXTENSION_KEY
 from tests.hardening import snapshot
-from tests.pagekit import HTMX, parse, submit, text_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.shop import CAMILLE, LUNE, SUPPORT, artist_ref, order_ref, user, mug_return
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    parse,
+    submit,
+    text_of,
+)
+from tests.shop import CAMILLE, LUNE, SUPPORT, artist_ref, mug_return, order_ref, user
 
 PLAIN_ADDRESS_MESSAGE = "Enter a plain email address such as name@example.com, without a name, quotes or angle brackets"
 

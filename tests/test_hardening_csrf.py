@@ -122,21 +122,24 @@ def posts(app: Flask, world: World, endpoint: str) -> list[Post]:
         if endpoint == "mirette_returns.submit_return":
             return [Post(CAMILLE, url(endpoint, order_ref=world.order, line_ref=world.line),
                          {"quantity": "1", "kind": "return", "reason_code": "changed_mind", "comment": "csrf"},
-                         PLUGIN_REFUSAL, lambda app, r: _expect(r, 303, _count(app, Request, Request.comment == "csrf") == 1))]
+                         PLUGIN_REFUSAL,
+                         lambda app, r: _expect(r, 303, _count(app, Request, Request.comment == "csrf") == 1))]
         if endpoint == "mirette_returns.request_cancellation":
             return [Post(CAMILLE, url(endpoint, order_ref=world.pending_order),
                          {"artist_ref": artist_ref(BOIS), "message": "csrf"}, PLUGIN_REFUSAL,
                          lambda app, r: _expect(r, 303, _count(app, Request, Request.kind == "cancellation") == 2))]
         if endpoint == "mirette_returns.post_message":
             return [Post(email, url(endpoint, request_id=world.ret), {"body": f"csrf {email}"}, PLUGIN_REFUSAL,
-                         lambda app, r, email=email: _expect(r, 303, _count(app, Message, Message.body == f"csrf {email}") == 1))
+                         lambda app, r, email=email: _expect(
+                             r, 303, _count(app, Message, Message.body == f"csrf {email}") == 1))
                     for email in (CAMILLE, LUNE, SUPPORT)]
         if endpoint == "mirette_returns.perform_action":
             found = []
             for transition in workflow.TRANSITIONS:
                 email = CAMILLE if "buyer" in transition.roles else LUNE if "artist" in transition.roles else SUPPORT
                 found.append(Post(email, url(endpoint, request_id=world.ret, action=transition.action),
-                                  {"version": str(world.ret_version), "note": "csrf", "tracking": "LP1", "confirm": "1"},
+                                  {"version": str(world.ret_version), "note": "csrf", "tracking": "LP1",
+                                   "confirm": "1"},
                                   PLUGIN_REFUSAL, _step_done(transition.action)))
             return found
         if endpoint == "demo.switch":

@@ -15,9 +15,13 @@ import sqlalchemy as sa
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import HistoryEntry, Refund, Request
-from tests.pagekit import HTMX, parse, text_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.shop import CAMILLE, LUNE, SUPPORT, account, user, mug_return
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    parse,
+    text_of,
+)
+from tests.shop import CAMILLE, LUNE, SUPPORT, account, mug_return, user
 
 OWN_PURCHASE = "You bought this order, so on this request you act only as its buyer"
 

@@ -248,7 +248,7 @@ def fields(names: dict[str, st.SearchStrategy], valid: dict[str, str] | None = N
     stray = st.lists(st.tuples(st.one_of(st.sampled_from(list(names)), NAME), TEXT), max_size=3)
     keep = st.lists(st.booleans(), min_size=len(names), max_size=len(names))
     anything = st.builds(
-        lambda pairs, kept, extra: [pair for pair, k in zip(pairs, kept) if k] + extra, one, keep, stray)
+        lambda pairs, kept, extra: [pair for pair, k in zip(pairs, kept, strict=False) if k] + extra, one, keep, stray)
     if not valid:
         return anything
     spoiled = st.dictionaries(st.sampled_from(list(names)), st.one_of(*names.values(), TEXT), max_size=2)
@@ -583,7 +583,8 @@ def test_perform_action(shop):
     # A step on the cancellation is checked against the cancellation's own steps.
     @example(action="decline", pairs=[("version", "__current__"), ("note", "Already shipped"), ("confirm", "1")],
              encoding="urlencoded", htmx=False, who=LUNE, request_id="cancel")
-    @given(action=st.one_of(st.sampled_from(["accept", "decline", "escalate"]), st.sampled_from(ACTION_NAMES), TEXT.filter(lambda t: t and "/" not in t and t == t.strip())),
+    @given(action=st.one_of(st.sampled_from(["accept", "decline", "escalate"]), st.sampled_from(ACTION_NAMES),
+                            TEXT.filter(lambda t: t and "/" not in t and t == t.strip())),
            pairs=fields({"version": st.one_of(st.sampled_from(["__current__", "1", "2"]), NUMBER),
                          "note": TEXT, "tracking": TEXT, "confirm": st.sampled_from(["1", "on", ""])},
                         {"version": "__current__", "note": "Send it back", "confirm": "1"}),
@@ -887,7 +888,7 @@ def test_every_route_as_every_person(shop):
     strings and forms, as each person of the access matrix: never a 5xx, and
     a refused input changes nothing."""
     app, holder = shop, {}
-    assert ROUTE_TABLE == app_routes(app) and len(ROUTE_TABLE) > 20
+    assert app_routes(app) == ROUTE_TABLE and len(ROUTE_TABLE) > 20
     for endpoint, method in ROUTE_TABLE:
         fuzz_route(app, holder, endpoint, method)
     # Every route was tried, as every person.

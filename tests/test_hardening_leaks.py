@@ -11,11 +11,18 @@ import sqlalchemy as sa
 from mirette_returns_plugin.adapter import order_of_buyer
 from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import db
+from mirette_returns_plugin.errors import AdapterError
 from mirette_returns_plugin.links import safe_url
 from mirette_returns_plugin.models import Photo
 from tests import flows
-from tests.pagekit import HTMX, count_statements, parse, poll_of, text_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    count_statements,
+    parse,
+    poll_of,
+    text_of,
+)
 from tests.shop import ALEX, CAMILLE, LUNE, account, order_ref
 
 UNKNOWN = "2000000"
@@ -47,8 +54,8 @@ def test_the_adapters_filter_by_buyer_in_their_own_query(app, ctx):
     camilles, alex, camille = order_ref("MIR-1004"), str(account(ALEX).id), str(account(CAMILLE).id)
     for adapter in (DemoShopAdapter(), mapped):
         db.session.expire_all()
-        others, cost_others = statements(app, lambda: adapter.get_order_for_buyer(camilles, alex))
-        unknown, cost_unknown = statements(app, lambda: adapter.get_order_for_buyer(UNKNOWN, alex))
+        others, cost_others = statements(app, lambda adapter=adapter: adapter.get_order_for_buyer(camilles, alex))
+        unknown, cost_unknown = statements(app, lambda adapter=adapter: adapter.get_order_for_buyer(UNKNOWN, alex))
         assert others is None and unknown is None
         assert cost_others == cost_unknown == 1, type(adapter).__name__
         assert adapter.get_order_for_buyer(camilles, camille) == adapter.get_order(camilles)
@@ -164,10 +171,9 @@ def test_a_failing_refund_hook_is_logged_without_its_key_or_traceback(ctx, caplo
     flows.take(LUNE, request_id, "accept")
     flows.take(LUNE, request_id, "receive")
     error = RuntimeError("gateway timeout after 30 s")
-    with caplog.at_level(logging.ERROR):
-        with flows.shop_refunds(flows.FailingPaymentShop(error)) as provider:
-            with pytest.raises(Exception):
-                flows.take(LUNE, request_id, "initiate_refund")
+    with caplog.at_level(logging.ERROR), flows.shop_refunds(flows.FailingPaymentShop(error)) as provider, \
+            pytest.raises(AdapterError):
+        flows.take(LUNE, request_id, "initiate_refund")
     [call] = provider.calls
     [record] = [r for r in caplog.records if "refund hook failed" in r.getMessage()]
     assert record.getMessage() == (

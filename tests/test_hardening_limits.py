@@ -64,10 +64,9 @@ def test_rate_limits_come_from_the_shop_config(app_config, app):
     from tests.pagekit import another_app
 
     with another_app({**app_config, "MIRETTE_RETURNS_REQUESTS_PER_HOUR": 7,
-                      "MIRETTE_RETURNS_MESSAGES_PER_MINUTE": 9}) as shop:
-        with shop.app_context():
-            assert current_state().config["REQUESTS_PER_HOUR"] == 7
-            assert current_state().config["MESSAGES_PER_MINUTE"] == 9
+                      "MIRETTE_RETURNS_MESSAGES_PER_MINUTE": 9}) as shop, shop.app_context():
+        assert current_state().config["REQUESTS_PER_HOUR"] == 7
+        assert current_state().config["MESSAGES_PER_MINUTE"] == 9
 
 
 def test_requests_per_hour_are_limited_per_buyer(app):

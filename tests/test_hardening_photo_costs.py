@@ -22,8 +22,15 @@ from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, Photo, Request, utcnow
 from mirette_returns_plugin.state import EXTENSION_KEY
 from tests.hardening import snapshot
-from tests.pagekit import HTMX, huge_png, parse, plain_jpeg, submit, text_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    huge_png,
+    parse,
+    plain_jpeg,
+    submit,
+    text_of,
+)
 from tests.shop import ALEX, CAMILLE, LUNE, line_ref, order_ref, user
 
 #: Just under the 25-megapixel default: accepted by the header check, costly to decode.

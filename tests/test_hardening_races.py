@@ -208,7 +208,8 @@ def test_withdrawal_racing_refuse_order_ends_in_one_consistent_state(app, base_u
         withdraw = {**form_on(camille, detail, "mr-action-withdraw"), "confirm": "1"}
         refuse = {**form_on(lune, detail, "mr-action-refuse_order"), "confirm": "1", "note": "Refunded"}
         # Interleaved, and each side first in turn, so that either may win.
-        sides = [Post(camille, f"{detail}/actions/withdraw", withdraw), Post(lune, f"{detail}/actions/refuse_order", refuse)]
+        sides = [Post(camille, f"{detail}/actions/withdraw", withdraw),
+                 Post(lune, f"{detail}/actions/refuse_order", refuse)]
         if round_number % 2:
             sides.reverse()
         answers = fire(sides * (AT_ONCE // 2))

@@ -20,8 +20,12 @@ from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, Request, utcnow
 from mirette_returns_plugin.state import EXTENSION_KEY
 from tests.hardening import snapshot
-from tests.pagekit import HTMX, parse, text_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    parse,
+    text_of,
+)
 from tests.shop import CAMILLE, LUNE, SUPPORT, account, line_ref, order_ref, user
 
 

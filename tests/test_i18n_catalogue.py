@@ -136,7 +136,7 @@ def test_french_is_written_in_french(catalogue) -> None:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        for english, string in zip(ids, strings):
+        for english, string in zip(ids, strings, strict=True):
             if string == english and string not in SAME_IN_FRENCH:
                 same.append(english)
             # French typography: a no-break space before : ; ? ! and inside

@@ -37,7 +37,7 @@ FRENCH_TITLE = "Retours et échanges"
 class OnePersonShop:
     """The smallest adapter: one signed-in person (or nobody), no orders."""
 
-    def __init__(self, locale: str | None | object = NOBODY) -> None:
+    def __init__(self, locale: str | object | None = NOBODY) -> None:
         self.locale = locale
 
     def current_user(self) -> User | None:
@@ -206,7 +206,7 @@ def test_a_shops_catalogue_rewords_a_string_and_keeps_the_others(tmp_path: Path)
     write_catalogue(folder, "fr", {ENGLISH: "Commande introuvable."}, compiled=True)
     app = shop(tmp_path, person="fr", MIRETTE_RETURNS_TRANSLATIONS_DIRS=[str(folder)])
 
-    lang, text = read(app)
+    _lang, text = read(app)
     assert "Commande introuvable." in text
     assert FRENCH not in text
     # Every string the shop did not reword keeps the plugin's French.

@@ -320,9 +320,9 @@ def test_every_email_in_french(app: Flask) -> None:
         failing = submit_line()
         take(LUNE, failing.id, "accept", note="Renvoyez-le.")
         take(LUNE, failing.id, "receive", note="")
-        with shop_refunds(FailingPaymentShop(AdapterError("Le prestataire de paiement ne répond pas."))):
-            with pytest.raises(AdapterError):
-                take(LUNE, failing.id, "initiate_refund")
+        provider_down = AdapterError("Le prestataire de paiement ne répond pas.")
+        with shop_refunds(FailingPaymentShop(provider_down)), pytest.raises(AdapterError):
+            take(LUNE, failing.id, "initiate_refund")
 
         refused = submit_cancellation(message="J'ai commandé deux fois par erreur.")
         take(LUNE, refused.id, "refuse_order", note="")

@@ -469,8 +469,16 @@ def test_harbour_return_with_the_generated_mapping(harbour: Flask):
     from mirette_returns_plugin.workflow import Status
     from tests.example_shops import read
     from tests.test_bootstrap_shop_story import (
-        ARTIST, BUYER, from_the_navigation, open_return_request, post_with_photo, request_row, signed_in, step,
-        submit)
+        ARTIST,
+        BUYER,
+        from_the_navigation,
+        open_return_request,
+        post_with_photo,
+        request_row,
+        signed_in,
+        step,
+        submit,
+    )
 
     buyer = signed_in(harbour, BUYER)
     page = open_return_request(buyer, "HP-2002")
@@ -500,8 +508,16 @@ def test_harbour_cancellations_with_the_generated_mapping(harbour: Flask):
     from mirette_returns_plugin.workflow import Status
     from tests.example_shops import read
     from tests.test_bootstrap_shop_story import (
-        ARTIST, BUYER, from_the_navigation, open_return_request, request_row, shipping_status, signed_in, step,
-        submit)
+        ARTIST,
+        BUYER,
+        from_the_navigation,
+        open_return_request,
+        request_row,
+        shipping_status,
+        signed_in,
+        step,
+        submit,
+    )
 
     buyer, artist = signed_in(harbour, BUYER), signed_in(harbour, ARTIST)
 

@@ -24,8 +24,7 @@ from flask import Flask
 from mirette_returns_plugin import MiretteReturns, migrate
 from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.models import TABLE_PREFIX
-from mirette_returns_plugin.models import Base as ReturnsBase
+from mirette_returns_plugin.models import TABLE_PREFIX, Base as ReturnsBase
 from tests.conftest import _drop_everything
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -129,7 +128,8 @@ def test_the_comparison_sees_a_schema_that_differs_from_the_models(engine: sa.En
 
 def test_downgrade_to_base_removes_every_plugin_table_and_leaves_the_shop_alone(engine: sa.Engine) -> None:
     shop = sa.MetaData()
-    orders = sa.Table("shop_orders", shop, sa.Column("id", sa.Integer, primary_key=True), sa.Column("number", sa.String(20)))
+    orders = sa.Table("shop_orders", shop, sa.Column("id", sa.Integer, primary_key=True),
+                      sa.Column("number", sa.String(20)))
     # The shop's own Alembic history, as Flask-Migrate keeps it.
     shop_versions = sa.Table("alembic_version", shop, sa.Column("version_num", sa.String(32), primary_key=True))
     with engine.begin() as connection:

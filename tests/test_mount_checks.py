@@ -70,7 +70,7 @@ def test_blocks_inherited_from_the_layouts_parent_count(tmp_path):
     app = shop(tmp_path, {"base.html": parent, "layout.html": child}, base="layout.html")
     assert "<nav>Account menu</nav>" in plugin_page(app).get_data(as_text=True)
     missing_parent = '{% extends "gone.html" %}{% block title %}{% endblock %}'
-    with pytest.raises(ConfigurationError, match="extends 'gone.html', which no template folder has"):
+    with pytest.raises(ConfigurationError, match=r"extends 'gone\.html', which no template folder has"):
         plugin_page(shop(tmp_path / "other", {"theme/layout.html": missing_parent}, base="theme/layout.html",
                          in_blueprint=True))
 

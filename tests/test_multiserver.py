@@ -11,7 +11,6 @@ so a visitor may land on either server.
 from __future__ import annotations
 
 import json
-
 import re
 import threading
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from mirette_returns_plugin.demo.models import db
 from tests.conftest import database_kind
 from tests.fixtures_s3 import s3_bucket, s3_server  # noqa: F401  (the fixtures)
 from tests.pagekit import another_app, form_values, jpeg_with_metadata, parse, plain_jpeg

@@ -321,7 +321,7 @@ def test_each_recipient_is_written_to_in_their_language():
     assert locales == {(LUNE, "fr"), (CAMILLE, "fr"), (BOIS, "en"), (ALEX, "en"), (SUPPORT, "en")}
     # Rendered under the recipient's locale: the amounts are written their way.
     camille_refund = _rows(recipient=CAMILLE)[-1]
-    alex_refund = [row for row in _rows(recipient=ALEX) if "Refund initiated" in row.subject][0]
+    alex_refund = next(row for row in _rows(recipient=ALEX) if "Refund initiated" in row.subject)
     camille_total = f"{db.session.get(Request, camille_request.id).refund_total:.2f}".replace(".", ",")
     alex_total = f"{db.session.get(Request, alex_request.id).refund_total:.2f}"
     assert re.search(rf"{camille_total}\s€", camille_refund.body_text), camille_refund.body_text

@@ -17,9 +17,13 @@ from sqlalchemy.orm import Session
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, Request
 from tests.conftest import database_kind
-from tests.pagekit import HTMX, form_values, parse
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.shop import CAMILLE, LUNE, line_ref, login, order_ref, mug_return
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    form_values,
+    parse,
+)
+from tests.shop import CAMILLE, LUNE, line_ref, login, mug_return, order_ref
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.skipif(

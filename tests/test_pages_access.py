@@ -11,8 +11,12 @@ from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import Shipment, db
 from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Photo, Refund, Request
 from mirette_returns_plugin.state import current_state
-from tests.pagekit import HTMX, plain_jpeg, text_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    plain_jpeg,
+    text_of,
+)
 from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, VERRE, line_ref, order_ref, user
 
 STRANGERS = (ALEX, VERRE, BOIS, None)

@@ -8,8 +8,12 @@ import sqlalchemy as sa
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Request
-from tests.pagekit import HTMX, insert_requests, parse
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    insert_requests,
+    parse,
+)
 from tests.shop import ALEX, BOIS, CAMILLE, LUNE, account, artist_ref, line_ref, order_ref, user
 
 

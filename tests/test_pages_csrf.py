@@ -11,8 +11,15 @@ from flask_wtf.csrf import CSRFProtect
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, Request
-from tests.pagekit import HTMX, another_app, in_english, parse, submit, text_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    another_app,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    in_english,
+    parse,
+    submit,
+    text_of,
+)
 from tests.shop import CAMILLE, line_ref, login, order_ref, user
 
 
@@ -109,7 +116,8 @@ def test_every_csrf_setup_of_a_shop_checks_the_plugins_forms(app_config, app, se
                 assert (SHOP_REFUSAL if setup.shop_checks else PLUGIN_REFUSAL) in text_of(refused)
         with shop.app_context():
             pending = order_ref("MIR-1001")
-        assert client.post(f"/returns/orders/{pending}/cancel", data={"scope": "all", "message": "x"}).status_code == 400
+        assert client.post(f"/returns/orders/{pending}/cancel",
+                           data={"scope": "all", "message": "x"}).status_code == 400
         assert client.post(f"/returns/requests/{request_id}/actions/withdraw",
                            data={"confirm": "1"}).status_code == 400
         assert messages(shop) == 0

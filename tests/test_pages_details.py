@@ -13,8 +13,17 @@ from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.errors import AdapterError
 from mirette_returns_plugin.models import Message, Photo, Refund, Request
-from tests.pagekit import HTMX, count_statements, parse, plain_jpeg, png_with_text, poll_of, submit, text_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    count_statements,
+    parse,
+    plain_jpeg,
+    png_with_text,
+    poll_of,
+    submit,
+    text_of,
+)
 from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, line_ref, order_ref, user
 
 

@@ -12,8 +12,14 @@ import sqlalchemy as sa
 from mirette_returns_plugin import confirm_refund
 from mirette_returns_plugin.demo.models import PaymentRefund, Shipment, db
 from mirette_returns_plugin.models import Message, Photo, Refund, Request
-from tests.pagekit import HTMX, jpeg_with_metadata, parse, submit, text_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    jpeg_with_metadata,
+    parse,
+    submit,
+    text_of,
+)
 from tests.shop import BOIS, CAMILLE, LUNE, SUPPORT, VERRE, account, artist_ref, line_ref, order_ref, set_stage
 
 

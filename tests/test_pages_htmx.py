@@ -5,8 +5,15 @@ from __future__ import annotations
 import json
 
 from mirette_returns_plugin import workflow
-from tests.pagekit import BOOSTED, HISTORY_RESTORE, HTMX, another_app, in_english, parse
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    BOOSTED,
+    HISTORY_RESTORE,
+    HTMX,
+    another_app,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    in_english,
+    parse,
+)
 from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, line_ref, login, order_ref, user
 
 HX_ATTRIBUTES = ("hx-get", "hx-post", "hx-target", "hx-swap", "hx-trigger", "hx-sync", "hx-include",

@@ -8,13 +8,15 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import HistoryEntry, Message, Refund, RefundState, Request, RequestArtist
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
-from tests.pagekit import parse, text_of
+from tests.pagekit import (
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    parse,
+    text_of,
+)
 from tests.shop import CAMILLE, LUNE, SUPPORT
 
 ARTISTS = {"art-a": "Atelier Nord", "art-b": "Bois Clair", "art-c": "Verre Bleu"}
@@ -161,7 +163,7 @@ def test_the_export_holds_the_filtered_requests_and_no_formula(app, client_as, s
     assert [int(row[0]) for row in body] == [seeded["r1"], seeded["r2"], seeded["r3"]]
     comments = [row[header.index("comment")] for row in body]
     assert comments == ["'=HYPERLINK(\"http://x.example\")", "'-3+4", "'@SUM(A1)"]
-    assert [row[header.index("created_at")] for row in body][0] == "2026-11-02T10:00:00+00:00"
+    assert body[0][header.index("created_at")] == "2026-11-02T10:00:00+00:00"
     everyone = exported(support.get(f"/returns/support/insights/requests.csv?{PERIOD}"))
     assert sorted(int(row[0]) for row in everyone[1:]) == sorted(
         seeded[key] for key in ("r1", "r2", "r3", "r4", "r5", "r6"))

@@ -10,8 +10,15 @@ from PIL import Image
 
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Photo
-from tests.pagekit import HTMX, jpeg_with_metadata, parse, png_with_text, submit, webp_image
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    jpeg_with_metadata,
+    parse,
+    png_with_text,
+    submit,
+    webp_image,
+)
 from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, VERRE, line_ref, order_ref
 
 
@@ -85,4 +92,4 @@ def test_pages_show_thumbnails_linking_to_full_size(app, client_as):
     image = link.find("img")
     assert image.get("src") == f"/returns/photos/{photo.id}?size=thumb"
     assert (image.get("width"), image.get("height")) == ("320", "213")
-    assert "Photo 1, sent by the buyer" == image.get("alt")
+    assert image.get("alt") == "Photo 1, sent by the buyer"

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
-from tests.pagekit import HTMX, count_statements, insert_messages, insert_requests, parse, plain_jpeg, poll_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    count_statements,
+    insert_messages,
+    insert_requests,
+    parse,
+    plain_jpeg,
+    poll_of,
+)
 from tests.shop import CAMILLE, LUNE, SUPPORT, account, artist_ref, line_ref, order_ref, user
 
 

@@ -9,8 +9,16 @@ import sqlalchemy as sa
 
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Photo, Request
-from tests.pagekit import HTMX, form_values, jpeg_with_metadata, parse, plain_jpeg, submit, text_of
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    form_values,
+    jpeg_with_metadata,
+    parse,
+    plain_jpeg,
+    submit,
+    text_of,
+)
 from tests.shop import CAMILLE, LUNE, VERRE, artist_ref, line_ref, order_ref, set_stage
 
 

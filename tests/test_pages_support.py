@@ -7,8 +7,13 @@ import sqlalchemy as sa
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import HistoryEntry, Message, RequestArtist
-from tests.pagekit import HTMX, count_statements, parse, submit
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    count_statements,
+    parse,
+    submit,
+)
 from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, VERRE, artist_ref, line_ref, order_ref, user
 
 

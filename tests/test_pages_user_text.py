@@ -9,8 +9,12 @@ import sqlalchemy as sa
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, OutboxEmail, Request
 from mirette_returns_plugin.user_text import is_blank, neutral_bidi
-from tests.pagekit import HTMX, parse, submit
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    parse,
+    submit,
+)
 from tests.shop import CAMILLE, LUNE, artist_ref, line_ref, order_ref
 
 #: Zero-width space, joiners, word joiner, byte order mark, a Hangul filler, a tab, a newline.

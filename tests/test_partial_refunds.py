@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from mirette_returns_plugin.demo.models import Account, PaymentRefund, db
-from mirette_returns_plugin.errors import NotAllowed, ValidationError
+from mirette_returns_plugin.errors import AdapterError, NotAllowed, ValidationError
 from mirette_returns_plugin.models import OutboxEmail, Request, RequestKind
 from mirette_returns_plugin.workflow import Status
 from tests import flows
@@ -113,9 +113,8 @@ def test_nothing_back_completes_the_refund_without_asking_the_shop(ctx):
 
 def test_the_amount_is_fixed_once_the_refund_has_started(ctx):
     request_id = received_return()
-    with flows.shop_refunds(flows.FailingPaymentShop()):
-        with pytest.raises(Exception):
-            flows.take(LUNE, request_id, "initiate_refund")
+    with flows.shop_refunds(flows.FailingPaymentShop()), pytest.raises(AdapterError):
+        flows.take(LUNE, request_id, "initiate_refund")
     before = flows.snapshot(request_id)
     with pytest.raises(NotAllowed) as refused:
         flows.take(LUNE, request_id, "decide_refund", amount="5", note=REASON)
@@ -281,5 +280,6 @@ def test_the_buyer_reads_the_decision_in_french(app):
     decision = spaces(page.find(id="mr-refund-decision").text)
     assert "Remboursement décidé : 15,50 € au lieu des 25,38 € estimés." in decision
     assert "Pourquoi le remboursement est moindre L'anse est ébréchée." in decision
-    assert "Si vous n'êtes pas d'accord, vous pouvez demander à l'équipe d'assistance d'intervenir ci-dessous." in decision
+    assert ("Si vous n'êtes pas d'accord, vous pouvez demander à l'équipe d'assistance d'intervenir ci-dessous."
+            in decision)
     assert "a décidé de rembourser 15,50 € au lieu des 25,38 € estimés" in spaces(page.find(id="mr-timeline").text)

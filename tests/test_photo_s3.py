@@ -19,8 +19,15 @@ from mirette_returns_plugin.s3_photos import S3PhotoStorage
 from mirette_returns_plugin.state import current_state
 from mirette_returns_plugin.workflow import ReturnForm
 from tests.fixtures_s3 import free_port, s3_bucket, s3_server  # noqa: F401  (the fixtures)
-from tests.pagekit import HTMX, another_app, jpeg_with_metadata, parse, plain_jpeg, submit
-from tests.pagekit import client_as  # noqa: F401  (the shared fixture, its pages in English)
+from tests.pagekit import (
+    HTMX,
+    another_app,
+    client_as,  # noqa: F401  (the shared fixture, its pages in English)
+    jpeg_with_metadata,
+    parse,
+    plain_jpeg,
+    submit,
+)
 from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, VERRE, line_ref, login, order_ref, user
 from tests.test_pages_photos import send_return, stored_photos
 
@@ -130,9 +137,9 @@ def test_an_object_missing_from_the_store_is_a_404(app, client_as, s3_server, s3
 
 
 def test_an_unknown_delivery_is_refused_at_mount(app_config):
-    with pytest.raises(ConfigurationError, match="MIRETTE_RETURNS_PHOTO_DELIVERY must be one of stream, redirect"):
-        with another_app({**app_config, "MIRETTE_RETURNS_PHOTO_DELIVERY": "cdn"}):
-            pass
+    with pytest.raises(ConfigurationError, match="MIRETTE_RETURNS_PHOTO_DELIVERY must be one of stream, redirect"), \
+            another_app({**app_config, "MIRETTE_RETURNS_PHOTO_DELIVERY": "cdn"}):
+        pass
 
 
 def test_keys_never_leave_the_prefix(s3_server, s3_bucket):

@@ -20,7 +20,7 @@ from flask_limiter.util import get_remote_address
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Message, Photo, Request
 from tests.pagekit import another_app, parse, plain_jpeg, poll_of
-from tests.shop import ALEX, CAMILLE, LUNE, line_ref, login, order_ref, mug_return
+from tests.shop import ALEX, CAMILLE, LUNE, line_ref, login, mug_return, order_ref
 
 STORAGE = os.environ.get("MIRETTE_TEST_LIMITER_REDIS", "redis://127.0.0.1:6379/6")
 

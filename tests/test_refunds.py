@@ -81,9 +81,8 @@ def test_key_is_committed_before_the_shop_is_asked(ctx):
 ])
 def test_a_failing_hook_leaves_a_visible_retryable_refund(ctx, error, shown):
     request_id = received_return()
-    with flows.shop_refunds(flows.FailingPaymentShop(error)) as provider:
-        with pytest.raises(AdapterError) as failed:
-            flows.take(LUNE, request_id, "initiate_refund")
+    with flows.shop_refunds(flows.FailingPaymentShop(error)) as provider, pytest.raises(AdapterError) as failed:
+        flows.take(LUNE, request_id, "initiate_refund")
     assert failed.value.message == (
         f"The refund could not be initiated: {shown} Nothing was paid; you can retry.")
     [first] = provider.calls
@@ -100,9 +99,8 @@ def test_a_failing_hook_leaves_a_visible_retryable_refund(ctx, error, shown):
     assert "initiate_refund" in offered
 
     # A second failure keeps the same key ...
-    with flows.shop_refunds(flows.FailingPaymentShop(error)) as provider:
-        with pytest.raises(AdapterError):
-            flows.take(LUNE, request_id, "initiate_refund")
+    with flows.shop_refunds(flows.FailingPaymentShop(error)) as provider, pytest.raises(AdapterError):
+        flows.take(LUNE, request_id, "initiate_refund")
     assert [o.idempotency_key for o in provider.calls] == [first.idempotency_key]
     # ... and so does the retry that works.
     with flows.shop_refunds(flows.RecordingShop()) as shop:
@@ -167,7 +165,8 @@ def test_support_can_confirm_by_hand_but_the_artist_cannot(ctx):
     assert flows.fresh(request_id).status == Status.REFUNDED
     assert flows.refund_row(request_id).state == RefundState.COMPLETED
     last = flows.history(request_id)[-1]
-    assert (last.action, last.actor_role, last.note) == ("confirm_refund", "support", "Paid by bank transfer on Monday.")
+    assert (last.action, last.actor_role, last.note) == (
+        "confirm_refund", "support", "Paid by bank transfer on Monday.")
     # The shop's late confirmation changes nothing.
     confirm_refund(flows.refund_row(request_id).idempotency_key, "PSP-late")
     assert len([a for a in actions(request_id) if a[0] == "confirm_refund"]) == 1
@@ -228,9 +227,8 @@ class ProcessDied(BaseException):
 
 def test_a_refund_whose_answer_was_lost_can_be_retried_later_with_the_same_key(ctx):
     request_id = received_return()
-    with flows.shop_refunds(flows.FailingPaymentShop(ProcessDied())) as provider:
-        with pytest.raises(ProcessDied):
-            flows.take(LUNE, request_id, "initiate_refund")
+    with flows.shop_refunds(flows.FailingPaymentShop(ProcessDied())) as provider, pytest.raises(ProcessDied):
+        flows.take(LUNE, request_id, "initiate_refund")
     [lost] = provider.calls
     refund = flows.refund_row(request_id)
     assert (refund.state, refund.idempotency_key) == (RefundState.PENDING, lost.idempotency_key)
@@ -295,9 +293,8 @@ class RefusesThenFailsShop(flows.RecordingShop):
 def test_refuse_part_runs_in_the_same_transaction(ctx):
     request_id = flows.submit_cancellation().id
     before = flows.snapshot(request_id)
-    with flows.shop_refunds(RefusesThenFailsShop()) as shop:
-        with pytest.raises(AdapterError) as refused:
-            flows.take(LUNE, request_id, "refuse_order")
+    with flows.shop_refunds(RefusesThenFailsShop()) as shop, pytest.raises(AdapterError) as refused:
+        flows.take(LUNE, request_id, "refuse_order")
     assert refused.value.message == "The warehouse has already picked this parcel."
     assert shop.calls == []
     # The shop's own write was rolled back with the plugin's.
@@ -307,9 +304,8 @@ def test_refuse_part_runs_in_the_same_transaction(ctx):
 
 def test_a_refused_order_whose_refund_fails_can_be_retried(ctx):
     request_id = flows.submit_cancellation().id
-    with flows.shop_refunds(flows.FailingPaymentShop()) as provider:
-        with pytest.raises(AdapterError):
-            flows.take(LUNE, request_id, "refuse_order")
+    with flows.shop_refunds(flows.FailingPaymentShop()) as provider, pytest.raises(AdapterError):
+        flows.take(LUNE, request_id, "refuse_order")
     [first] = provider.calls
     # The refusal stands: the part is cancelled; only the refund is pending a retry.
     assert flows.fresh(request_id).status == Status.ORDER_REFUSED
@@ -343,10 +339,9 @@ def test_retry_refund_with_no_refund_to_retry(ctx):
 
 def test_one_refund_per_request_whatever_happens(ctx):
     request_id = received_return()
-    for attempt in range(3):
-        with flows.shop_refunds(flows.FailingPaymentShop()):
-            with pytest.raises(AdapterError):
-                flows.take(LUNE, request_id, "initiate_refund")
+    for _attempt in range(3):
+        with flows.shop_refunds(flows.FailingPaymentShop()), pytest.raises(AdapterError):
+            flows.take(LUNE, request_id, "initiate_refund")
     flows.take(LUNE, request_id, "initiate_refund")
     key = flows.refund_row(request_id).idempotency_key
     confirm_refund(key, "PSP-1")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+
 from mirette_returns_plugin import delivery
 from mirette_returns_plugin.errors import ConfigurationError
 from tests.example_shops import Page, ShopUnderTest, corner_shop, read, reset_corner_shop, submit

@@ -161,9 +161,8 @@ def test_a_failed_refund_initiates_nothing(heard):
     flows.take(LUNE, request_id, "accept")
     flows.take(LUNE, request_id, "receive")
     heard.clear()
-    with flows.shop_refunds(flows.FailingPaymentShop()):
-        with pytest.raises(AdapterError):
-            flows.take(LUNE, request_id, "initiate_refund")
+    with flows.shop_refunds(flows.FailingPaymentShop()), pytest.raises(AdapterError):
+        flows.take(LUNE, request_id, "initiate_refund")
     assert "refund_initiated" not in heard.names()
     # The failure is a step of the history, heard like any other.
     assert heard.names() == ["status_changed"]

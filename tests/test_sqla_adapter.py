@@ -236,8 +236,8 @@ def test_orders_read_with_any_key_type(shop):
     assert adapter.support_emails() == ["help@shop.example"]
 
 
-@pytest.mark.parametrize("ref", ["", "S-404", "1e3", "../S-2", "99999999999", "-99999999999999999999", "00000000-0000-0000-0000-000000000000", "x" * 300,
-                                 "S-2' OR '1'='1"])
+@pytest.mark.parametrize("ref", ["", "S-404", "1e3", "../S-2", "99999999999", "-99999999999999999999",
+                                 "00000000-0000-0000-0000-000000000000", "x" * 300, "S-2' OR '1'='1"])
 def test_unknown_or_malformed_refs_find_nothing(shop, ref):
     adapter = SQLAlchemyShopAdapter(single_seller_mapping(shop))
     assert adapter.get_order(ref) is None
@@ -309,7 +309,7 @@ def test_refunds_and_urls_go_to_the_shop_functions(shop):
                          currency="EUR")
     REFUNDS.clear()
     assert adapter.initiate_refund(refund) == RefundResult(reference="r-1")
-    assert REFUNDS == [refund]
+    assert [refund] == REFUNDS
     assert (adapter.order_url("S-2"), adapter.product_url("b"), adapter.artist_url("shop")) == (
         "/sales/S-2", "/books/b", "/terms")
     # The seller's terms link to its page unless the policy names another.

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from mirette_returns_plugin import money, workflow
 from mirette_returns_plugin.adapter import OrderLine, OrderPart, ReturnPolicy, Stage
@@ -104,8 +103,8 @@ def test_return_window_expired(ctx):
 
 
 def test_return_window_counts_from_delivery(ctx):
-    shipment = db.session.scalar(sa.select(Shipment).join(ShopOrder).where(ShopOrder.number == "MIR-1004",
-                                                                           Shipment.artist_id == int(artist_ref(VERRE))))
+    shipment = db.session.scalar(sa.select(Shipment).join(ShopOrder).where(
+        ShopOrder.number == "MIR-1004", Shipment.artist_id == int(artist_ref(VERRE))))
     shipment.delivered_at = utcnow() - timedelta(days=6, hours=23)
     db.session.commit()
     flows.submit_line(order="MIR-1004", product="Blown glass vase")
@@ -416,7 +415,7 @@ def test_preview_in_cents_and_never_above_what_was_paid(quantities, delivery, pr
     policy = ReturnPolicy(refunds_delivery_costs=True, restocking_fee_percent=fee)
     previews = [money.preview_return(policy, part, line, line.quantity) for line in lines]
     assert sum(p.delivery for p in previews) <= delivery
-    for preview, line in zip(previews, lines):
+    for preview, line in zip(previews, lines, strict=True):
         assert preview.items == price * line.quantity
         assert Decimal("0") <= preview.restocking_fee <= preview.items
         for amount in (preview.items, preview.restocking_fee, preview.delivery, preview.total):
@@ -605,7 +604,8 @@ def test_messages_go_through_gettext(module):
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "setdefault" \
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == "errors":
             text = node.args[1]
-        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        elif (isinstance(node, ast.Return) and isinstance(node.value, ast.Constant)
+              and isinstance(node.value.value, str)):
             text = node.value  # a guard's message
         if _raw_text(text):
             untranslated.append((node.lineno, ast.unparse(node)[:90]))

@@ -183,7 +183,7 @@ def test_an_unknown_request_is_not_found(ctx, bad_id):
 # Pairs not in the table
 # --------------------------------------------------------------------------- #
 
-ALL_ACTIONS = sorted({t.action for t in workflow.TRANSITIONS}) + ["fly_to_the_moon", ""]
+ALL_ACTIONS = [*sorted({t.action for t in workflow.TRANSITIONS}), "fly_to_the_moon", ""]
 
 NODES = sorted({node for start, paths in flows.PATHS.items() for node in paths
                 if start == node[0] or node not in flows.PATHS[node[0]]})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -32,7 +33,7 @@ class PaymentStatus:
     PAID = 1
     REFUNDED = 2
 
-    LABELS = {UNPAID: "Awaiting payment", PAID: "Paid", REFUNDED: "Refunded"}
+    LABELS: ClassVar[dict[int, str]] = {UNPAID: "Awaiting payment", PAID: "Paid", REFUNDED: "Refunded"}
 
 
 class ShippingStatus:
@@ -44,8 +45,8 @@ class ShippingStatus:
     DELIVERED = 3
     CANCELLED = 9
 
-    LABELS = {NEW: "Not yet processed", PACKING: "Being packed", SHIPPED: "Shipped", DELIVERED: "Delivered",
-              CANCELLED: "Cancelled"}
+    LABELS: ClassVar[dict[int, str]] = {NEW: "Not yet processed", PACKING: "Being packed", SHIPPED: "Shipped",
+                                        DELIVERED: "Delivered", CANCELLED: "Cancelled"}
 
 
 class User(UserMixin, db.Model):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -32,7 +33,7 @@ class Status:
     DELIVERED = 40
     CANCELLED = 90
 
-    LABELS = {PAID: "Paid", PACKING: "Being packed", POSTED: "Posted", DELIVERED: "Delivered",
+    LABELS: ClassVar[dict[int, str]] = {PAID: "Paid", PACKING: "Being packed", POSTED: "Posted", DELIVERED: "Delivered",
               CANCELLED: "Cancelled"}
 
 

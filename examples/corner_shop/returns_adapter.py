@@ -34,7 +34,8 @@ def record_till_refund(refund: RefundOrder) -> RefundResult:
     row = db.session.scalar(sa.select(TillRefund).where(TillRefund.key == refund.idempotency_key))
     if row is None:
         row = TillRefund(key=refund.idempotency_key, purchase_number=refund.order_ref,
-                         amount_pence=int(refund.amount * 100), created_at=datetime.now(timezone.utc).replace(tzinfo=None))
+                         amount_pence=int(refund.amount * 100),
+                         created_at=datetime.now(timezone.utc).replace(tzinfo=None))
         db.session.add(row)
         db.session.commit()
     return RefundResult(reference=f"till-{str(row.id)[:8]}", completed=False)

@@ -54,8 +54,8 @@ def seed(now: datetime | None = None) -> None:
                  lines: list[tuple[str, str | None, int]]) -> None:
         placed = now - timedelta(days=days_ago)
         row = Purchase(number=number, member_id=members[email].id, status=status, placed_at=placed,
-                       postage_pence=395,
-                       delivered_at=now - timedelta(days=delivered_days_ago) if delivered_days_ago is not None else None)
+                       postage_pence=395, delivered_at=(now - timedelta(days=delivered_days_ago)
+                                                        if delivered_days_ago is not None else None))
         db.session.add(row)
         db.session.flush()
         for title, size, qty in lines:

@@ -102,7 +102,8 @@ def purchase(number: str):
     if found is None or found.member_id != member.id:
         abort(404)
     lines = db.session.scalars(sa.select(PurchaseLine).where(PurchaseLine.purchase_id == found.id)).all()
-    teas = {tea.id: tea for tea in db.session.scalars(sa.select(Tea).where(Tea.id.in_({l.tea_id for l in lines})))}
+    tea_ids = {line.tea_id for line in lines}
+    teas = {tea.id: tea for tea in db.session.scalars(sa.select(Tea).where(Tea.id.in_(tea_ids)))}
     return render_template("corner/purchase.html", purchase=found, lines=lines, teas=teas)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
 
+from ..state import current_flask_app
 from . import dry_run, proposal, writer
-from .proposal import Choice
+from .choices import Choice, survey
 
 
 @click.command("init")
@@ -30,9 +30,9 @@ def init_command(output: Path, force: bool, yes: bool, try_order: str | None) ->
     if output.exists() and not force:
         raise click.ClickException(f"{output} exists: nothing was written. Add --force to overwrite it, "
                                    "or choose another file with --output.")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_flask_app()
     try:
-        shop = proposal.survey(app)
+        shop = survey(app)
         answers: dict[str, int | str] = {}
         found = proposal.propose(shop, answers)
         while not yes:

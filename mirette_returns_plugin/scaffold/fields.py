@@ -203,12 +203,12 @@ FIELDS: tuple[tuple[str, str, Finder], ...] = (
     ("line", "returnable", returnable),
     ("product", "name", named(NAME_NAMES, ("text",), "product's name")),
     ("product", "returnable", returnable),
-    ("users", "name", named(NAME_NAMES + ("first_name",), ("text",), "person's name")),
+    ("users", "name", named((*NAME_NAMES, "first_name"), ("text",), "person's name")),
     ("users", "email", named(("email", "email_address", "mail"), ("text",), "email address")),
     ("users", "locale", named(("locale", "language", "lang", "preferred_language"), ("text",), "language")),
     ("users", "is_seller", person_flag("is_seller")),
     ("users", "is_support", person_flag("is_support")),
-    ("artists", "name", named(NAME_NAMES + ("shop_name", "store_name"), ("text",), "seller's name")),
+    ("artists", "name", named((*NAME_NAMES, "shop_name", "store_name"), ("text",), "seller's name")),
     ("artists", "email", named(("email", "email_address", "contact_email"), ("text",), "seller's email")),
 )
 

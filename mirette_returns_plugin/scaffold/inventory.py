@@ -11,8 +11,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
+from flask_sqlalchemy import SQLAlchemy
 
 #: Key names that mean "the person" whatever the user model is called.
 PERSON_KEYS = ("user", "buyer", "customer", "member", "account", "client", "owner")
@@ -79,7 +81,7 @@ def split_words(name: str) -> list[str]:
     return words
 
 
-def column_kind(column: sa.Column) -> tuple[str, type | None]:
+def column_kind(column: sa.Column[Any]) -> tuple[str, type | None]:
     column_type = column.type
     if isinstance(column_type, sa.types.TypeDecorator):
         # A shop's own type (a UTC datetime, money in cents) stores as its ``impl``.
@@ -113,9 +115,11 @@ def column_kind(column: sa.Column) -> tuple[str, type | None]:
     return "other", None
 
 
-def read_models(db) -> list[ModelInfo]:
+def read_models(db: SQLAlchemy) -> list[ModelInfo]:
     """Every model of the shop's Flask-SQLAlchemy ``db``, with its columns read."""
-    classes = sorted({mapper.class_ for mapper in db.Model.registry.mappers if mapper.local_table is not None},
+    # Flask-SQLAlchemy types db.Model as its own model class, which declares no registry.
+    registry: sa.orm.registry = db.Model.registry  # type: ignore[attr-defined]
+    classes = sorted({mapper.class_ for mapper in registry.mappers if mapper.local_table is not None},
                      key=lambda cls: cls.__name__)
     models = [_read(cls) for cls in classes]
     by_table = {model.cls.__table__.name: model for model in models if hasattr(model.cls, "__table__")}
@@ -125,7 +129,7 @@ def read_models(db) -> list[ModelInfo]:
 
 
 def _read(cls: type) -> ModelInfo:
-    mapper = sa.inspect(cls)
+    mapper: sa.orm.Mapper[Any] = sa.inspect(cls)
     info = ModelInfo(cls)
     for key, prop in mapper.column_attrs.items():
         if len(prop.columns) != 1 or not isinstance(prop.columns[0], sa.Column):

@@ -1,6 +1,6 @@
 """The proposed mount, as choices: each with its options (the proposal first), why, and whether to check it.
 
-:func:`propose` is pure given a :class:`Survey` (what was read from the
+:func:`propose` is pure given a :class:`~.choices.Survey` (what was read from the
 shop once) and the answers so far (choice key -> option index): the command
 asks a question, records the answer and proposes again, so a different order
 model brings its own columns.
@@ -9,7 +9,7 @@ model brings its own columns.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
 
@@ -18,127 +18,11 @@ from flask import Flask
 from ..adapter import Stage
 from ..views import BLUEPRINT_NAME
 from . import roles, shop_pages, signed_in, stages
+from .choices import Block, Choice, Option, Proposal, Survey
 from .fields import FIELDS, MISSING, Context, Pick
-from .inventory import ColumnInfo, ModelInfo, read_models, split_words
+from .inventory import ColumnInfo, ModelInfo, split_words
 
 STAGE_NAMES = {stage: f"Stage.{stage.name}" for stage in Stage}
-
-
-@dataclass
-class Option:
-    source: str
-    why: str
-    label: str = ""
-
-
-@dataclass
-class Choice:
-    key: str
-    question: str
-    options: list[Option]
-    chosen: int = 0
-    unsure: bool = False
-    #: For a stage: the shop's value, as Python source.
-    value_source: str = ""
-
-    @property
-    def picked(self) -> Option:
-        return self.options[self.chosen]
-
-    @property
-    def comment(self) -> str:
-        others = [o.label or o.source for i, o in enumerate(self.options) if i != self.chosen]
-        text = self.picked.why
-        if others:
-            text += f". Other candidates: {', '.join(others[:4])}"
-        return f"CHECK: {text}" if self.unsure else text
-
-
-@dataclass
-class Block:
-    """One ``XxxMap(...)`` argument of the ``ShopMapping``."""
-
-    argument: str
-    constructor: str
-    #: (field name or ``None`` for the positional model, the choice).
-    entries: list[tuple[str | None, Choice]] = field(default_factory=list)
-    #: Guesses that could not be made, written as CHECK comments.
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Survey:
-    """What was read from the shop, once."""
-
-    app: Flask
-    models: list[ModelInfo]
-    session: Any
-    _distinct: dict[tuple[str, str], dict[object, int]] = field(default_factory=dict)
-
-    def counts(self, model: ModelInfo, column: str) -> dict[object, int]:
-        key = (model.name, column)
-        if key not in self._distinct:
-            self._distinct[key] = stages.distinct_values(self.session, model, column)
-        return self._distinct[key]
-
-    def distinct(self, model: ModelInfo, column: str) -> list[object]:
-        return list(self.counts(model, column))
-
-    def model(self, name: str) -> ModelInfo:
-        return next(m for m in self.models if m.name == name)
-
-
-def survey(app: Flask) -> Survey:
-    db = app.extensions.get("sqlalchemy")
-    if db is None:
-        raise LookupError("The app has no Flask-SQLAlchemy: call db.init_app(app) in the app factory first.")
-    return Survey(app=app, models=read_models(db), session=db.session)
-
-
-@dataclass
-class Proposal:
-    choices: list[Choice] = field(default_factory=list)
-    blocks: list[Block] = field(default_factory=list)
-    #: Top-level ``ShopMapping`` arguments after the blocks: (name, choice).
-    extras: list[tuple[str, Choice]] = field(default_factory=list)
-    stage_choices: list[Choice] = field(default_factory=list)
-    #: module -> names the generated file imports from the shop.
-    shop_imports: dict[str, set[str]] = field(default_factory=dict)
-    other_imports: set[str] = field(default_factory=set)
-    settings: dict[str, str] = field(default_factory=dict)
-    #: Setting -> why it is proposed (comment lines above it).
-    settings_why: dict[str, list[str]] = field(default_factory=dict)
-    order_template: shop_pages.OrderTemplate | None = None
-    button_ref: str = "order.id"
-    uses_money: bool = False
-    uses_constant: bool = False
-    #: A comment above the stages, when their list may be incomplete.
-    stages_note: str = ""
-    marketplace_without_parts: bool = False
-
-    def choose(self, answers: dict[str, int | str], key: str, question: str, options: list[Option],
-               unsure: bool = False) -> Choice:
-        answer = answers.get(key, 0)
-        if isinstance(answer, str):
-            # Typed when asked: the developer's own Python expression.
-            options = [Option(answer, "typed when asked"), *options]
-            answer = 0
-        chosen = min(answer, len(options) - 1)
-        choice = Choice(key, question, options, chosen, unsure and key not in answers)
-        self.choices.append(choice)
-        return choice
-
-    def import_model(self, model: ModelInfo) -> None:
-        self.shop_imports.setdefault(model.cls.__module__, set()).add(model.name)
-
-    @property
-    def questions(self) -> list[Choice]:
-        """The guesses, the ones that change the most first: models, then the stage column and values."""
-        def weight(choice: Choice) -> int:
-            key = choice.key
-            return 0 if key.endswith(".model") else 1 if key.endswith(".stage") else 2 if key.startswith("stage.") \
-                else 3
-        return sorted((choice for choice in self.choices if choice.unsure), key=weight)
 
 
 def _model_options(candidates: list[roles.Candidate]) -> list[Option]:
@@ -207,8 +91,8 @@ def _choose_models(p: Proposal, answers: dict[str, int | str], shop: Survey) -> 
 
     taken = {m.name for m in (user, order, part, line) if m is not None}
     product_candidates = roles.products(shop.models, line, taken)
-    product_options = _model_options(product_candidates) + [Option("None", "the line keeps the name itself",
-                                                                   "no product model")]
+    no_product = Option("None", "the line keeps the name itself", "no product model")
+    product_options = [*_model_options(product_candidates), no_product]
     choices["product"] = p.choose(answers, "product.model", "Which model holds the products?", product_options,
                                   _close(product_candidates))
     product = named.get(choices["product"].picked.source)
@@ -217,9 +101,9 @@ def _choose_models(p: Proposal, answers: dict[str, int | str], shop: Survey) -> 
     seller_candidates = roles.sellers(shop.models, pointing, taken | ({product.name} if product else set()))
     single = Option("single", "no model looks like a seller: the shop sells everything itself",
                     "the shop is the only seller")
-    seller_options = _model_options(seller_candidates) + [single]
+    seller_options = [*_model_options(seller_candidates), single]
     if part is None and seller_candidates and seller_candidates[0].score < 3:
-        seller_options = [single] + _model_options(seller_candidates)
+        seller_options = [single, *_model_options(seller_candidates)]
     choices["artists"] = p.choose(answers, "artists.model", "Who sells?", seller_options,
                                   bool(seller_candidates) and _close(seller_candidates))
     seller = named.get(choices["artists"].picked.source)
@@ -245,7 +129,7 @@ def _blocks_with_keys(p: Proposal, answers: dict[str, int | str], shop: Survey,
     page_rule = order_page_rule(shop.app, order)
     unique_text = [c.name for c in order.columns.values() if c.unique and c.kind == "text"]
     by_page = next((name for name in unique_text if page_rule and name in page_rule[1]), None)
-    if by_page:
+    if by_page and page_rule:
         _fixed(p, order_block, "ref", repr(by_page), f"the shop's order page {page_rule[0].rule} finds orders by "
                f"their unique {by_page}: the plugin's URLs use it too (None would use the id)")
     elif order.primary_key is not None and order.primary_key.kind == "uuid" and unique_text:
@@ -288,10 +172,10 @@ def _blocks_with_keys(p: Proposal, answers: dict[str, int | str], shop: Survey,
         current = p.choose(answers, "users.current", "How does the shop know who is signed in?",
                            [Option(w.source, w.why) for w in ways], ways[0].unsure)
         users_block.entries.insert(0, ("current", current))
-        for line in ways[current.chosen].imports:
-            module_name, _, name = line.removeprefix("from ").partition(" import ")
+        for import_line in ways[current.chosen].imports:
+            module_name, _, name = import_line.removeprefix("from ").partition(" import ")
             if module_name.split(".")[0] in ("flask", "flask_login"):
-                p.other_imports.add(line)
+                p.other_imports.add(import_line)
             else:  # a function of the shop's own, imported with its models
                 p.shop_imports.setdefault(module_name, set()).add(name)
         _key(p, answers, users_block, user, "id", _primary(user))
@@ -380,7 +264,10 @@ def _stage(p: Proposal, answers: dict[str, int | str], shop: Survey, holder: Mod
         rows = "not in the database yet" if value.rows is None else f"{value.rows} row(s) now"
         options = [Option(STAGE_NAMES[stage], f"{value.why} ({rows})" if stage == value.stage
                           else f"answered {stage.value}", stage.value) for stage in stage_list]
-        choice = Choice(key, f"Stage of {value.source} ({rows})?", options, answers.get(key, default),
+        answer = answers.get(key, default)
+        # A stage is picked from the list: a typed answer keeps the proposed one.
+        chosen = answer if isinstance(answer, int) else default
+        choice = Choice(key, f"Stage of {value.source} ({rows})?", options, chosen,
                         value.unsure and key not in answers, value_source=value.source)
         p.choices.append(choice)
         p.stage_choices.append(choice)

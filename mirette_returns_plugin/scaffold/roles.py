@@ -163,7 +163,7 @@ def products(models: list[ModelInfo], line: ModelInfo, taken: set[str]) -> list[
 
 def sellers(models: list[ModelInfo], pointing: list[ModelInfo], taken: set[str]) -> list[Candidate]:
     """Models the part, the product or the line point at that look like a seller."""
-    found = {}
+    found: dict[str, Candidate] = {}
     for source in pointing:
         for ref in source.refs():
             model = next((m for m in models if m.name == ref.target), None)

@@ -63,7 +63,8 @@ def order_template(app: Flask, order_words: set[str]) -> OrderTemplate | None:
             best = (score, name)
     if best is None:
         return None
-    source = app.jinja_env.loader.get_source(app.jinja_env, best[1])[0]  # type: ignore[union-attr]
+    assert app.jinja_env.loader is not None  # a Flask app's environment always has its loader
+    source = app.jinja_env.loader.get_source(app.jinja_env, best[1])[0]
     used = re.findall(r"\{\{[^}]*?\b([a-z_][a-z0-9_]*)\.[a-z_]", source)
     variable = next((v for v in used if v in order_words), None) or next(
         (v for v in used if set(split_words(v)) & order_words), None) or "order"

@@ -7,6 +7,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from flask import Flask
 
@@ -49,12 +50,12 @@ def find(app: Flask, user_model: type | None) -> list[SignedIn]:
     return found
 
 
-def _shop_modules(app: Flask) -> list[tuple[str, object, Path]]:
+def _shop_modules(app: Flask) -> list[tuple[str, ModuleType, Path]]:
     """The modules loaded from the shop's own folder (the plugin's own only when the shop lives in it)."""
     root = Path(app.root_path).resolve()
     own = Path(__file__).resolve().parent.parent
     found = []
-    for module_name, module in sorted(list(sys.modules.items()), key=lambda item: item[0]):
+    for module_name, module in sorted(sys.modules.items(), key=lambda item: item[0]):
         path = getattr(module, "__file__", None)
         if not path:
             continue

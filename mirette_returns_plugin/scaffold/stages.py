@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session
+from sqlalchemy.orm import scoped_session
 
 from ..adapter import Stage
 from .inventory import ColumnInfo, ModelInfo, split_words
@@ -75,7 +77,7 @@ def status_columns(model: ModelInfo) -> list[ColumnInfo]:
     return sorted(found, key=rank)
 
 
-def distinct_values(session, model: ModelInfo, column: str) -> dict[object, int]:
+def distinct_values(session: scoped_session[Session], model: ModelInfo, column: str) -> dict[object, int]:
     """Each value the column holds now, with its row count."""
     attribute = getattr(model.cls, column)
     try:
@@ -90,22 +92,24 @@ def distinct_values(session, model: ModelInfo, column: str) -> dict[object, int]
 def constants_for(model: ModelInfo, column: ColumnInfo, values: set[object]) -> Constants | None:
     """The shop's own names of the codes: the column's Enum, or a constants class beside the model."""
     if column.enum_class is not None and issubclass(column.enum_class, enum.Enum):
-        members = {member: member.name for member in column.enum_class}
+        members: dict[object, str] = {member: member.name for member in column.enum_class}
         return Constants(column.enum_class.__module__, column.enum_class.__qualname__, members)
     if column.kind != "int":
         return None
     module = sys.modules.get(model.cls.__module__)
+    if module is None:
+        return None
     column_words = set(split_words(column.name)) - set(STATUS_NAMES)
     found: list[tuple[int, int, Constants]] = []
     # Module-level codes, grouped by their prefix: SHIPPING_SENT = 2 beside PAYMENT_PAID = 1.
     groups: dict[str, dict[object, str]] = {}
-    for attr, value in vars(module).items() if module else ():
+    for attr, value in vars(module).items():
         if attr.isupper() and "_" in attr and isinstance(value, int) and not isinstance(value, bool):
             groups.setdefault(attr.split("_", 1)[0], {}).setdefault(value, attr)
     for prefix, names in groups.items():
         if len(names) >= 2 and values <= set(names):
             found.append((len(column_words & {prefix.lower()}), len(names), Constants(module.__name__, "", names)))
-    for name, holder in vars(module).items() if module else ():
+    for name, holder in vars(module).items():
         if not isinstance(holder, type) or holder is model.cls:
             continue
         names = {value: attr for attr, value in vars(holder).items()
@@ -174,9 +178,10 @@ def propose(model: ModelInfo, column: ColumnInfo,
 
 def _member(enum_class: type, value: object) -> object | None:
     try:
-        return enum_class(value)
+        member: object = enum_class(value)
     except ValueError:
         return getattr(enum_class, str(value), None)
+    return member
 
 
 #: Words of a payment status value that say the money was taken.

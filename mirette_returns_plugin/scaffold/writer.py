@@ -7,9 +7,10 @@ change is a one-line edit; every guess is marked ``# CHECK:``.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from .proposal import Choice, Proposal
+from .choices import Choice, Proposal
 
 INDENT = "    "
 WIDTH = 110
@@ -73,7 +74,7 @@ def refuse_part(order_ref: str, artist_ref: str) -> None:
 '''
 
 
-def _import(module: str, names) -> str:
+def _import(module: str, names: Iterable[str]) -> str:
     line = f"from {module} import {', '.join(sorted(names))}"
     if len(line) <= WIDTH:
         return line

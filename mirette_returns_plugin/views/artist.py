@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from .. import workflow
+from ..access import current_user
 from ..errors import NotAllowed
 from ..i18n import gettext as _
 from ..models import Request
 from ..rendering import render
 from . import listing
-from .common import current_user
 
 TEMPLATE = "mirette_returns/artist_inbox.html"
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, request, url_for
+from werkzeug.wrappers import Response
 
 from .. import workflow
+from ..access import current_user
 from ..errors import MiretteReturnsError, NotAllowed, NotFound, ValidationError
 from ..htmx import wants_fragment
 from ..i18n import gettext as _, ngettext
+from ..models import Request
+from ..photos import PreparedPhoto
 from ..rendering import flash_notice, render
 from . import order_page
-from .common import FormState, current_user, dry_run_errors, prepare_photos, see_other, text, uploaded_files
+from .common import FormState, dry_run_errors, prepare_photos, see_other, text, uploaded_files
+from .order_page import LineView, OrderPage, PartView
 
 TEMPLATE = "mirette_returns/order_requests.html"
 
@@ -27,7 +32,7 @@ def register(blueprint: Blueprint) -> None:
     rule("/orders/<order_ref>/cancel", "request_cancellation", request_cancellation, methods=["POST"])
 
 
-def _page_and_line(order_ref: str, line_ref: str):
+def _page_and_line(order_ref: str, line_ref: str) -> tuple[OrderPage, PartView, LineView]:
     page = order_page.build(current_user(), order_ref)
     found = page.find_line(line_ref)
     if found is None:
@@ -77,6 +82,7 @@ def submit_return(order_ref: str, line_ref: str) -> Response:
     """"Submit a request": create the return or exchange, or show the form's messages."""
     user = current_user()
     page, part, line = _page_and_line(order_ref, line_ref)
+    assert user is not None  # the page of an order answers 404 to nobody
     values = {name: request.form.get(name, "") for name in
               ("quantity", "kind", "reason_code", "comment", "wanted_ref", "wanted_text")}
     token = text("submission_token") or None
@@ -84,7 +90,9 @@ def submit_return(order_ref: str, line_ref: str) -> Response:
     if existing is not None:
         # Sent again after a lost answer: the request it made, not "already requested".
         return _submitted(order_ref, line_ref, existing)
-    photos, photo_error, refused = [], None, None
+    photos: list[PreparedPhoto] = []
+    photo_error: str | None = None
+    refused: MiretteReturnsError | None = None
     try:
         # The cheap checks first (the buyer's order above, then the line's
         # status and the limits): a refused request never costs a photo
@@ -130,7 +138,7 @@ def submit_return(order_ref: str, line_ref: str) -> Response:
                   open_line=line.ref)
 
 
-def _submitted(order_ref: str, line_ref: str, created) -> Response:
+def _submitted(order_ref: str, line_ref: str, created: Request) -> Response:
     message = _("Your request was sent to %(artist)s. They will answer you here.", artist=created.artist_name)
     if not wants_fragment():
         flash_notice(message)

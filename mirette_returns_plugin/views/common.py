@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, redirect, request
+from flask import Response as PageResponse, redirect, request
 from flask_babel import format_decimal
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
 from werkzeug.wsgi import LimitedStream
 
 from .. import htmx, sign_in
 from ..access import current_user
-from ..adapter import User
 from ..errors import MiretteReturnsError, NotAllowed, NotFound, ValidationError
 from ..i18n import gettext as _
 from ..photos import PreparedPhoto
@@ -91,7 +91,7 @@ def dry_run_errors(attempt: Callable[[], object]) -> dict[str, str]:
     return {}
 
 
-def error_response(error: MiretteReturnsError) -> Response:
+def error_response(error: MiretteReturnsError) -> PageResponse:
     """A refused request as a page with its message, never a bare error."""
     return render(ERROR_TEMPLATE, fragment=("error",), status=error.status_code, error=error,
                   message=error.message)

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, request, url_for
+from werkzeug.wrappers import Response
 
 from .. import poll_keys, refunds, reminders, workflow
-from ..access import Role, roles_on, sees_buyer_address
+from ..access import Role, current_user, roles_on, sees_buyer_address
 from ..adapter import OrderLine, ReturnPolicy, ReturnShippingPayer, User
 from ..errors import MiretteReturnsError, ValidationError
 from ..htmx import wants_fragment
@@ -24,7 +25,8 @@ from ..rendering import empty, flash_notice, render, render_blocks
 from ..state import current_state
 from ..windows import ReturnWindow, applicable_window
 from . import timeline
-from .common import FormState, current_user, not_found, prepare_photos, see_other, text, uploaded_files
+from .common import FormState, not_found, prepare_photos, see_other, text, uploaded_files
+from .timeline import PhotoView, TimelineItem
 
 TEMPLATE = "mirette_returns/request_detail.html"
 
@@ -81,8 +83,8 @@ class DetailPage:
     request: Request
     user: User
     roles: tuple[str, ...]
-    timeline: list[timeline.TimelineItem]
-    photos: list[timeline.PhotoView]
+    timeline: list[TimelineItem]
+    photos: list[PhotoView]
     refund: Refund | None
     actions: list[ActionForm]
     policy: ReturnPolicy
@@ -155,7 +157,7 @@ class DetailPage:
 def _visible_request(user: User | None, request_id: int) -> tuple[Request, tuple[str, ...]]:
     found = current_state().session.get(Request, request_id, populate_existing=True)
     roles = roles_on(user, found) if found is not None else ()
-    if not roles:
+    if found is None or not roles:
         raise not_found()
     return found, roles
 
@@ -171,6 +173,7 @@ def load(user: User | None, request_id: int, *, before: int | None = None) -> De
     state = current_state()
     db = state.session
     req, roles = _visible_request(user, request_id)
+    assert user is not None  # roles_on() gives nobody a role
     size = max(1, state.config["TIMELINE_PAGE_SIZE"])
     newest_first = sa.select(Message).where(Message.request_id == req.id).order_by(Message.id.desc())
     if before is not None:
@@ -320,7 +323,8 @@ def perform_action(request_id: int, action: str) -> Response:
         except MiretteReturnsError as error:
             top_error, status = error.message, error.status_code
         else:
-            label = workflow.status_label(current_state().session.get(Request, request_id).status)
+            done = current_state().session.get(Request, request_id)
+            label = workflow.status_label((done or req).status)
             message = _("Done. The request is now “%(status)s”.", status=label)
             if not wants_fragment():
                 flash_notice(message)
@@ -356,7 +360,7 @@ def request_news(request_id: int) -> Response:
     if after and poll_keys.is_valid(request.headers.get(poll_keys.HEADER), request_id):
         # Outside the ORM session and without a transaction: one statement,
         # one round trip (no BEGIN, no ROLLBACK).
-        engine = current_state().session.get_bind(mapper=sa.inspect(Request))
+        engine = current_state().session.get_bind(mapper=sa.inspect(Request)).engine
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             version = connection.execute(_VERSION_OF, {"id": request_id}).scalar()
         if version is not None and after == str(version):
@@ -365,13 +369,14 @@ def request_news(request_id: int) -> Response:
     row = current_state().session.execute(
         sa.select(Request.version, Request.buyer_ref, Request.artist_ref).where(Request.id == request_id)
     ).one_or_none()
-    if row is None or not roles_on(user, row):  # type: ignore[arg-type]
+    if row is None or not roles_on(user, row):
         raise not_found()
     if request.args.get("after") == str(row.version):
         if not wants_fragment():
             return empty(204)
         # The key was missing, wrong or expired and the viewer may see the
         # request: the same poller with a new key, so the next polls are cheap.
+        assert user is not None  # roles_on() gives nobody a role
         poller = Poller(request_id, row.version, request.args.get("actions", ""), user.ref)
         return render_blocks(TEMPLATE, ["poller"], poller=poller)
     if not wants_fragment():

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from flask import url_for
 
 from .. import workflow
+from ..access import current_user
 from ..adapter import order_of_buyer
 from ..models import Request
 from ..state import current_state
-from .common import current_user
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,9 @@ def order_actions(order_ref: object) -> OrderActions:
     """For the signed-in buyer of ``order_ref``; stops at the first reason found."""
     state = current_state()
     user = current_user()
-    order = order_of_buyer(state.adapter, str(order_ref), user.ref) if user is not None else None
+    if user is None:
+        return NOTHING
+    order = order_of_buyer(state.adapter, str(order_ref), user.ref)
     if order is None:
         return NOTHING
     url = url_for(f"{state.blueprint_name}.order_requests", order_ref=order.ref)

@@ -8,17 +8,18 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from flask import Blueprint, Response, request, stream_with_context, url_for
 from flask_babel import format_decimal
 from werkzeug.datastructures import MultiDict
 
 from .. import insights, workflow
+from ..access import current_user
 from ..errors import NotAllowed
 from ..i18n import gettext as _
 from ..rendering import render
 from ..state import current_state
-from .common import current_user
 
 TEMPLATE = "mirette_returns/support_insights.html"
 
@@ -117,8 +118,8 @@ def support_insights() -> Response:
         "products": _bars((_("%(product)s by %(artist)s", product=name, artist=artist), n)
                           for _ref, name, artist, n in figures.top_products),
     }
-    export_url = url_for(f"{current_state().blueprint_name}.support_export",
-                         **{key: value for key, value in choice.values.items() if value})
+    chosen: dict[str, Any] = {key: value for key, value in choice.values.items() if value}
+    export_url = url_for(f"{current_state().blueprint_name}.support_export", **chosen)
     return render(TEMPLATE, choice=choice, figures=figures, charts=charts, export_url=export_url,
                   first_answer=_hours(figures.first_answer), refund=_hours(figures.refund))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -208,8 +209,8 @@ def as_quantity(value: object) -> int | None:
         return None
 
 
-def return_form(page: OrderPage, part: PartView, line: LineView, *, values: dict | None = None,
-                errors: dict | None = None, token: str | None = None) -> ReturnFormState:
+def return_form(page: OrderPage, part: PartView, line: LineView, *, values: dict[str, Any] | None = None,
+                errors: dict[str, str] | None = None, token: str | None = None) -> ReturnFormState:
     """Open the return form of ``line`` on ``page`` (first view, or after errors)."""
     values = values or {"quantity": line.returnable, "kind": RequestKind.RETURN}
     quantity = as_quantity(values.get("quantity"))

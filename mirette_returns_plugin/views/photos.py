@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, redirect, request
+from werkzeug.wrappers import Response as AnyResponse
 
-from ..access import roles_on
+from ..access import current_user, roles_on
 from ..models import Photo, Request
 from ..state import current_state
-from .common import current_user, not_found
+from .common import not_found
 
 
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/photos/<int:photo_id>", "photo", photo)
 
 
-def photo(photo_id: int) -> Response:
+def photo(photo_id: int) -> AnyResponse:
     """The photo (``?size=thumb``: its thumbnail), or 404 for anyone else."""
     state = current_state()
     user = current_user()
@@ -26,7 +27,7 @@ def photo(photo_id: int) -> Response:
         .where(Photo.id == photo_id)
     ).one_or_none()
     # Unknown and forbidden look the same, so nobody learns which photos exist.
-    if row is None or not roles_on(user, row):  # type: ignore[arg-type]
+    if row is None or not roles_on(user, row):
         raise not_found()
     key = row.thumbnail_key if request.args.get("size") == "thumb" else row.storage_key
     temporary_url = getattr(state.photos.storage, "temporary_url", None)

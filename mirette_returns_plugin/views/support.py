@@ -5,13 +5,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, Response, request
 
+from ..access import current_user
 from ..errors import NotAllowed
 from ..i18n import gettext as _
 from ..models import Request, RequestArtist
 from ..rendering import render
 from ..state import current_state
 from . import listing
-from .common import current_user
 
 TEMPLATE = "mirette_returns/support_requests.html"
 

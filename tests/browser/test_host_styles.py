@@ -85,7 +85,8 @@ def sizes(page: Page) -> dict:
                 .filter(el => el.getClientRects().length).map(el => [el.tagName, el.textContent.trim(), px(el)]),
             controls: [...root.querySelectorAll('input[type=radio], input[type=checkbox]')]
                 .filter(el => el.getClientRects().length).map(el => [el.name, ...box(el)]),
-            fields: [...root.querySelectorAll('input:not([type=hidden]):not([type=radio]):not([type=checkbox]), select')]
+            fields: [...root.querySelectorAll(
+                    'input:not([type=hidden]):not([type=radio]):not([type=checkbox]), select')]
                 .filter(el => el.getClientRects().length).map(el => [el.name, ...box(el)]),
             names: [...root.querySelectorAll('.mr-line-name, h2, h3, legend')]
                 .map(el => [el.textContent.trim(), getComputedStyle(el).textTransform,

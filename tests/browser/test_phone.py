@@ -4,7 +4,7 @@ are never smaller than the labels under them."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from . import kit
 from .kit import CAMILLE

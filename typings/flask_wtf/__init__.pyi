@@ -1,0 +1,3 @@
+from .csrf import CSRFProtect as CSRFProtect
+
+__version__: str
