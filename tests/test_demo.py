@@ -13,7 +13,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 
 from mirette_returns_plugin import workflow
-from mirette_returns_plugin.delivery import wait_for_background
+from mirette_returns_plugin.send_on_commit import wait_for_background
 from mirette_returns_plugin.demo import create_app, mail_settings
 from mirette_returns_plugin.demo.models import (
     Account,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mirette_returns_plugin import delivery, refunds, workflow
+from mirette_returns_plugin import delivery, refunds, send_on_commit, workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import OutboxEmail, OutboxState, Refund, Request, utcnow
 from mirette_returns_plugin.workflow import ReturnForm
@@ -233,7 +233,7 @@ class TestSendingOnCommit:
     def test_an_email_leaves_right_after_the_change(self, app, smtp):
         request = submit()
         workflow.perform(user(LUNE), request.id, "accept", note="Send it back.")
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
 
         assert sorted(e.envelope_to for e in smtp.arrived) == [(CAMILLE,), (LUNE,)]
         assert all(row.state == OutboxState.SENT for row in outbox())
@@ -258,13 +258,13 @@ class TestSendingOnCommit:
         assert row.state == OutboxState.PENDING
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Request)) == 1
         smtp.let_go()
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
         assert outbox()[0].state == OutboxState.SENT
 
     def test_with_the_server_down_every_change_commits_and_the_worker_sends_later(self, app, smtp):
         smtp.stop()
         queued = busy_day()
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
 
         assert all(row.state == OutboxState.PENDING and row.last_error for row in outbox())
         smtp.start()
@@ -283,7 +283,7 @@ class TestSendingOnCommit:
         assert "Done. The request is now “Accepted - return instructions given”." in page
         answer = buyer.post(f"/returns/requests/{request.id}/messages", data={"body": "C'est parti !"})
         assert answer.status_code == 303
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
 
         rows = outbox()
         assert [(row.recipient, row.state) for row in rows] == [
@@ -296,11 +296,11 @@ class TestSendingOnCommit:
 
     def test_a_rolled_back_change_sends_nothing(self, app, smtp):
         request = submit()
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
         workflow.perform(user(LUNE), request.id, "accept", note="Send it back.", commit=False)
         db.session.rollback()
         workflow.post_message(user(LUNE), request.id, "Hello")
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
 
         assert [row.event_key.split(":")[0].split("-")[0] for row in outbox()] == ["history", "message"]
         assert len(smtp.arrived) == 2
