@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from mirette_returns_plugin import delivery, refunds, send_on_commit, workflow
 from mirette_returns_plugin.demo.models import db
+from mirette_returns_plugin.mail_message import QueuedEmail
 from mirette_returns_plugin.models import OutboxEmail, OutboxState, Refund, Request, utcnow
 from mirette_returns_plugin.workflow import ReturnForm
 from tests.shop import ALEX, CAMILLE, LUNE, VERRE, line_ref, order_ref, user
@@ -41,6 +42,11 @@ def outbox() -> list[OutboxEmail]:
     """The outbox as the database holds it now (workers write in their own sessions)."""
     db.session.rollback()
     return list(db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)))
+
+
+def written(rows: list[OutboxEmail]) -> list[QueuedEmail]:
+    """The emails of ``rows`` as the worker writes them."""
+    return [QueuedEmail(row) for row in rows]
 
 
 def later(hours: float = 1) -> object:
@@ -66,7 +72,7 @@ def test_emails_arrive_as_written(smtp):
 
     report = delivery.deliver()
 
-    rows = outbox()
+    rows = written(outbox())
     assert report.sent == len(rows) == 4
     arrived = {email.message_id: email for email in smtp.arrived}
     assert len(smtp.arrived) == 4

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision: str = "mirette_returns_0008"
 down_revision: str | Sequence[str] | None = "mirette_returns_0007"
@@ -25,9 +26,41 @@ depends_on: str | Sequence[str] | None = None
 
 TABLE = "mirette_returns_outbox"
 
+UTC_DATETIME = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")  # as 0001
+
+
+def _outbox(*, written: bool, facts: bool) -> sa.Table:
+    """The outbox table as it stands before the change: SQLite copies it into
+    a new table, and ``--sql`` cannot read it from the database."""
+    return sa.Table(
+        TABLE, sa.MetaData(),
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("request_id", sa.Integer(), sa.ForeignKey(
+            "mirette_returns_request.id", ondelete="SET NULL",
+            name="fk_mirette_returns_outbox_request_id_mirette_returns_request"), nullable=True),
+        sa.Column("event_key", sa.String(length=128), nullable=False),
+        sa.Column("recipient", sa.String(length=254), nullable=False),
+        sa.Column("locale", sa.String(length=16), nullable=True),
+        *([sa.Column("facts", sa.JSON(), nullable=True)] if facts else []),
+        sa.Column("subject", sa.String(length=255), nullable=not written),
+        sa.Column("body_text", sa.Text(), nullable=not written),
+        sa.Column("body_html", sa.Text(), nullable=not written),
+        sa.Column("message_id", sa.String(length=255), nullable=False),
+        sa.Column("thread_id", sa.String(length=255), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("next_attempt_at", UTC_DATETIME, nullable=False),
+        sa.Column("sent_at", UTC_DATETIME, nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_mirette_returns_outbox"),
+        sa.UniqueConstraint("event_key", name="uq_mirette_returns_outbox_event_key"),
+        sa.Index("ix_mr_outbox_due", "state", "next_attempt_at", "id"),
+    )
+
 
 def upgrade() -> None:
-    with op.batch_alter_table(TABLE) as batch:
+    with op.batch_alter_table(TABLE, copy_from=_outbox(written=True, facts=False)) as batch:
         batch.add_column(sa.Column("facts", sa.JSON(), nullable=True))
         batch.alter_column("subject", existing_type=sa.String(length=255), nullable=True)
         batch.alter_column("body_text", existing_type=sa.Text(), nullable=True)
@@ -38,7 +71,7 @@ def downgrade() -> None:
     # Rows queued with facts alone have no written email to keep: they are
     # dropped with the column (send them before downgrading).
     op.execute(sa.text(f"DELETE FROM {TABLE} WHERE subject IS NULL"))
-    with op.batch_alter_table(TABLE) as batch:
+    with op.batch_alter_table(TABLE, copy_from=_outbox(written=False, facts=True)) as batch:
         batch.alter_column("body_html", existing_type=sa.Text(), nullable=False)
         batch.alter_column("body_text", existing_type=sa.Text(), nullable=False)
         batch.alter_column("subject", existing_type=sa.String(length=255), nullable=False)
