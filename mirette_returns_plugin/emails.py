@@ -19,7 +19,6 @@ from werkzeug.routing import BuildError
 
 from . import words as shop_words
 from .access import Role, sees_buyer_address
-from .errors import ConfigurationError
 from .email_facts import EXCERPT_LENGTH, Event, Recipient, RequestFacts, excerpt
 from .email_ids import mail_domain, message_id, thread_id
 from .i18n import N_, gettext as _, ngettext
