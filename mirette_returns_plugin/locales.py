@@ -103,7 +103,7 @@ def install(app: Flask) -> None:
 def _choose_for_plugin_page() -> None:
     """On the plugin's pages, when the shop's Flask-Babel has no selector,
     show the language :func:`select_locale` chooses."""
-    if EXTENSION_KEY not in current_app.extensions or "babel" not in current_app.extensions:
+    if EXTENSION_KEY not in current_app.extensions or "babel" not in current_app.extensions or _FORCED in g:
         return
     if current_state().blueprint_name not in request.blueprints or get_babel().locale_selector is not None:
         return
