@@ -51,6 +51,7 @@ CLAIM_SECONDS = 300
 RETRY_BASE_SECONDS = 60
 RETRY_MAX_SECONDS = 6 * 3600
 
+
 @dataclass
 class Report:
     """What one delivery run did."""
