@@ -711,6 +711,16 @@ def pending_emails(app, since: int) -> int:
     return found
 
 
+def quoted(row) -> str:
+    """The messages an outbox row's email quotes: from its facts (the email is
+    written from them when it is sent), else its written text."""
+    facts = row.facts or {}
+    if not facts:
+        return row.body_text or ""
+    messages = [facts.get("message") or {}, *(facts.get("gathered") or [])]
+    return "\n".join(message.get("body") or "" for message in messages)
+
+
 def check(app, record: Record, base: dict[str, int], smtp: SMTPServer, *, stored_objects: set[str] | None = None,
           repeats_allowed: bool = False) -> dict[str, Any]:
     """Everything a client was told succeeded is there, once, and nothing else; each change
@@ -806,7 +816,8 @@ def check(app, record: Record, base: dict[str, int], smtp: SMTPServer, *, stored
             return addresses[(request_id, role)]
 
         emails = db.session.execute(sa.select(OutboxEmail.event_key, OutboxEmail.request_id, OutboxEmail.recipient,
-                                              OutboxEmail.body_text, OutboxEmail.message_id, OutboxEmail.state,
+                                              OutboxEmail.facts, OutboxEmail.body_text, OutboxEmail.message_id,
+                                              OutboxEmail.state,
                                               OutboxEmail.attempts)
                                     .where(OutboxEmail.id > base["outbox"])).all()
         by_event: dict[str, list] = defaultdict(list)
@@ -830,14 +841,14 @@ def check(app, record: Record, base: dict[str, int], smtp: SMTPServer, *, stored
                 problems.append(f"{entry.action} of request {entry.request_id} emailed {sorted(set(got) - wanted)}")
             if entry.action == "submit" and requests[entry.request_id].kind == RequestKind.CANCELLATION:
                 opening = record.cancellations.get((requests[entry.request_id].submission_token or "").split(":")[0])
-                if opening and not any(opening in row.body_text for row in by_event[key]):
+                if opening and not any(opening in quoted(row) for row in by_event[key]):
                     problems.append(f"the cancellation email of request {entry.request_id} lacks its message")
         # A message is in exactly one email to each of the other party's
         # addresses: its own, or one gathering several messages in a row.
         quoting: dict[tuple[int, str], list[str]] = defaultdict(list)
         for row in emails:
             if row.event_key.startswith("message-"):
-                quoting[(row.request_id, row.recipient.lower())].append(row.body_text)
+                quoting[(row.request_id, row.recipient.lower())].append(quoted(row))
         opening_messages = set(record.cancellations.values())
         for message in messages:
             explained.add(f"message-{message.id}")

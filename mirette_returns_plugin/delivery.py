@@ -1,10 +1,12 @@
-"""Delivery of the outbox through Flask-Mail.
+"""Delivery of the outbox through Flask-Mail: claiming rows, sending them, recording each outcome.
 
-A worker (``flask mirette-returns send-emails``) or, when
-``MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT`` is set, a background thread of the
-web process sends the pending rows. Sending never happens inside the
-transaction of a change and never in the thread of a web request, so a slow
-or failing SMTP server neither fails nor slows down a click.
+A worker (``flask mirette-returns send-emails``), the shop's Celery task
+(:mod:`.celery_tasks`) or, when ``MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT`` is
+set, a background thread of the web process (:mod:`.send_on_commit`) sends
+the pending rows. Sending never happens inside the transaction of a change.
+Each email is written as it is sent, from its row's facts
+(:mod:`.mail_message`); one that cannot be written stays queued with the
+reason, and the others go on.
 
 Several workers may run at once. A worker first *claims* a batch: it picks due
 rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL, MariaDB), and
@@ -18,10 +20,7 @@ twice is recognisable as one email.
 from __future__ import annotations
 
 import logging
-import queue
 import smtplib
-import ssl
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,12 +28,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from .mail_message import build_message, find_sender
 from .models import OutboxEmail, OutboxState, utcnow
+from .smtp_connection import (SETUP_HINTS, MailSetupError, NoSenderError, close_connection, is_permanent,
+                              is_setup_problem, open_connection)
 from .state import current_state
+
+__all__ = ["MailSetupError", "NoSenderError", "Report", "claim", "count_due", "deliver", "find_sender",
+           "forget_connections", "retry_delay", "retry_failed", "send_claimed"]
 
 log = logging.getLogger(__name__)
 
@@ -45,47 +50,6 @@ CLAIM_SECONDS = 300
 #: (1, 2, 4, ... minutes) up to :data:`RETRY_MAX_SECONDS`.
 RETRY_BASE_SECONDS = 60
 RETRY_MAX_SECONDS = 6 * 3600
-
-#: Rows a background sender delivers per commit besides the new ones, so that a
-#: shop without a worker still retries what failed earlier.
-SWEEP_BATCH = 20
-
-#: Seconds an idle background sender thread waits before it stops.
-IDLE_SECONDS = 30.0
-
-#: Key in ``Session.info`` of the rows queued in the current transaction.
-SESSION_KEY = "mirette_returns_outbox_ids"
-
-#: What a configuration error tells the shop to check, by the error's class.
-SETUP_HINTS: tuple[tuple[type[BaseException], str], ...] = (
-    (smtplib.SMTPAuthenticationError, "the server refused the login: check MAIL_USERNAME and MAIL_PASSWORD"),
-    (smtplib.SMTPSenderRefused, "the server refused the sender: check MIRETTE_RETURNS_MAIL_SENDER "
-                                "or MAIL_DEFAULT_SENDER"),
-    (smtplib.SMTPNotSupportedError, "the server does not speak STARTTLS: check MAIL_USE_TLS, MAIL_USE_SSL "
-                                    "and MAIL_PORT"),
-    (ssl.SSLError, "TLS failed: check MAIL_USE_TLS, MAIL_USE_SSL and MAIL_PORT"),
-)
-
-#: Headers every email carries besides the threading ones.
-AUTO_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
-
-
-class MailSetupError(Exception):
-    """No email can leave, whichever it is: the settings or the SMTP server are wrong.
-
-    Never a reason to give up on an email: the emails in hand go back to the
-    queue as they were (no attempt counted), with the reason in ``last_error``.
-    ``str(error)`` is one line saying what to set. ``report`` holds what was
-    sent before it happened.
-    """
-
-    def __init__(self, message: str, report: Report | None = None) -> None:
-        super().__init__(message)
-        self.report = report or Report()
-
-
-class NoSenderError(MailSetupError):
-    """Nothing says who the emails are from: only a change of settings fixes it."""
 
 
 @dataclass
@@ -110,20 +74,6 @@ class Report:
         self.errors.extend(other.errors)
 
 
-def install(app: Flask, settings: dict[str, Any]) -> None:
-    """Set up Flask-Mail (unless the shop did) and after-commit sending."""
-    if "mail" not in app.extensions:
-        from flask_mail import Mail
-
-        Mail(app)
-    _listen_for_commits()
-
-
-# --------------------------------------------------------------------------- #
-# Delivering
-# --------------------------------------------------------------------------- #
-
-
 def deliver(
     *,
     batch: int = 50,
@@ -140,7 +90,11 @@ def deliver(
     ``"retrying"`` or ``"failed"`` after each row, for a progress display.
     """
     report = Report()
-    find_sender()  # before claiming anything: without it nothing can leave
+    try:
+        find_sender()  # before claiming anything: without it nothing can leave
+    except MailSetupError as error:
+        error.report = report
+        raise
     while limit is None or report.handled < limit:
         size = batch if limit is None else min(batch, limit - report.handled)
         moment = now or utcnow()
@@ -214,7 +168,7 @@ def send_claimed(claimed: Sequence[tuple[int, int]], *, now: datetime | None = N
         )}
         session.expunge_all()
     pending = [(rows[row_id], attempt) for row_id, attempt in claimed if row_id in rows]
-    connection = _open(mail)
+    connection = open_connection(mail)
     try:
         for index, (row, attempt) in enumerate(pending):
             if isinstance(connection, Exception):
@@ -223,12 +177,12 @@ def send_claimed(claimed: Sequence[tuple[int, int]], *, now: datetime | None = N
             try:
                 connection.send(build_message(row))
             except Exception as error:
-                if _is_setup_problem(error):
+                if is_setup_problem(error):
                     raise _setup_error(error, pending[index:], report, now=now) from None
                 outcome = _record_failure(row.id, attempt, error, now=now)
                 if isinstance(error, smtplib.SMTPServerDisconnected):
-                    _close(connection)
-                    connection = _open(mail)
+                    close_connection(connection)
+                    connection = open_connection(mail)
             else:
                 outcome = _record_sent(row.id, now=now)
             report.add(outcome)
@@ -236,36 +190,8 @@ def send_claimed(claimed: Sequence[tuple[int, int]], *, now: datetime | None = N
                 on_row("sent" if outcome.sent else "failed" if outcome.failed else "retrying")
     finally:
         if not isinstance(connection, Exception):
-            _close(connection)
+            close_connection(connection)
     return report
-
-
-def find_sender() -> Any:
-    """Who the emails are from; :class:`NoSenderError` when nothing says."""
-    from .mail_settings import SENDER_SETTINGS, sender
-
-    found = sender(current_app, current_state().config)
-    if not found:
-        raise NoSenderError(f"No email sent: nothing says who they are from. Set {SENDER_SETTINGS} "
-                            "(e.g. 'My Shop <orders@myshop.example>'); the emails stay queued.")
-    return found
-
-
-def build_message(row: OutboxEmail):
-    """The Flask-Mail message of an outbox row, with its stable Message-ID."""
-    from flask_mail import Message as MailMessage
-
-    sender = find_sender()
-    message = MailMessage(
-        subject=row.subject,
-        recipients=[row.recipient],
-        body=row.body_text,
-        html=row.body_html,
-        sender=sender,
-        extra_headers={"In-Reply-To": row.thread_id, "References": row.thread_id, **AUTO_HEADERS},
-    )
-    message.msgId = row.message_id
-    return message
 
 
 def retry_failed() -> int:
@@ -353,15 +279,10 @@ def _setup_error(error: BaseException, in_hand: Sequence[tuple[OutboxEmail, int]
     return MailSetupError(line, report)
 
 
-def _is_setup_problem(error: BaseException) -> bool:
-    """An error of the settings or the server, not of this email."""
-    return isinstance(error, (MailSetupError, smtplib.SMTPSenderRefused, smtplib.SMTPAuthenticationError))
-
-
 def _record_failure(row_id: int, attempt: int, error: BaseException, *, now: datetime | None) -> Report:
     moment = now or utcnow()
     most = int(current_state().config["MAIL_MAX_ATTEMPTS"])
-    give_up = attempt >= most or _is_permanent(error)
+    give_up = attempt >= most or is_permanent(error)
     text = f"{type(error).__name__}: {error}"[:2000]
     with _session() as session:
         values: dict[str, Any] = {"last_error": text}
@@ -381,54 +302,6 @@ def _record_failure(row_id: int, attempt: int, error: BaseException, *, now: dat
     return Report(failed=1, errors=[text]) if give_up else Report(retrying=1, errors=[text])
 
 
-def _is_permanent(error: BaseException) -> bool:
-    """A refusal that retrying cannot fix: a 5xx for the recipient, a bad header."""
-    from flask_mail import BadHeaderError
-
-    if isinstance(error, BadHeaderError):
-        return True
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in error.recipients.values())
-    return False
-
-
-def _open(mail):
-    """An open Flask-Mail connection, or the error that prevented it.
-
-    Flask-Mail's own ``configure_host`` leaves the socket open when the login
-    or STARTTLS fails; this closes it.
-    """
-    connection = mail.connect()
-    if mail.suppress:
-        return connection.__enter__()
-    host = None
-    try:
-        host = (smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP)(mail.server, mail.port)
-        host.set_debuglevel(int(mail.debug))
-        if mail.use_tls:
-            host.starttls()
-        if mail.username and mail.password:
-            host.login(mail.username, mail.password)
-    except Exception as error:
-        if host is not None:
-            host.close()
-        return error
-    connection.host, connection.num_emails = host, 0
-    return connection
-
-
-def _close(connection) -> None:
-    if connection is None or connection.host is None:
-        return
-    try:
-        connection.host.quit()
-    except Exception:
-        try:
-            connection.host.close()
-        except Exception:
-            pass
-
-
 def forget_connections() -> None:
     """Drop the pooled connections, so the next use opens fresh ones (after a database outage)."""
     current_state().session.get_bind(OutboxEmail).dispose()
@@ -440,120 +313,3 @@ def _session() -> Session:
     return Session(bind=state.session.get_bind(OutboxEmail), expire_on_commit=False)
 
 
-# --------------------------------------------------------------------------- #
-# Sending right after commit
-# --------------------------------------------------------------------------- #
-
-
-def remember_for_commit(session: Session, ids: Sequence[int], *, delay: float = 0) -> None:
-    """Note the rows queued in this transaction, to send them once it commits
-    (``delay`` seconds after, for rows held back that long)."""
-    if not current_state().config["SEND_EMAILS_ON_COMMIT"]:
-        return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    waiting = session.info.setdefault(SESSION_KEY, {})
-    waiting.setdefault(app, []).append((list(ids), delay))
-
-
-_listening = False
-_listening_lock = threading.Lock()
-
-
-def _listen_for_commits() -> None:
-    global _listening
-    with _listening_lock:
-        if _listening:
-            return
-        # On the Session class, so every session (Flask-SQLAlchemy's, or the
-        # shop's own) is covered; the hook does nothing for a session that
-        # queued no email.
-        sa.event.listen(Session, "after_commit", _after_commit)
-        sa.event.listen(Session, "after_soft_rollback", _after_rollback)
-        _listening = True
-
-
-def _after_commit(session: Session) -> None:
-    waiting = session.info.pop(SESSION_KEY, None)
-    if not waiting:
-        return
-    for app, jobs in waiting.items():
-        for ids, delay in jobs:
-            try:
-                background_sender(app).submit(ids, delay=delay)
-            except Exception:  # never fail the change that just committed
-                log.exception("mirette-returns: could not start sending emails %s", ids)
-
-
-def _after_rollback(session: Session, previous_transaction) -> None:
-    if not session.in_transaction():
-        session.info.pop(SESSION_KEY, None)
-
-
-class BackgroundSender:
-    """One thread per app and process that sends what commits queued."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.jobs: queue.Queue[list[int]] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def submit(self, ids: Sequence[int], *, delay: float = 0) -> None:
-        if delay > 0:
-            # Held back (messages gathered in one email): sent when due. A
-            # process stopped meanwhile leaves them to a worker or a later commit.
-            timer = threading.Timer(delay, self.submit, args=(list(ids),))
-            timer.daemon = True
-            timer.start()
-            return
-        self.jobs.put(list(ids))
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="mirette-returns-mail", daemon=True)
-                self._thread.start()
-
-    def wait(self) -> None:
-        """Block until every submitted job is done (for tests and shutdown)."""
-        self.jobs.join()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                ids = self.jobs.get(timeout=IDLE_SECONDS)
-            except queue.Empty:
-                with self._lock:
-                    if self.jobs.empty():
-                        self._thread = None
-                        return
-                continue
-            try:
-                with self.app.app_context():
-                    deliver(ids=ids)
-                    deliver(limit=SWEEP_BATCH)
-            except MailSetupError as error:
-                log.warning("mirette-returns: %s", error)
-            except Exception:
-                log.exception("mirette-returns: sending emails after commit failed; they stay in the outbox")
-            finally:
-                self.jobs.task_done()
-
-
-_senders: dict[int, BackgroundSender] = {}
-_senders_lock = threading.Lock()
-
-
-def background_sender(app: Flask) -> BackgroundSender:
-    """The background sender of ``app`` in this process."""
-    with _senders_lock:
-        sender = _senders.get(id(app))
-        if sender is None or sender.app is not app:
-            sender = _senders[id(app)] = BackgroundSender(app)
-        return sender
-
-
-def wait_for_background(app: Flask) -> None:
-    """Wait until the emails committed so far were tried (tests, shutdown)."""
-    with _senders_lock:
-        sender = _senders.get(id(app))
-    if sender is not None and sender.app is app:
-        sender.wait()

@@ -1,19 +1,17 @@
 """What a notification email says: subject, plain text and HTML.
 
-Emails are rendered when they are queued, in the recipient's language, so an
-outbox row holds everything needed to send it and the worker needs neither
-the adapter nor the request. The bodies come from templates under
+Emails are written when they are sent, in the recipient's language, from the
+facts their outbox row keeps (:mod:`.email_facts`): the worker needs neither
+the adapter nor the request's current state. :func:`render` is the one place
+that looks the words of an event up. The bodies come from templates under
 ``mirette_returns/email/`` that a shop overrides at the same path (see
 ``docs/notifications.md`` for their context).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from email.utils import parseaddr
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale, format_currency
@@ -21,15 +19,17 @@ from werkzeug.routing import BuildError
 
 from . import words as shop_words
 from .access import Role, sees_buyer_address
-from .errors import ConfigurationError
+from .email_facts import EXCERPT_LENGTH, Event, Recipient, RequestFacts, excerpt
+from .email_ids import mail_domain, message_id, thread_id
 from .i18n import N_, gettext as _, ngettext
-from .mail_settings import links_root, sender
-from .models import HistoryEntry, Message, Request, RequestKind
+from .mail_settings import links_root
+from .models import Request, RequestKind
+from .moments import day
 from .state import current_state
-from .user_text import neutral_bidi, visible_or_empty
+from .user_text import neutral_bidi
 
-#: Characters of a message, a note or instructions quoted in an email.
-EXCERPT_LENGTH = 300
+__all__ = ["EXCERPT_LENGTH", "Event", "Recipient", "RenderedEmail", "excerpt", "mail_domain", "message_id", "render",
+           "thread_id"]
 
 #: Folder of the email templates (``<name>.txt`` and ``<name>.html``).
 TEMPLATE_DIR = "mirette_returns/email"
@@ -122,51 +122,6 @@ REFUND_ACTIONS = frozenset({"initiate_refund", "refund_initiated", "refund_faile
 
 
 @dataclass(frozen=True)
-class Recipient:
-    """Who an email goes to, and in which language."""
-
-    role: str
-    address: str
-    name: str | None
-    locale: str
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that happened to a request: a history row or a message.
-
-    ``message`` may accompany a history row: a cancellation's opening message
-    is quoted in the "new cancellation request" email.
-    """
-
-    request: Request
-    entry: HistoryEntry | None = None
-    message: Message | None = None
-    #: Every message one email gathers, oldest first (``message`` is the newest).
-    gathered: tuple[Message, ...] = ()
-
-    @property
-    def action(self) -> str:
-        return self.entry.action if self.entry is not None else "message"
-
-    @property
-    def key(self) -> str:
-        """``history-<id>`` or ``message-<id>``: the event, once for all recipients."""
-        if self.entry is not None:
-            return f"history-{self.entry.id}"
-        assert self.message is not None
-        return f"message-{self.message.id}"
-
-    @property
-    def actor_role(self) -> str:
-        return self.entry.actor_role if self.entry is not None else self.message.author_role
-
-    @property
-    def actor_ref(self) -> str:
-        return self.entry.actor_ref if self.entry is not None else self.message.author_ref
-
-
-@dataclass(frozen=True)
 class RenderedEmail:
     subject: str
     text: str
@@ -186,7 +141,8 @@ class EmailContext:
     """What the templates get (besides ``_``, ``gettext`` and ``ngettext``)."""
 
     recipient: Recipient
-    request: Request
+    #: The request's values when the email was queued.
+    request: Request | RequestFacts
     greeting: str
     headline: str
     order_number: str
@@ -264,29 +220,13 @@ def build_context(event: Event, recipient: Recipient) -> EmailContext:
     )
 
 
-def item_label(request: Request, role: str) -> str:
+def item_label(request: Request | RequestFacts, role: str) -> str:
     """The item a request is about: the product, or the artist's part of the order."""
     if request.kind == RequestKind.CANCELLATION:
         if role == Role.BUYER:
             return _("your order from %(artist)s", artist=request.artist_name)
         return _("items from %(artist)s", artist=request.artist_name)
     return request.product_name or ""
-
-
-def excerpt(text: str | None, length: int = EXCERPT_LENGTH) -> str | None:
-    """The first ``length`` characters of ``text``, cut between words, its
-    bidirectional controls made harmless (see :mod:`.user_text`)."""
-    text = visible_or_empty(text)
-    if not text:
-        return None
-    if len(text) <= length:
-        return neutral_bidi(text)
-    cut = text[:length]
-    space = cut.rfind(" ")
-    if space > length * 2 // 3:
-        cut = cut[:space]
-    # Neutralised after the cut: a control whose pair was cut off goes too.
-    return neutral_bidi(cut.rstrip(" ,;:.")) + "…"
 
 
 def details_url(request_id: int) -> str:
@@ -306,33 +246,6 @@ def _path(endpoint: str, request_id: int) -> str:
         return current_app.url_map.bind("localhost").build(endpoint, {"request_id": request_id})
     except BuildError:
         return f"{current_state().config['URL_PREFIX'] or ''}/requests/{request_id}"
-
-
-def mail_domain() -> str:
-    """The domain of the Message-IDs: the shop's setting, else the sender's, else the shop's host."""
-    state = current_state()
-    if state.config.get("MAIL_DOMAIN"):
-        return str(state.config["MAIL_DOMAIN"]).strip().lower()
-    app = current_app._get_current_object()
-    found = sender(app, state.config)
-    if isinstance(found, (tuple, list)):
-        found = found[-1]
-    address = parseaddr(str(found or ""))[1]
-    if "@" in address:
-        return address.rsplit("@", 1)[1].lower()
-    # The host the links point at (the same rule as the links themselves).
-    return urlsplit(links_root(app, state.config)).hostname or "localhost"
-
-
-def thread_id(request_id: int, domain: str) -> str:
-    """The Message-ID every email of one request refers to, so they thread."""
-    return f"<mirette-returns-request-{request_id}@{domain}>"
-
-
-def message_id(event_key: str, token: str, domain: str) -> str:
-    """A Message-ID for one email, stable across delivery attempts."""
-    local = re.sub(r"[^A-Za-z0-9.-]+", ".", event_key).strip(".")
-    return f"<mirette-returns.{local}.{token}@{domain}>"
 
 
 def _topic(event: Event) -> str:
@@ -418,12 +331,8 @@ def _facts(event: Event, recipient: Recipient, amount: str | None) -> list[Fact]
     if amount:
         facts.append(Fact(_("Refund"), amount))
     if event.action == "remind_artist":
-        from .moments import day
-        from .reminders import support_steps_in_at
-
-        steps_in = support_steps_in_at(request)
-        if steps_in is not None:
-            facts.append(Fact(_("Support steps in on"), day(steps_in)))
+        if event.support_steps_in is not None:
+            facts.append(Fact(_("Support steps in on"), day(event.support_steps_in)))
     return facts
 
 
@@ -435,7 +344,7 @@ def _actor_name(event: Event) -> str:
     return shop_words.shown_name(role, recorded, event.request.artist_name)
 
 
-def _money(request: Request) -> str:
+def _money(request: Request | RequestFacts) -> str:
     amount = request.refund_amount if request.refund_amount is not None else Decimal("0")
     return format_currency(amount, request.currency)
 

@@ -111,9 +111,9 @@ class MiretteReturns:
         from .cli import cli
 
         app.cli.add_command(cli)
-        from . import delivery
+        from . import send_on_commit
 
-        delivery.install(app, settings)
+        send_on_commit.install(app, settings)
         from . import rate_limits
 
         rate_limits.install(app)

@@ -28,7 +28,7 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, has_app_context
 from flask_babel import Domain, get_locale
 
-from . import babel_context
+from . import locale_memo
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ DIRS_KEY = "MIRETTE_RETURNS_TRANSLATIONS_DIRS"
 #: a shop mounting the plugin twice) may list different folders.
 _loaded: weakref.WeakKeyDictionary[Flask, dict[str, NullTranslations]] = weakref.WeakKeyDictionary()
 
-#: Where the current context's catalogue is remembered (:mod:`.babel_context`).
+#: Where the current context's catalogue is remembered (:mod:`.locale_memo`).
 _REMEMBERED = "mirette_returns_translations"
 
 #: Languages found in the shop's folders, per app.
@@ -135,15 +135,16 @@ class PluginDomain(Domain):
     def get_translations(self) -> NullTranslations:
         # A page asks for hundreds of strings: the catalogue is looked up
         # once per locale and context (``force_locale``, used for emails in
-        # the recipient's language, and ``refresh`` are obeyed).
-        return babel_context.remembered(_REMEMBERED, ("babel_locale",), self._find_translations)
-
-    def _find_translations(self) -> NullTranslations:
+        # the recipient's language, and ``refresh`` are obeyed), and read
+        # from disk once per locale and app.
         if not has_app_context() or "babel" not in current_app.extensions:
             return NullTranslations()
         locale = get_locale()
         if locale is None:
             return NullTranslations()
+        return locale_memo.remembered(_REMEMBERED, (locale,), lambda: self._find_translations(locale))
+
+    def _find_translations(self, locale: Locale) -> NullTranslations:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         cache = _loaded.setdefault(app, {})
         key = str(locale)
@@ -154,7 +155,7 @@ class PluginDomain(Domain):
 
 def forget_loaded_catalogues(app: Flask | None = None) -> None:
     """Read the catalogues again on next use (after a shop edited one)."""
-    babel_context.forget(_REMEMBERED)
+    locale_memo.forget(_REMEMBERED)
     if app is None:
         _loaded.clear()
         _shop_locales.clear()

@@ -1,19 +1,27 @@
 """Which language a page is shown in.
 
 The shop decides: when its Flask-Babel has a locale selector, that selector
-answers for the plugin's pages too. Otherwise the plugin gives Flask-Babel
-:func:`select_locale`: the language the adapter gives for the signed-in user,
-then the browser's ``Accept-Language``, then the shop's default
-(``BABEL_DEFAULT_LOCALE``). Emails do not use this: each is written in its
-recipient's language (see :mod:`.notifications`).
+answers for the plugin's pages too. Otherwise the plugin's pages are shown in
+the language :func:`select_locale` chooses: the one the adapter gives for the
+signed-in user, then the browser's ``Accept-Language``, then the shop's
+default (``BABEL_DEFAULT_LOCALE``). Emails do not use this: each is written
+in its recipient's language when it is sent (see :mod:`.mail_message`).
+
+Only Flask-Babel's public API is used: a shop without Flask-Babel gets one
+set up with ``Babel(app, locale_selector=select_locale)``; a shop whose
+Flask-Babel has no selector keeps it as it is (its own pages keep its
+default), and the plugin's pages run inside ``force_locale``.
 """
 
 from __future__ import annotations
 
 import logging
 
+from contextlib import ExitStack
+
 from babel import Locale, UnknownLocaleError
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import Babel, force_locale, get_babel
 
 from .access import current_user
 from .i18n import shop_locales
@@ -75,21 +83,38 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(available_locales())
 
 
-def install(app: Flask) -> None:
-    """Use the shop's Flask-Babel; give it :func:`select_locale` when it has no selector.
+#: The plugin's own slot on ``g``: the ``force_locale`` of a plugin page.
+_FORCED = "mirette_returns_forced_locale"
 
-    A shop may set up Flask-Babel after the plugin: the check is made again
-    before each request, so its own selector wins whenever it has one.
+
+def install(app: Flask) -> None:
+    """Use the shop's Flask-Babel, or set one up choosing as :func:`select_locale`.
+
+    A shop may set up Flask-Babel after the plugin, with or without a
+    selector: the check is made before each of the plugin's pages, so the
+    shop's own selector wins whenever it has one, and is never replaced.
     """
     if "babel" not in app.extensions:
-        from flask_babel import Babel
-
         Babel(app, locale_selector=select_locale)
+    app.before_request(_choose_for_plugin_page)
+    app.teardown_request(_release_plugin_page)
 
-    def adopt_shop_babel() -> None:
-        babel = app.extensions.get("babel")
-        if babel is not None and babel.locale_selector is None:
-            babel.locale_selector = select_locale
 
-    adopt_shop_babel()
-    app.before_request(adopt_shop_babel)
+def _choose_for_plugin_page() -> None:
+    """On the plugin's pages, when the shop's Flask-Babel has no selector,
+    show the language :func:`select_locale` chooses."""
+    if EXTENSION_KEY not in current_app.extensions or "babel" not in current_app.extensions or _FORCED in g:
+        return
+    if current_state().blueprint_name not in request.blueprints or get_babel().locale_selector is not None:
+        return
+    chosen = select_locale()
+    if chosen:
+        stack = ExitStack()
+        stack.enter_context(force_locale(chosen))
+        setattr(g, _FORCED, stack)
+
+
+def _release_plugin_page(error: BaseException | None = None) -> None:
+    stack = g.pop(_FORCED, None)
+    if stack is not None:
+        stack.close()

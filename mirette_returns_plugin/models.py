@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -382,9 +383,14 @@ class OutboxEmail(Base):
     event_key: Mapped[str] = mapped_column(sa.String(128), unique=True)
     recipient: Mapped[str] = mapped_column(sa.String(254))
     locale: Mapped[str | None] = mapped_column(sa.String(16))
-    subject: Mapped[str] = mapped_column(sa.String(255))
-    body_text: Mapped[str] = mapped_column(sa.Text)
-    body_html: Mapped[str] = mapped_column(sa.Text)
+    #: What the email tells (:mod:`.email_facts`); it is written from them
+    #: when it is sent, in ``locale``.
+    facts: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    #: The written email of a row queued before the facts were kept
+    #: (``facts`` empty); sent as it is.
+    subject: Mapped[str | None] = mapped_column(sa.String(255))
+    body_text: Mapped[str | None] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
     message_id: Mapped[str] = mapped_column(sa.String(255))
     thread_id: Mapped[str] = mapped_column(sa.String(255))
     state: Mapped[str] = mapped_column(sa.String(16), default=OutboxState.PENDING)

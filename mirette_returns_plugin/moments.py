@@ -3,7 +3,8 @@
 A page shows dozens of moments (a long thread, a list of requests).
 Flask-Babel's ``format_datetime`` looks up the locale, the time zone and the
 locale's patterns again for each one; here they are looked up once per
-(locale, time zone), kept beside Flask-Babel's own per-context state, and
+(locale, time zone), kept per context in the plugin's own state
+(:mod:`.locale_memo`), and
 each calendar day's text is written once. The text is exactly Flask-Babel's
 ``format_datetime(moment, "medium")`` and ``format_date(moment, "medium")``,
 the shop's own ``date_formats`` patterns included.
@@ -19,7 +20,7 @@ from babel.dates import get_date_format, get_datetime_format, get_time_format, p
 from flask import current_app, has_app_context
 from flask_babel import get_babel, get_locale, get_timezone
 
-from . import babel_context
+from . import locale_memo
 
 #: Where the current context's formatter is remembered.
 _REMEMBERED = "mirette_returns_moments"
@@ -87,16 +88,14 @@ def _shop_patterns() -> tuple[str | None, str | None]:
 def formatter() -> MomentFormatter:
     """The formatter of the current context's locale and time zone.
 
-    Kept per context (:mod:`.babel_context`), so that ``force_locale`` (an
+    Kept per context (:mod:`.locale_memo`), so that ``force_locale`` (an
     email in its recipient's language) and ``refresh`` are obeyed.
     """
-    return babel_context.remembered(_REMEMBERED, ("babel_locale", "babel_tzinfo"), _find_formatter)
-
-
-def _find_formatter() -> MomentFormatter:
-    locale = get_locale()
-    zone = get_timezone()
-    return _formatter(locale or Locale.parse("en"), zone or timezone.utc, *_shop_patterns())
+    if not has_app_context() or "babel" not in current_app.extensions:
+        return _formatter(Locale.parse("en"), timezone.utc, None, None)
+    locale, zone = get_locale(), get_timezone()
+    return locale_memo.remembered(_REMEMBERED, (locale, zone), lambda: _formatter(
+        locale or Locale.parse("en"), zone or timezone.utc, *_shop_patterns()))
 
 
 def when(moment: datetime | None) -> str:

@@ -4,6 +4,10 @@ The workflow calls :func:`queue_for_history` after every history row and
 :func:`queue_for_message` after every message, inside the transaction of the
 change: the outbox rows commit or roll back with it. :data:`ROUTES` says who
 hears of each step; whoever took the step is always left out.
+
+A row keeps the facts of its email (:mod:`.email_facts`), not its words: the
+email is written when it is sent (:mod:`.mail_message`), so nothing is
+rendered inside the change's transaction.
 """
 
 from __future__ import annotations
@@ -12,16 +16,19 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Iterable
+import dataclasses
 from datetime import timedelta
 
 import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
 from flask import current_app
 
-from . import emails
+from . import email_facts
 from .access import Role
-from .emails import Event, Recipient
+from .email_facts import Event, Recipient
+from .email_ids import mail_domain, message_id, thread_id
 from .models import HistoryEntry, Message, OutboxEmail, Request, RequestKind, utcnow
+from .send_on_commit import remember_for_commit
 from .state import current_state
 
 log = logging.getLogger(__name__)
@@ -161,6 +168,7 @@ def _queue(event: Event, roles: Iterable[str], *, replace: bool = False, gather_
     recipients = recipients_for(event, roles)
     if not recipients:
         return
+    event = _with_deadline(event)
     keys = {event_key(event, r): r for r in recipients}
     existing = {row.event_key: row for row in session.scalars(
         sa.select(OutboxEmail).where(OutboxEmail.event_key.in_(list(keys)))
@@ -168,37 +176,41 @@ def _queue(event: Event, roles: Iterable[str], *, replace: bool = False, gather_
     now = utcnow()
     if event.message is None or event.entry is not None:
         _release_gathered(event.request.id, [r.address for r in recipients], now)
-    domain = emails.mail_domain()
+    domain = mail_domain()
     queued: list[OutboxEmail] = []
     for key, recipient in keys.items():
         row = existing.get(key)
         if row is not None:
             if replace and row.state == "pending" and row.attempts == 0:
-                rendered = emails.render(event, recipient)
-                row.subject, row.body_text, row.body_html = rendered.subject, rendered.text, rendered.html
+                row.facts = email_facts.capture(event, recipient)
             continue
         if gather_seconds and _gather_into_waiting(event, recipient, now):
             continue
-        rendered = emails.render(event, recipient)
         row = OutboxEmail(
             request_id=event.request.id,
             event_key=key,
             recipient=recipient.address.strip(),
             locale=recipient.locale,
-            subject=rendered.subject,
-            body_text=rendered.text,
-            body_html=rendered.html,
-            message_id=emails.message_id(key, secrets.token_hex(6), domain),
-            thread_id=emails.thread_id(event.request.id, domain),
+            facts=email_facts.capture(event, recipient),
+            message_id=message_id(key, secrets.token_hex(6), domain),
+            thread_id=thread_id(event.request.id, domain),
             next_attempt_at=now + timedelta(seconds=gather_seconds),
         )
         session.add(row)
         queued.append(row)
     if queued:
         session.flush()
-        from . import delivery
+        remember_for_commit(session, [row.id for row in queued], delay=gather_seconds)
 
-        delivery.remember_for_commit(session, [row.id for row in queued], delay=gather_seconds)
+
+def _with_deadline(event: Event) -> Event:
+    """``event`` with the day support steps in, which a reminder to the artist names."""
+    if event.action != "remind_artist":
+        return event
+    # Imported here: the reminders' rules import the workflow, which imports this module.
+    from .reminders import support_steps_in_at
+
+    return dataclasses.replace(event, support_steps_in=support_steps_in_at(event.request))
 
 
 def _waiting_for(request_id: int, address: str, now):
@@ -220,14 +232,14 @@ def _gather_into_waiting(event: Event, recipient: Recipient, now) -> bool:
         sa.select(Message).where(Message.request_id == event.request.id, Message.id >= first,
                                  Message.id <= event.message.id).order_by(Message.id))
         if not _is_actor(recipient.role, Event(request=event.request, message=m))]
-    rendered = emails.render(Event(request=event.request, message=event.message, gathered=tuple(messages)),
-                             recipient)
+    facts = email_facts.capture(Event(request=event.request, message=event.message, gathered=tuple(messages)),
+                                recipient)
     # Guarded: a worker that took the email meanwhile keeps it as it was,
     # and this message gets an email of its own.
     changed = session.execute(
         sa.update(OutboxEmail).where(OutboxEmail.id == waiting.id, *_waiting_for(event.request.id,
                                                                                  recipient.address, now))
-        .values(subject=rendered.subject, body_text=rendered.text, body_html=rendered.html)
+        .values(facts=facts)
         .execution_options(synchronize_session=False)
     )
     return changed.rowcount == 1

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from flask import Flask
 from mirette_returns_plugin import MiretteReturns, migrate
 from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.models import TABLE_PREFIX, Base as ReturnsBase
+from mirette_returns_plugin.models import TABLE_PREFIX, Base as ReturnsBase, utcnow
 from tests.conftest import _drop_everything
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -357,3 +358,35 @@ def test_amounts_already_stored_keep_their_value_and_gain_a_third_decimal(engine
         connection.execute(table.update().values(currency="KWD", refund_total=Decimal("11.115")))
         assert connection.execute(sa.select(table.c.refund_total)).scalar_one() == Decimal("11.115")
     assert differences(engine) == []
+
+
+def test_emails_queued_before_the_facts_keep_their_written_words(engine: sa.Engine) -> None:
+    migrate.upgrade("mirette_returns_0007", engine=engine)
+    outbox = sa.Table("mirette_returns_outbox", sa.MetaData(), autoload_with=engine)
+    written = {"event_key": "history-1:buyer", "recipient": "camille@example.org", "locale": "fr",
+               "subject": "Commande MIR-1004 : Acceptée", "body_text": "Bonjour Camille,\n",
+               "body_html": "<p>Bonjour Camille,</p>", "message_id": "<m@shop.example>",
+               "thread_id": "<t@shop.example>", "state": "pending", "attempts": 0,
+               "created_at": datetime(2026, 12, 1), "next_attempt_at": datetime(2026, 12, 1)}
+    with engine.begin() as connection:
+        connection.execute(outbox.insert().values(written))
+
+    migrate.upgrade(engine=engine)
+
+    table = ReturnsBase.metadata.tables[f"{TABLE_PREFIX}outbox"]
+    with engine.begin() as connection:
+        kept = connection.execute(sa.select(table.c.subject, table.c.body_text, table.c.facts)).one()
+        assert tuple(kept) == ("Commande MIR-1004 : Acceptée", "Bonjour Camille,\n", None)
+        # A new email keeps its facts alone.
+        connection.execute(table.insert().values(
+            {**written, "event_key": "history-2:buyer", "subject": None, "body_text": None, "body_html": None,
+             "created_at": utcnow(), "next_attempt_at": utcnow(),
+             "facts": {"version": 1, "request": {"order_number": "MIR-1004"}}}))
+        assert connection.execute(sa.select(table.c.facts).where(table.c.event_key == "history-2:buyer")
+                                  ).scalar_one()["request"] == {"order_number": "MIR-1004"}
+    assert differences(engine) == []
+
+    migrate.downgrade("mirette_returns_0007", engine=engine)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("select event_key from mirette_returns_outbox")).scalars().all() == [
+            "history-1:buyer"], "an email without its words cannot stay below 0008"

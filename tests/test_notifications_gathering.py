@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from mirette_returns_plugin import delivery, workflow
+from mirette_returns_plugin import delivery, send_on_commit, workflow
 from mirette_returns_plugin.models import OutboxState, utcnow
 from tests.shop import CAMILLE, LUNE, user
 from tests.test_notifications_smtp import outbox, submit
@@ -99,7 +99,7 @@ class TestSendingOnCommit:
         workflow.post_message(user(CAMILLE), request.id, "Second.")
 
         assert smtp.wait_for(2, timeout=30)
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
         [email] = smtp.arrived[1:]
         assert "First." in email.text and "Second." in email.text
         assert len(outbox()) == 2

@@ -12,6 +12,7 @@ from mirette_returns_plugin.access import Role
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.emails import Event
 from mirette_returns_plugin.errors import AdapterError, NotAllowed, ValidationError
+from mirette_returns_plugin.mail_message import QueuedEmail
 from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Refund, Request
 from mirette_returns_plugin.state import current_state
 from mirette_returns_plugin.workflow import TRANSITIONS, ReturnForm
@@ -355,7 +356,7 @@ def _rows(recipient: str | None = None) -> list[OutboxEmail]:
     query = sa.select(OutboxEmail).order_by(OutboxEmail.id)
     if recipient:
         query = query.where(OutboxEmail.recipient == recipient)
-    return list(db.session.scalars(query))
+    return [QueuedEmail(row) for row in db.session.scalars(query)]
 
 
 def _refund_key(request: Request) -> str:

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mirette_returns_plugin import delivery, refunds, workflow
+from mirette_returns_plugin import delivery, refunds, send_on_commit, workflow
 from mirette_returns_plugin.demo.models import db
+from mirette_returns_plugin.mail_message import QueuedEmail
 from mirette_returns_plugin.models import OutboxEmail, OutboxState, Refund, Request, utcnow
 from mirette_returns_plugin.workflow import ReturnForm
 from tests.shop import ALEX, CAMILLE, LUNE, VERRE, line_ref, order_ref, user
@@ -41,6 +42,11 @@ def outbox() -> list[OutboxEmail]:
     """The outbox as the database holds it now (workers write in their own sessions)."""
     db.session.rollback()
     return list(db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)))
+
+
+def written(rows: list[OutboxEmail]) -> list[QueuedEmail]:
+    """The emails of ``rows`` as the worker writes them."""
+    return [QueuedEmail(row) for row in rows]
 
 
 def later(hours: float = 1) -> object:
@@ -66,7 +72,7 @@ def test_emails_arrive_as_written(smtp):
 
     report = delivery.deliver()
 
-    rows = outbox()
+    rows = written(outbox())
     assert report.sent == len(rows) == 4
     arrived = {email.message_id: email for email in smtp.arrived}
     assert len(smtp.arrived) == 4
@@ -233,7 +239,7 @@ class TestSendingOnCommit:
     def test_an_email_leaves_right_after_the_change(self, app, smtp):
         request = submit()
         workflow.perform(user(LUNE), request.id, "accept", note="Send it back.")
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
 
         assert sorted(e.envelope_to for e in smtp.arrived) == [(CAMILLE,), (LUNE,)]
         assert all(row.state == OutboxState.SENT for row in outbox())
@@ -258,13 +264,13 @@ class TestSendingOnCommit:
         assert row.state == OutboxState.PENDING
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Request)) == 1
         smtp.let_go()
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
         assert outbox()[0].state == OutboxState.SENT
 
     def test_with_the_server_down_every_change_commits_and_the_worker_sends_later(self, app, smtp):
         smtp.stop()
         queued = busy_day()
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
 
         assert all(row.state == OutboxState.PENDING and row.last_error for row in outbox())
         smtp.start()
@@ -283,7 +289,7 @@ class TestSendingOnCommit:
         assert "Done. The request is now “Accepted - return instructions given”." in page
         answer = buyer.post(f"/returns/requests/{request.id}/messages", data={"body": "C'est parti !"})
         assert answer.status_code == 303
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
 
         rows = outbox()
         assert [(row.recipient, row.state) for row in rows] == [
@@ -296,11 +302,11 @@ class TestSendingOnCommit:
 
     def test_a_rolled_back_change_sends_nothing(self, app, smtp):
         request = submit()
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
         workflow.perform(user(LUNE), request.id, "accept", note="Send it back.", commit=False)
         db.session.rollback()
         workflow.post_message(user(LUNE), request.id, "Hello")
-        delivery.wait_for_background(app)
+        send_on_commit.wait_for_background(app)
 
         assert [row.event_key.split(":")[0].split("-")[0] for row in outbox()] == ["history", "message"]
         assert len(smtp.arrived) == 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from mirette_returns_plugin.demo.models import db
+from mirette_returns_plugin.mail_message import QueuedEmail
 from mirette_returns_plugin.models import Message, OutboxEmail, Request
 from mirette_returns_plugin.user_text import is_blank, neutral_bidi
 from tests.pagekit import (
@@ -34,7 +35,9 @@ def stored(app, model, **where) -> list:
 
 
 def emails_to(app, address: str) -> list[OutboxEmail]:
-    return stored(app, OutboxEmail, recipient=address)
+    with app.app_context():
+        rows = db.session.scalars(sa.select(OutboxEmail).filter_by(recipient=address).order_by(OutboxEmail.id))
+        return [QueuedEmail(row) for row in rows]
 
 
 def a_return(app, client) -> int:

@@ -1,7 +1,8 @@
 """The demo's mailbox: every email the plugin queued, readable in the browser.
 
 A real shop would never show its outbox; the demo does, because it sends no
-email by default (see ``MAIL_SUPPRESS_SEND`` in ``create_app``).
+email by default (see ``MAIL_SUPPRESS_SEND`` in ``create_app``). Each email
+is written from its row's facts as the delivery worker writes it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from html.parser import HTMLParser
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
 
+from ..mail_message import QueuedEmail
 from ..models import OutboxEmail
 from .guards import staff_only
 from .models import db
@@ -30,7 +32,7 @@ def index():
     query = sa.select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
     if recipient:
         query = query.where(OutboxEmail.recipient == recipient)
-    emails = db.session.scalars(query.limit(LIST_LIMIT)).all()
+    emails = [QueuedEmail(row) for row in db.session.scalars(query.limit(LIST_LIMIT))]
     recipients = db.session.scalars(
         sa.select(OutboxEmail.recipient).distinct().order_by(OutboxEmail.recipient)
     ).all()
@@ -39,7 +41,7 @@ def index():
 
 @mailbox.get("/<int:email_id>")
 def read(email_id: int):
-    email = db.session.get(OutboxEmail, email_id) or abort(404)
+    email = QueuedEmail(db.session.get(OutboxEmail, email_id) or abort(404))
     return render_template("demo/email.html", email=email, links=links_in(email.body_html))
 
 
@@ -50,7 +52,7 @@ def html_body(email_id: int):
     Served at its own URL under a policy that runs nothing, instead of being
     pasted into the page.
     """
-    email = db.session.get(OutboxEmail, email_id) or abort(404)
+    email = QueuedEmail(db.session.get(OutboxEmail, email_id) or abort(404))
     response = Response(email.body_html or "", mimetype="text/html")
     response.headers["Content-Security-Policy"] = EMAIL_BODY_POLICY
     response.headers["Cache-Control"] = "no-store"
