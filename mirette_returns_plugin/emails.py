@@ -51,6 +51,8 @@ HEADLINES: dict[str, str] = {
     "withdraw": N_("%(actor)s withdrew the request. Nothing more needs to be done."),
     "ship_back": N_("%(actor)s has sent the item back."),
     "receive": N_("%(actor)s received the item back in good condition."),
+    # The buyer said the item was damaged or wrong: never "in good condition".
+    "receive:faulty": N_("%(actor)s received the item back."),
     "convert_to_refund": N_("%(actor)s will refund this exchange instead of sending another item, so that "
                             "the item wanted can be ordered again."),
     "ship_replacement": N_("%(actor)s shipped the replacement item."),
@@ -223,7 +225,7 @@ def _render_template(name: str, values: dict[str, object]) -> str:
 
 
 def build_context(event: Event, recipient: Recipient) -> EmailContext:
-    from .workflow import status_label
+    from .workflow import came_back_faulty, status_label
 
     request = event.request
     topic = _topic(event)
@@ -240,6 +242,8 @@ def build_context(event: Event, recipient: Recipient) -> EmailContext:
     }
     if event.action == "decide_refund" and recipient.role == Role.BUYER:
         topic = "decide_refund:buyer"
+    if topic == "receive" and came_back_faulty(request):
+        topic = "receive:faulty"
     if topic == "submit:cancellation" and not shop_words.is_marketplace():
         topic = "submit:cancellation:single"
     headline = _(HEADLINES.get(topic) or HEADLINES.get(event.action, "%(actor)s"), **words)
@@ -251,7 +255,7 @@ def build_context(event: Event, recipient: Recipient) -> EmailContext:
         headline=headline,
         order_number=request.order_number,
         item=item_label(request, recipient.role),
-        status=status_label(request.status),
+        status=status_label(request.status, request.kind),
         details_url=details_url(request.id),
         details_label=_("See details"),
         quote=quote,
@@ -362,7 +366,8 @@ def _subject(event: Event, recipient: Recipient, context: EmailContext) -> str:
     elif event.action in SUBJECTS:
         what = _(SUBJECTS[event.action])
     else:
-        what = status_label(event.entry.to_status if event.entry is not None else event.request.status)
+        what = status_label(event.entry.to_status if event.entry is not None else event.request.status,
+                            event.request.kind)
     prefix = shop_words.subject_prefix()
     subject = _("Order %(number)s – %(item)s: %(what)s", number=context.order_number, item=context.item, what=what)
     subject = " ".join(f"{prefix} {subject}".split())
@@ -410,7 +415,7 @@ def _facts(event: Event, recipient: Recipient, amount: str | None) -> list[Fact]
         if request.wanted_label:
             facts.append(Fact(_("Wanted instead"), neutral_bidi(request.wanted_label)))
     facts.append(Fact(_("Request"), kind_label(request.kind)))
-    facts.append(Fact(_("Status"), status_label(request.status)))
+    facts.append(Fact(_("Status"), status_label(request.status, request.kind)))
     if event.action == "ship_back" and request.return_tracking:
         facts.append(Fact(_("Tracking number"), neutral_bidi(request.return_tracking)))
     if event.action == "ship_replacement" and request.replacement_tracking:

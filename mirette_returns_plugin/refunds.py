@@ -127,10 +127,14 @@ def perform_refund_step(state, user, request_id, action, *, version=None, note=N
         state.app.logger.error("mirette-returns: the shop's refund hook failed for request %s: %s: %s",
                                request_id, type(failure).__name__, failure)
         result, error = None, _("The shop could not start the refund (%(error)s).", error=type(failure).__name__)
-    return _record_answer(state, user, role, request_id, order.idempotency_key, result, error)
+    # A refusal's own email already told the buyer a refund is being
+    # initiated: its first answer is not news to them.
+    announced = action == "refuse_order"
+    return _record_answer(state, user, role, request_id, order.idempotency_key, result, error, announced=announced)
 
 
-def _record_answer(state, user, role, request_id, key, result: RefundResult | None, error: str | None):
+def _record_answer(state, user, role, request_id, key, result: RefundResult | None, error: str | None, *,
+                   announced: bool = False):
     from .workflow import _in_transaction, _record, lock_request
 
     def record():
@@ -148,7 +152,7 @@ def _record_answer(state, user, role, request_id, key, result: RefundResult | No
             return request
         refund.shop_reference = (result.reference or None) if result else None
         if refund.state != RefundState.INITIATED:
-            _initiated(request, refund, role, user)
+            _initiated(request, refund, role, user, announced=announced)
         if result and result.completed:
             _complete(state, request, refund, Role.SHOP, None, None)
         return request
@@ -160,20 +164,21 @@ def _record_answer(state, user, role, request_id, key, result: RefundResult | No
     return request
 
 
-def _initiated(request: Request, refund: Refund, role: str, user) -> None:
-    """The shop accepted the refund order: record it and tell the listeners."""
+def _initiated(request: Request, refund: Refund, role: str, user, *, announced: bool = False) -> None:
+    """The shop accepted the refund order: record it and tell the listeners
+    (``announced``: the step that asked for it told the buyer already)."""
     from .workflow import queue_signal
 
     refund.state = RefundState.INITIATED
-    _mark_initiated(request, role, user)
+    _mark_initiated(request, role, user, announced=announced)
     queue_signal(signals.refund_initiated, request=request, refund=refund)
 
 
-def _mark_initiated(request: Request, role: str, user) -> None:
+def _mark_initiated(request: Request, role: str, user, *, announced: bool = False) -> None:
     from .workflow import Status, _record, change_status
 
     if request.kind == RequestKind.CANCELLATION:
-        _record(request, "refund_initiated", request.status, request.status, role, user, None)
+        _record(request, "refund_initiated", request.status, request.status, role, user, None, tell=not announced)
     elif request.status != Status.REFUND_INITIATED:
         change_status(request, "initiate_refund", Status.REFUND_INITIATED, role, user)
 

@@ -58,10 +58,10 @@ class Helpers:
         return format_decimal(value)
 
     @staticmethod
-    def status_label(status: str) -> str:
+    def status_label(status: str, kind: str | None = None) -> str:
         from .workflow import status_label
 
-        return status_label(status)
+        return status_label(status, kind)
 
     @staticmethod
     def kind_label(kind: str) -> str:

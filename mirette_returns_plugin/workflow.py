@@ -75,6 +75,12 @@ SINGLE_SELLER_STATUS_LABELS: dict[str, str] = {
     Status.ORDER_REFUSED: N_("Order cancelled - refund initiated"),
 }
 
+#: A status's words where they differ by kind: an exchange's item comes back
+#: for a replacement, never for a reimbursement.
+KIND_STATUS_LABELS: dict[tuple[str, str], str] = {
+    (Status.RECEIVED, RequestKind.EXCHANGE): N_("Product received - the replacement can be shipped"),
+}
+
 KIND_LABELS: dict[str, str] = {
     RequestKind.RETURN: N_("Return"),
     RequestKind.EXCHANGE: N_("Exchange"),
@@ -97,7 +103,10 @@ LINE_KINDS = frozenset({RequestKind.RETURN, RequestKind.EXCHANGE})
 ALL_KINDS = frozenset(RequestKind.ALL)
 
 
-def status_label(status: str) -> str:
+def status_label(status: str, kind: str | None = None) -> str:
+    """A status's words, translated; ``kind`` gives the words that fit that kind of request."""
+    if (status, kind) in KIND_STATUS_LABELS:
+        return _(KIND_STATUS_LABELS[(status, kind)])
     if status in SINGLE_SELLER_STATUS_LABELS and not words.is_marketplace():
         return _(SINGLE_SELLER_STATUS_LABELS[status])
     return _(STATUS_LABELS.get(status, status))
@@ -105,6 +114,13 @@ def status_label(status: str) -> str:
 
 def kind_label(kind: str) -> str:
     return _(KIND_LABELS.get(kind, kind))
+
+
+def came_back_faulty(request: Request) -> bool:
+    """Whether the buyer said the item was damaged, wrong or not as described
+    (a reason the seller is at fault for): it never comes back "in good condition"."""
+    reason = current_state().reasons.get(request.reason_code)
+    return bool(reason and reason.seller_fault)
 
 
 @dataclass(frozen=True)
@@ -238,6 +254,9 @@ TRANSITIONS: tuple[Transition, ...] = (
                N_("Mark the support case as resolved"), (OPTIONAL_NOTE,), guard=_escalated),
 )
 
+#: The receipt's button when the buyer said the item was damaged or wrong.
+RECEIVE_FAULTY_LABEL = N_("Product received")
+
 #: A refusal's button where the shop is its own only seller, and where
 #: nothing was paid (the buyer asked; the shop cancels).
 CANCEL_LABEL = N_("Cancel the order (refund the buyer)")
@@ -246,6 +265,8 @@ CANCEL_UNPAID_LABEL = N_("Cancel the order (nothing was charged)")
 
 def action_label(transition: Transition, request: Request) -> str:
     """The words of a step's button, translated."""
+    if transition.action == "receive" and came_back_faulty(request):
+        return _(RECEIVE_FAULTY_LABEL)
     if transition.action == "refuse_order":
         if not request.refund_total:
             return _(CANCEL_UNPAID_LABEL)
@@ -731,7 +752,7 @@ def check_step(state, user, request_id, action, version, *, actor_role: str | No
         raise Conflict(_("This request changed since you opened the page. Look at its new status and try again."))
     if request.status not in transition.sources:
         raise NotAllowed(_("This request is “%(status)s”: this step is not possible now.",
-                           status=status_label(request.status)))
+                           status=status_label(request.status, request.kind)))
     if transition.guard:
         blocked = transition.guard(request)
         if blocked:
@@ -980,8 +1001,9 @@ def _lock_part(order_ref: str, artist_ref: str) -> bool:
 
 
 def _record(request: Request, action: str, from_status: str | None, to_status: str, role: str,
-            user: User | None, note: str | None, *, amount: Decimal | None = None) -> HistoryEntry:
-    """Write the history row of a step and queue its emails (same transaction)."""
+            user: User | None, note: str | None, *, amount: Decimal | None = None, tell: bool = True) -> HistoryEntry:
+    """Write the history row of a step and queue its emails (same transaction);
+    ``tell=False`` when the step's earlier email already said it all."""
     now = utcnow()
     entry = HistoryEntry(
         request_id=request.id,
@@ -999,7 +1021,8 @@ def _record(request: Request, action: str, from_status: str | None, to_status: s
     _mark_actor_seen(request, role, now)
     session().add(entry)
     session().flush()
-    notifications.queue_for_history(request, entry)
+    if tell:
+        notifications.queue_for_history(request, entry)
     if action == "submit":
         queue_signal(signals.request_created, request=request)
     else:

@@ -130,7 +130,12 @@ class DetailPage:
 
     @property
     def status_label(self) -> str:
-        return workflow.status_label(self.request.status)
+        return workflow.status_label(self.request.status, self.request.kind)
+
+    @property
+    def came_back_faulty(self) -> bool:
+        """The buyer said the item was damaged or wrong: no "good condition" on this page."""
+        return workflow.came_back_faulty(self.request)
 
     @property
     def kind_label(self) -> str:
@@ -197,7 +202,8 @@ def load(user: User | None, request_id: int, *, before: int | None = None) -> De
         user=user,
         roles=roles,
         timeline=timeline.build(history, messages, photos, edge, seller_name=req.artist_name,
-                                currency=req.currency, estimate=req.refund_total),
+                                currency=req.currency, estimate=req.refund_total, kind=req.kind,
+                                faulty=workflow.came_back_faulty(req)),
         photos=timeline.photo_views(photos, edge, req.artist_name),
         refund=refunds.refund_of(req),
         actions=[ActionForm(transition, role, FormState(values={"version": req.version}),

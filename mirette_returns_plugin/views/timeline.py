@@ -25,6 +25,8 @@ ACTION_TEXTS = {
     "withdraw": N_("withdrew the request"),
     "ship_back": N_("sent the item back"),
     "receive": N_("confirmed the product was received in good condition"),
+    # The buyer said the item was damaged or wrong: it never came back "in good condition".
+    "receive:faulty": N_("confirmed the product was received"),
     "convert_to_refund": N_("turned the exchange into a refund, so the item can be reordered"),
     "ship_replacement": N_("shipped the replacement"),
     "decide_refund": N_("decided to refund %(amount)s instead of the estimated %(estimate)s"),
@@ -74,10 +76,13 @@ def role_label(role: str) -> str:
     return _(ROLE_LABELS.get(role, role))
 
 
-def action_text(action: str, to_status: str | None = None, **amounts: str) -> str:
-    """What a history row says; ``amounts`` fill in a decided refund's figures."""
+def action_text(action: str, to_status: str | None = None, *, faulty: bool = False, **amounts: str) -> str:
+    """What a history row says; ``amounts`` fill in a decided refund's figures,
+    ``faulty`` says the buyer reported the item damaged or wrong."""
     if action == "refuse_order":
         action = refusal_topic(to_status)
+    if action == "receive" and faulty:
+        action = "receive:faulty"
     return _(ACTION_TEXTS.get(action, action), **amounts)
 
 
@@ -138,7 +143,7 @@ class TimelineItem:
 
 def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: list[Photo],
           thumbnail_edge: int, *, seller_name: str = "", currency: str = "EUR",
-          estimate: Decimal | None = None) -> list[TimelineItem]:
+          estimate: Decimal | None = None, kind: str | None = None, faulty: bool = False) -> list[TimelineItem]:
     """The request's timeline; ``seller_name`` is shown for whoever acted on the seller's side,
     ``estimate`` (in ``currency``) beside each refund amount a step decided."""
     by_message: dict[int | None, list[Photo]] = {}
@@ -168,8 +173,8 @@ def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: 
                        "estimate": format_currency(estimate or Decimal("0"), currency)}
         items.append(item(
             f"h{entry.id}", False, entry.created_at, entry.actor_name, entry.actor_role, entry.note,
-            action_text=action_text(entry.action, entry.to_status, **amounts),
-            new_status=status_label(entry.to_status) if changed else None,
+            action_text=action_text(entry.action, entry.to_status, faulty=faulty, **amounts),
+            new_status=status_label(entry.to_status, kind) if changed else None,
             # The photos sent with the request belong to its first row.
             photos=(photo_views(by_message.get(None, []), thumbnail_edge, seller_name) if entry.action == "submit"
                     else []),
