@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from .domain import RequestKind  # re-exported: the kinds are the domain's words
+
 TABLE_PREFIX = "mirette_returns_"
 
 NAMING_CONVENTION = {
@@ -77,11 +79,6 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class RequestKind:
-    RETURN = "return"
-    EXCHANGE = "exchange"
-    CANCELLATION = "cancellation"
-    ALL = (RETURN, EXCHANGE, CANCELLATION)
 
 
 class Request(Base):

@@ -156,6 +156,15 @@ class DetailPage:
     def action_form(self, action: str) -> ActionForm | None:
         return next((form for form in self.actions if form.action == action), None)
 
+    @property
+    def offers_refund(self) -> bool:
+        """The viewer may (re)start the refund now: a step that pays is offered."""
+        return any(form.transition.pays for form in self.actions)
+
+    @property
+    def offers_escalation(self) -> bool:
+        return any(form.transition is workflow.ESCALATE for form in self.actions)
+
 
 def _visible_request(user: User | None, request_id: int) -> tuple[Request, tuple[str, ...]]:
     found = current_state().session.get(Request, request_id, populate_existing=True)
@@ -202,8 +211,7 @@ def load(user: User | None, request_id: int, *, before: int | None = None) -> De
         user=user,
         roles=roles,
         timeline=timeline.build(history, messages, photos, edge, seller_name=req.artist_name,
-                                currency=req.currency, estimate=req.refund_total, kind=req.kind,
-                                faulty=workflow.came_back_faulty(req)),
+                                currency=req.currency, estimate=req.refund_total, request=req),
         photos=timeline.photo_views(photos, edge, req.artist_name),
         refund=refunds.refund_of(req),
         actions=[ActionForm(transition, role, FormState(values={"version": req.version}),
