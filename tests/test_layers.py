@@ -35,7 +35,7 @@ ROOT = "mirette_returns_plugin"
 
 #: Modules (and packages, with everything under them) of the domain.
 DOMAIN = (
-    "workflow", "domain", "labels", "telling", "refunds", "models", "reminders", "windows", "money",
+    "workflow", "domain", "labels", "telling", "context", "refunds", "models", "reminders", "windows", "money",
     "reasons", "adapter", "errors", "state", "words", "upserts", "user_text", "signals", "photos",
 )
 #: Modules (and packages) only a page may use.

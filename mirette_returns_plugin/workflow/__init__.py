@@ -20,6 +20,7 @@ else writes a status.
 
 from __future__ import annotations
 
+from ..context import Context, current_context
 from ..domain import (ALL_KINDS, FINAL_STATUSES, LINE_KINDS, RELEASING_STATUSES, RequestKind, Role, Status,
                       roles_on)
 from ..errors import Conflict, NotAllowed, NotFound, ValidationError
@@ -39,6 +40,7 @@ from .taking import perform
 from .transaction import find_request, lock_part, lock_request, queue_signal, session, transaction
 
 __all__ = [
+    "Context", "current_context",
     "ALL_KINDS", "FINAL_STATUSES", "KIND_LABELS", "KIND_STATUS_LABELS", "LIMITED_ROLES", "LINE_KINDS",
     "REFUND_ACTIONS", "RELEASING_STATUSES", "RETURNABLE_STAGES", "SINGLE_SELLER_STATUS_LABELS", "STATUS_LABELS",
     "ESCALATE", "STEPS", "SUBMIT", "TRANSITIONS", "Conflict", "FormField", "NotAllowed", "NotFound", "RequestKind",

@@ -14,7 +14,7 @@ from .steps import Transition, find_transition
 from .transaction import as_number, lock_request
 
 
-def check_step(state, user, request_id, action, version, *, actor_role: str | None = None,
+def check_step(ctx, user, request_id, action, version, *, actor_role: str | None = None,
                **given: str | None) -> tuple[Request, Transition, str, dict[str, str | None]]:
     """Lock the request and check that ``user`` may take ``action`` now.
 
@@ -32,7 +32,7 @@ def check_step(state, user, request_id, action, version, *, actor_role: str | No
         blocked = transition.guard(request)
         if blocked:
             raise NotAllowed(blocked)
-    return request, transition, role, check_fields(state, transition, **given)
+    return request, transition, role, check_fields(ctx, transition, **given)
 
 
 def authorise(user: User | None, request: Request, action: str, actor_role: str | None) -> tuple[Transition, str]:
@@ -52,11 +52,11 @@ def authorise(user: User | None, request: Request, action: str, actor_role: str 
     return transition, role
 
 
-def check_fields(state, transition: Transition, **given: str | None) -> dict[str, str | None]:
+def check_fields(ctx, transition: Transition, **given: str | None) -> dict[str, str | None]:
     errors, values = {}, {}
     for form_field in transition.fields:
         raw = visible_or_empty(given.get(form_field.name))
-        most = form_field.max_length or state.config["MESSAGE_MAX_LENGTH"]
+        most = form_field.max_length or ctx.config["MESSAGE_MAX_LENGTH"]
         if form_field.required and not raw:
             errors[form_field.name] = _("This field is required.")
         elif len(raw) > most:

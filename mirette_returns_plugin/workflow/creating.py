@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from ..adapter import Order, User, order_of_buyer
+from ..context import Context, current_context
 from ..domain import LINE_KINDS, Role, RequestKind, Status
 from ..errors import Conflict, NotAllowed, NotFound, ValidationError
 from ..i18n import gettext as _, ngettext
-from ..models import Request, RequestArtist, utcnow
+from ..models import Request, RequestArtist
 from ..money import preview_cancellation, preview_return
-from ..state import current_state
 from ..upserts import incoming, upsert
 from ..user_text import visible_or_empty
 from ..windows import minimum_days
@@ -43,10 +43,11 @@ class ReturnForm:
     submission_token: str | None = None
 
 
-def submit_return(user: User | None, order_ref: str, form: ReturnForm, *, commit: bool = True) -> Request:
+def submit_return(user: User | None, order_ref: str, form: ReturnForm, *, commit: bool = True,
+                  context: Context | None = None) -> Request:
     """Create a return or exchange request for one line of ``order_ref``."""
-    state = current_state()
-    return transaction(lambda: _submit_return(state, user, order_ref, form), commit=commit)
+    ctx = current_context(context)
+    return transaction(lambda: _submit_return(ctx, user, order_ref, form), commit=commit)
 
 
 def clean_token(token: object) -> str | None:
@@ -55,8 +56,8 @@ def clean_token(token: object) -> str | None:
     return text if 8 <= len(text) <= 48 and text.isalnum() else None
 
 
-def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -> Request:
-    order = _buyer_order(state, user, order_ref)
+def _submit_return(ctx, user: User | None, order_ref: str, form: ReturnForm) -> Request:
+    order = _buyer_order(ctx, user, order_ref)
     form.submission_token = clean_token(form.submission_token)
     if form.submission_token:
         existing = _by_token(form.submission_token, user)
@@ -66,12 +67,12 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
     if found is None:
         raise NotFound(_("This item is not part of the order."))
     part, line = found
-    artist = _artist(state, part.artist_ref)
-    blocked = return_block_reason(order, part, line, artist=artist)
+    artist = _artist(ctx, part.artist_ref)
+    blocked = return_block_reason(order, part, line, artist=artist, context=ctx)
     if blocked:
         raise NotAllowed(blocked)
-    check_rate(state, user)
-    check_photo_quota(state, user, Role.BUYER, len(form.photos))
+    check_rate(ctx, user)
+    check_photo_quota(ctx, user, Role.BUYER, len(form.photos))
     up_to_date = lock_part(order.ref, part.artist_ref)
     # The second of two racing submits waits on the lock above and then finds
     # the first one's request here.
@@ -99,19 +100,19 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
         )
     if form.kind not in LINE_KINDS:
         errors["kind"] = _("Choose a return or an exchange.")
-    reason = state.reasons.get(form.reason_code)
+    reason = ctx.reasons.get(form.reason_code)
     if reason is None:
         errors["reason_code"] = _("Choose a reason from the list.")
     elif reason.photo_required and not form.photos:
         errors["photos"] = _("Attach at least one photo for the reason “%(reason)s”.", reason=reason.display)
-    if len(form.photos) > state.config["MAX_PHOTOS"]:
-        errors["photos"] = _("Attach at most %(most)s photos.", most=state.config["MAX_PHOTOS"])
+    if len(form.photos) > ctx.config["MAX_PHOTOS"]:
+        errors["photos"] = _("Attach at most %(most)s photos.", most=ctx.config["MAX_PHOTOS"])
     comment = visible_or_empty(form.comment)
-    if len(comment) > state.config["MESSAGE_MAX_LENGTH"]:
-        errors["comment"] = _("Keep the comment under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
+    if len(comment) > ctx.config["MESSAGE_MAX_LENGTH"]:
+        errors["comment"] = _("Keep the comment under %(most)s characters.", most=ctx.config["MESSAGE_MAX_LENGTH"])
     wanted_ref, wanted_label = None, None
     if form.kind == RequestKind.EXCHANGE:
-        options = state.adapter.exchange_options(order.ref, line.ref)
+        options = ctx.adapter.exchange_options(order.ref, line.ref)
         if options:
             option = next((o for o in options if o.ref == (form.wanted_ref or "")), None)
             if option is None:
@@ -127,7 +128,7 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
 
     preview = preview_return(artist.policy, part, line, quantity, seller_fault=reason.seller_fault,
                              paid_left=paid_left(order.ref, part))
-    now = utcnow()
+    now = ctx.now()
     _remember_artist(artist)
     request = Request(
         kind=form.kind,
@@ -166,7 +167,7 @@ def _submit_return(state, user: User | None, order_ref: str, form: ReturnForm) -
     db.add(request)
     db.flush()
     for upload in form.photos:
-        store_photo(state, request, None, upload, Role.BUYER, user.ref)
+        store_photo(ctx, request, None, upload, Role.BUYER, user.ref)
     record(request, SUBMIT, None, Status.REQUESTED, Role.BUYER, user, comment or None, opening=True)
     return request
 
@@ -180,21 +181,22 @@ def request_cancellation(
     contact_email: str | None = None,
     submission_token: str | None = None,
     commit: bool = True,
+    context: Context | None = None,
 ) -> list[Request]:
     """Ask the artist(s) to cancel their part of an order before processing.
 
     ``artist_refs=None`` asks every artist whose part can still be cancelled:
     one request, with its own thread, per artist.
     """
-    state = current_state()
+    ctx = current_context(context)
     return transaction(
-        lambda: _request_cancellation(state, user, order_ref, artist_refs, message, contact_email, submission_token),
+        lambda: _request_cancellation(ctx, user, order_ref, artist_refs, message, contact_email, submission_token),
         commit=commit,
     )
 
 
-def _request_cancellation(state, user, order_ref, artist_refs, message, contact_email, token) -> list[Request]:
-    order = _buyer_order(state, user, order_ref)
+def _request_cancellation(ctx, user, order_ref, artist_refs, message, contact_email, token) -> list[Request]:
+    order = _buyer_order(ctx, user, order_ref)
     token = clean_token(token)
     if token:
         existing = _cancellations_by_token(order, token, user)
@@ -204,8 +206,8 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
     body = visible_or_empty(message)
     if not body:
         errors["message"] = _("Say why you would like to cancel.")
-    elif len(body) > state.config["MESSAGE_MAX_LENGTH"]:
-        errors["message"] = _("Keep the message under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
+    elif len(body) > ctx.config["MESSAGE_MAX_LENGTH"]:
+        errors["message"] = _("Keep the message under %(most)s characters.", most=ctx.config["MESSAGE_MAX_LENGTH"])
     contact, contact_error = None, None
     if (contact_email or "").strip().casefold() != (order.buyer_email or "").strip().casefold():
         # Another address than the account's (which is the buyer's already).
@@ -231,11 +233,11 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
             parts.append(part)
     if errors:
         raise ValidationError(errors)
-    check_rate(state, user)
+    check_rate(ctx, user)
 
     # Artists new to the plugin are written in one order, whatever the form's,
     # so two cancellations naming the same artists cannot deadlock.
-    artists = {part.artist_ref: _artist(state, part.artist_ref) for part in parts}
+    artists = {part.artist_ref: _artist(ctx, part.artist_ref) for part in parts}
     for ref in sorted(artists):
         _remember_artist(artists[ref])
     created = []
@@ -250,7 +252,7 @@ def _request_cancellation(state, user, order_ref, artist_refs, message, contact_
             raise Conflict(_("This order changed meanwhile; please look at it again."))
         artist = artists[part.artist_ref]
         preview = preview_cancellation(part, order.currency)
-        now = utcnow()
+        now = ctx.now()
         request = Request(
             kind=RequestKind.CANCELLATION,
             status=Status.REQUESTED,
@@ -297,17 +299,17 @@ def plain_address(typed: str | None) -> tuple[str | None, str | None]:
     return checked.normalized, None
 
 
-def _buyer_order(state, user: User | None, order_ref: str) -> Order:
+def _buyer_order(ctx, user: User | None, order_ref: str) -> Order:
     if user is None:
         raise NotFound(_("This order does not exist."))
-    order = order_of_buyer(state.adapter, str(order_ref), user.ref)
+    order = order_of_buyer(ctx.adapter, str(order_ref), user.ref)
     if order is None:
         raise NotFound(_("This order does not exist."))
     return order
 
 
-def _artist(state, artist_ref: str):
-    artist = state.adapter.get_artist(artist_ref)
+def _artist(ctx, artist_ref: str):
+    artist = ctx.adapter.get_artist(artist_ref)
     if artist is None:
         raise NotFound(_("This artist no longer exists in the shop."))
     return artist

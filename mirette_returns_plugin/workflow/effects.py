@@ -20,28 +20,28 @@ from .transaction import lock_part
 Values = dict[str, "str | None"]
 
 
-def give_instructions(state, request: Request, values: Values) -> None:
+def give_instructions(ctx, request: Request, values: Values) -> None:
     request.instructions = values.get("note")
 
 
-def give_decline_reason(state, request: Request, values: Values) -> None:
+def give_decline_reason(ctx, request: Request, values: Values) -> None:
     request.decline_reason = values.get("note")
 
 
-def keep_return_tracking(state, request: Request, values: Values) -> None:
+def keep_return_tracking(ctx, request: Request, values: Values) -> None:
     request.return_tracking = values.get("tracking")
 
 
-def keep_replacement_tracking(state, request: Request, values: Values) -> None:
+def keep_replacement_tracking(ctx, request: Request, values: Values) -> None:
     request.replacement_tracking = values.get("tracking")
 
 
-def become_a_return(state, request: Request, values: Values) -> None:
+def become_a_return(ctx, request: Request, values: Values) -> None:
     request.kind = RequestKind.RETURN
     request.converted_from_exchange = True
 
 
-def decide_amount(state, request: Request, values: Values) -> None:
+def decide_amount(ctx, request: Request, values: Values) -> None:
     # The guard may have read an older snapshot (MariaDB keeps one per
     # transaction): a refund started meanwhile is seen by a locking read.
     started = refund_not_started(request, lock=True)
@@ -51,17 +51,17 @@ def decide_amount(state, request: Request, values: Values) -> None:
     request.refund_decision_reason = values.get("note")
 
 
-def call_support(state, request: Request, values: Values) -> None:
+def call_support(ctx, request: Request, values: Values) -> None:
     request.escalated = True
 
 
-def close_support_case(state, request: Request, values: Values) -> None:
+def close_support_case(ctx, request: Request, values: Values) -> None:
     request.escalated = False
 
 
-def refuse_part(state, request: Request, values: Values) -> None:
+def refuse_part(ctx, request: Request, values: Values) -> None:
     """The shop cancels the artist's part; what is paid now is what is refunded."""
-    order = state.adapter.get_order(request.order_ref)
+    order = ctx.adapter.get_order(request.order_ref)
     part = order.part(request.artist_ref) if order else None
     if part is None:
         raise NotFound(_("This order no longer exists in the shop."))
@@ -70,7 +70,7 @@ def refuse_part(state, request: Request, values: Values) -> None:
         raise NotAllowed(_("This order part was already processed: decline the cancellation and point "
                            "the buyer to a return."))
     lock_part(request.order_ref, request.artist_ref)
-    state.adapter.refuse_part(request.order_ref, request.artist_ref)
+    ctx.adapter.refuse_part(request.order_ref, request.artist_ref)
     if part.paid is not None:
         # Refund what is paid now: the buyer may have paid since asking.
         preview = preview_cancellation(part, request.currency)

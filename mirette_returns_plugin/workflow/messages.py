@@ -9,11 +9,11 @@ import sqlalchemy as sa
 
 from .. import signals
 from ..adapter import User
+from ..context import Context, current_context
 from ..domain import Role, roles_on
 from ..errors import NotFound, ValidationError
 from ..i18n import gettext as _
 from ..models import Message, Request, utcnow
-from ..state import current_state
 from ..user_text import visible_or_empty
 from .quotas import check_message_rate, check_photo_quota, check_thread_open
 from .records import add_message, store_photo
@@ -27,16 +27,17 @@ def post_message(
     *,
     photos: Sequence[object] = (),
     commit: bool = True,
+    context: Context | None = None,
 ) -> Message:
     """Add a message (and photos) to a request's thread."""
-    state = current_state()
+    ctx = current_context(context)
 
     def work():
         request = lock_request(request_id)
-        role, text = _checked_message(state, user, request, body, len(photos))
+        role, text = _checked_message(ctx, user, request, body, len(photos))
         message = add_message(request, role, user, text)
         for upload in photos:
-            store_photo(state, request, message, upload, role, user.ref)
+            store_photo(ctx, request, message, upload, role, user.ref)
         queue_signal(signals.message_posted, request=request, message=message)
         return request, message
 
@@ -44,17 +45,18 @@ def post_message(
     return message
 
 
-def check_message(user: User | None, request_id: object, body: str, *, photo_count: int) -> None:
+def check_message(user: User | None, request_id: object, body: str, *, photo_count: int,
+                  context: Context | None = None) -> None:
     """Raise what :func:`post_message` would refuse, without locking or writing.
 
     The reply box calls it before decoding any photo: who, which request,
     its status and the limits are all cheap to check, decoding is not.
     :func:`post_message` checks everything again under the row lock.
     """
-    _checked_message(current_state(), user, find_request(request_id), body, photo_count)
+    _checked_message(current_context(context), user, find_request(request_id), body, photo_count)
 
 
-def _checked_message(state, user: User | None, request: Request, body: str, photo_count: int) -> tuple[str, str]:
+def _checked_message(ctx, user: User | None, request: Request, body: str, photo_count: int) -> tuple[str, str]:
     """The author's role and the text of a message ``user`` may post, or raise."""
     roles = roles_on(user, request)
     if not roles:
@@ -64,15 +66,15 @@ def _checked_message(state, user: User | None, request: Request, body: str, phot
     errors = {}
     if not text and not photo_count:
         errors["body"] = _("Write a message or attach a photo.")
-    elif len(text) > state.config["MESSAGE_MAX_LENGTH"]:
-        errors["body"] = _("Keep the message under %(most)s characters.", most=state.config["MESSAGE_MAX_LENGTH"])
-    if photo_count > state.config["MAX_PHOTOS"]:
-        errors["photos"] = _("Attach at most %(most)s photos.", most=state.config["MAX_PHOTOS"])
+    elif len(text) > ctx.config["MESSAGE_MAX_LENGTH"]:
+        errors["body"] = _("Keep the message under %(most)s characters.", most=ctx.config["MESSAGE_MAX_LENGTH"])
+    if photo_count > ctx.config["MAX_PHOTOS"]:
+        errors["photos"] = _("Attach at most %(most)s photos.", most=ctx.config["MAX_PHOTOS"])
     if errors:
         raise ValidationError(errors)
-    check_thread_open(state, request, role)
-    check_message_rate(state, user, role)
-    check_photo_quota(state, user, role, photo_count)
+    check_thread_open(ctx, request, role)
+    check_message_rate(ctx, user, role)
+    check_photo_quota(ctx, user, role, photo_count)
     return role, text
 
 

@@ -23,12 +23,12 @@ import sqlalchemy as sa
 
 from .. import signals
 from ..adapter import RefundOrder, RefundResult
+from ..context import Context, current_context
 from ..domain import Role, RequestKind, Status
 from ..errors import AdapterError, Conflict, NotAllowed, NotFound
 from ..i18n import gettext as _
-from ..models import Refund, RefundState, Request, utcnow
+from ..models import Refund, RefundState, Request
 from ..money import minor_unit
-from ..state import current_state
 from .checking import check_step
 from .records import change_status, record
 from .refund_rules import refund_of, retry_block_reason
@@ -39,13 +39,13 @@ from .transaction import lock_request, queue_signal, transaction
 CONFIRMING_ACTIONS = frozenset(t.action for t in TRANSITIONS if t.confirms_payment)
 
 
-def perform_refund_step(state, user, request_id, action, *, version=None, note=None):
+def perform_refund_step(ctx, user, request_id, action, *, version=None, note=None):
     """Run a step that pays money (refuse an order, initiate or retry a
     refund), or that records by hand that the shop paid."""
     if action in CONFIRMING_ACTIONS:
         def confirm_by_hand():
-            request, _t, role, values = check_step(state, user, request_id, action, version, note=note)
-            return _complete(state, request, refund_of(request, lock=True), role, user, values.get("note"))
+            request, _t, role, values = check_step(ctx, user, request_id, action, version, note=note)
+            return _complete(ctx, request, refund_of(request, lock=True), role, user, values.get("note"))
 
         request, _refund = transaction(confirm_by_hand)
         return request
@@ -53,10 +53,10 @@ def perform_refund_step(state, user, request_id, action, *, version=None, note=N
     checked: list[Transition] = []
 
     def prepare():
-        request, transition, role, values = check_step(state, user, request_id, action, version, note=note)
+        request, transition, role, values = check_step(ctx, user, request_id, action, version, note=note)
         checked.append(transition)
         if transition.effect is not None:
-            transition.effect(state, request, values)
+            transition.effect(ctx, request, values)
         if transition.moves_before_paying:
             if request.refund_total <= 0:
                 # Nothing was charged: the part is cancelled and nobody is asked to refund.
@@ -68,7 +68,7 @@ def perform_refund_step(state, user, request_id, action, *, version=None, note=N
         # never both ask the shop.
         refund = refund_of(request, lock=True)
         if transition.guard is not None:
-            blocked = retry_block_reason(request, refund)
+            blocked = retry_block_reason(request, refund, context=ctx)
             if blocked:
                 raise NotAllowed(blocked)
         if refund is None:
@@ -84,45 +84,45 @@ def perform_refund_step(state, user, request_id, action, *, version=None, note=N
                 currency=request.currency,
                 attempts=0,
             )
-            state.session.add(refund)
+            ctx.session.add(refund)
             if refund.amount <= 0:
                 # Nothing to pay (the artist decided on nothing back): the
                 # shop is not asked, and the refund is complete at once.
-                state.session.flush()
-                _complete(state, request, refund, role, user, None)
+                ctx.session.flush()
+                _complete(ctx, request, refund, role, user, None)
                 return request.id, role, None
         refund.state = RefundState.PENDING
         refund.attempts += 1
-        refund.attempted_at = utcnow()
-        state.session.flush()
+        refund.attempted_at = ctx.now()
+        ctx.session.flush()
         return request.id, role, _refund_order(request, refund)
 
     request_id, role, order = transaction(prepare)
     if order is None:
-        return state.session.get(Request, request_id)
+        return ctx.session.get(Request, request_id)
     try:
-        result = state.adapter.initiate_refund(order)
+        result = ctx.adapter.initiate_refund(order)
         error = None
     except AdapterError as failure:
         result, error = None, failure.message
     except Exception as failure:  # the shop's hook is outside our control
         # The error's type and message only: no idempotency key (it starts a
         # refund), no traceback of the shop's code (paths, values, secrets).
-        state.app.logger.error("mirette-returns: the shop's refund hook failed for request %s: %s: %s",
+        ctx.app.logger.error("mirette-returns: the shop's refund hook failed for request %s: %s: %s",
                                request_id, type(failure).__name__, failure)
         result, error = None, _("The shop could not start the refund (%(error)s).", error=type(failure).__name__)
     # A step whose email already said a refund is on its way (a refusal):
     # the shop's first answer is not news to the buyer.
     announced = checked[-1].announces_refund
-    return _record_answer(state, user, role, request_id, order.idempotency_key, result, error, announced=announced)
+    return _record_answer(ctx, user, role, request_id, order.idempotency_key, result, error, announced=announced)
 
 
 
-def _record_answer(state, user, role, request_id, key, result: RefundResult | None, error: str | None, *,
+def _record_answer(ctx, user, role, request_id, key, result: RefundResult | None, error: str | None, *,
                    announced: bool = False):
     def write():
         request = lock_request(request_id)
-        refund = state.session.scalar(
+        refund = ctx.session.scalar(
             sa.select(Refund).where(Refund.idempotency_key == key).with_for_update()
             .execution_options(populate_existing=True)
         )
@@ -137,7 +137,7 @@ def _record_answer(state, user, role, request_id, key, result: RefundResult | No
         if refund.state != RefundState.INITIATED:
             _initiated(request, refund, role, user, announced=announced)
         if result and result.completed:
-            _complete(state, request, refund, Role.SHOP, None, None)
+            _complete(ctx, request, refund, Role.SHOP, None, None)
         return request
 
     request = transaction(write)
@@ -158,39 +158,39 @@ def _initiated(request: Request, refund: Refund, role: str, user, *, announced: 
     queue_signal(signals.refund_initiated, request=request, refund=refund)
 
 
-def _complete(state, request: Request, refund: Refund | None, role: str, user, note):
+def _complete(ctx, request: Request, refund: Refund | None, role: str, user, note):
     if refund is None:
         raise Conflict(_("No refund was initiated for this request."))
     if refund.state != RefundState.COMPLETED:
         if refund.state != RefundState.INITIATED:
             _initiated(request, refund, role, user)
         refund.state = RefundState.COMPLETED
-        refund.completed_at = utcnow()
+        refund.completed_at = ctx.now()
         change_status(request, confirm_refund_row(request.kind), Status.REFUNDED, role, user, note)
         queue_signal(signals.refund_confirmed, request=request, refund=refund)
     return request, refund
 
 
-def confirm_refund(idempotency_key: str, reference: str | None = None) -> Request:
+def confirm_refund(idempotency_key: str, reference: str | None = None, *, context: Context | None = None) -> Request:
     """Called by the shop once the money has moved. Safe to call twice.
 
     Moves the request to "Refunded" and emails the buyer.
     """
-    state = current_state()
+    ctx = current_context(context)
 
     def confirm():
-        refund = state.session.scalar(sa.select(Refund).where(Refund.idempotency_key == idempotency_key))
+        refund = ctx.session.scalar(sa.select(Refund).where(Refund.idempotency_key == idempotency_key))
         if refund is None:
             raise NotFound(_("No refund has this key."))
         request = lock_request(refund.request_id)
         # Under the request's lock, read the newest row: a confirmation that
         # raced this one may have completed it already.
-        state.session.refresh(refund, with_for_update=True)
+        ctx.session.refresh(refund, with_for_update=True)
         if refund.state == RefundState.COMPLETED:
             return request
         if reference:
             refund.shop_reference = reference[:255]
-        _complete(state, request, refund, Role.SHOP, None, None)
+        _complete(ctx, request, refund, Role.SHOP, None, None)
         return request
 
     return transaction(confirm)

@@ -8,11 +8,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..adapter import User
+from ..context import Context, current_context
 from ..domain import Role
 from ..errors import NotAllowed
 from ..i18n import gettext as _, ngettext
-from ..models import Message, Photo, Request, utcnow
-from ..state import current_state
+from ..models import Message, Photo, Request
 from .transaction import session
 
 #: Roles held to the daily and per-thread limits. The marketplace's own team
@@ -20,11 +20,11 @@ from .transaction import session
 LIMITED_ROLES = frozenset({Role.BUYER, Role.ARTIST})
 
 
-def check_rate(state, user: User) -> None:
-    most = state.config["REQUESTS_PER_HOUR"]
+def check_rate(ctx, user: User) -> None:
+    most = ctx.config["REQUESTS_PER_HOUR"]
     if not most:
         return
-    since = utcnow() - timedelta(hours=1)
+    since = ctx.now() - timedelta(hours=1)
     count = session().scalar(
         sa.select(sa.func.count()).select_from(Request)
         .where(Request.buyer_ref == user.ref, Request.created_at >= since)
@@ -33,19 +33,19 @@ def check_rate(state, user: User) -> None:
         raise NotAllowed(_("You have sent many requests in the last hour. Please wait a little and try again."))
 
 
-def check_message_rate(state, user: User, role: str) -> None:
-    most = state.config["MESSAGES_PER_MINUTE"]
+def check_message_rate(ctx, user: User, role: str) -> None:
+    most = ctx.config["MESSAGES_PER_MINUTE"]
     if most:
-        since = utcnow() - timedelta(minutes=1)
+        since = ctx.now() - timedelta(minutes=1)
         count = session().scalar(
             sa.select(sa.func.count()).select_from(Message)
             .where(Message.author_ref == user.ref, Message.author_role == role, Message.created_at >= since)
         )
         if count >= most:
             raise NotAllowed(_("You are sending messages very fast. Please wait a minute and try again."))
-    most = state.config["MESSAGES_PER_DAY"]
+    most = ctx.config["MESSAGES_PER_DAY"]
     if most and role in LIMITED_ROLES:
-        since = utcnow() - timedelta(days=1)
+        since = ctx.now() - timedelta(days=1)
         count = session().scalar(
             sa.select(sa.func.count()).select_from(Message)
             .where(Message.author_ref == user.ref, Message.created_at >= since)
@@ -57,13 +57,14 @@ def check_message_rate(state, user: User, role: str) -> None:
                                       "Please write again tomorrow.", most))
 
 
-def closed_thread_reason(request: Request, role: str) -> str | None:
+def closed_thread_reason(request: Request, role: str, *, context: Context | None = None) -> str | None:
     """Why ``role`` may no longer write in ``request``'s thread because it was
     closed too long ago (``MESSAGES_AFTER_CLOSING_DAYS``), or ``None``."""
     if role not in LIMITED_ROLES or request.closed_at is None:
         return None
-    days = current_state().config["MESSAGES_AFTER_CLOSING_DAYS"]
-    if utcnow() < request.closed_at + timedelta(days=days):
+    ctx = current_context(context)
+    days = ctx.config["MESSAGES_AFTER_CLOSING_DAYS"]
+    if ctx.now() < request.closed_at + timedelta(days=days):
         return None
     return ngettext(
         "This request was closed more than %(num)s day ago: its thread takes no more messages. "
@@ -72,15 +73,15 @@ def closed_thread_reason(request: Request, role: str) -> str | None:
         "Contact the support team if you need help.", days)
 
 
-def check_thread_open(state, request: Request, role: str) -> None:
+def check_thread_open(ctx, request: Request, role: str) -> None:
     """A thread takes messages while the request is open, a grace period
     after it closed, and up to a number of messages (support: always)."""
     if role not in LIMITED_ROLES:
         return
-    closed = closed_thread_reason(request, role)
+    closed = closed_thread_reason(request, role, context=ctx)
     if closed:
         raise NotAllowed(closed)
-    most = state.config["MESSAGES_PER_THREAD"]
+    most = ctx.config["MESSAGES_PER_THREAD"]
     if most:
         count = session().scalar(sa.select(sa.func.count()).select_from(Message)
                                  .where(Message.request_id == request.id))
@@ -91,11 +92,11 @@ def check_thread_open(state, request: Request, role: str) -> None:
                 most))
 
 
-def check_photo_quota(state, user: User, role: str, count: int) -> None:
-    most = state.config["PHOTOS_PER_DAY"]
+def check_photo_quota(ctx, user: User, role: str, count: int) -> None:
+    most = ctx.config["PHOTOS_PER_DAY"]
     if not count or not most or role not in LIMITED_ROLES:
         return
-    since = utcnow() - timedelta(days=1)
+    since = ctx.now() - timedelta(days=1)
     sent = session().scalar(sa.select(sa.func.count()).select_from(Photo)
                             .where(Photo.uploaded_by_ref == user.ref, Photo.created_at >= since))
     if sent + count > most:
@@ -107,9 +108,9 @@ def check_photo_quota(state, user: User, role: str, count: int) -> None:
             "or send them tomorrow.", most, left=left))
 
 
-def check_new_request(user: User, *, photo_count: int) -> None:
+def check_new_request(user: User, *, photo_count: int, context: Context | None = None) -> None:
     """Raise if ``user`` may not send a request with ``photo_count`` photos
     now (the hourly rate, the photo quota), before any photo is decoded."""
-    state = current_state()
-    check_rate(state, user)
-    check_photo_quota(state, user, Role.BUYER, photo_count)
+    ctx = current_context(context)
+    check_rate(ctx, user)
+    check_photo_quota(ctx, user, Role.BUYER, photo_count)

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from flask_babel import format_date
 
 from ..adapter import Artist, Order, OrderLine, OrderPart, Stage
+from ..context import Context, current_context
 from ..domain import LINE_KINDS, RELEASING_STATUSES, RequestKind, Status
 from ..i18n import gettext as _, ngettext
-from ..models import Request, utcnow
-from ..state import current_state
+from ..models import Request
 from ..windows import current_window
 from .transaction import session
 
@@ -55,7 +55,7 @@ def returnable_quantity(line: OrderLine, held: dict[str, int]) -> int:
 
 
 def return_block_reason(order: Order, part: OrderPart, line: OrderLine | None = None, *,
-                        artist: Artist | None = None) -> str | None:
+                        artist: Artist | None = None, context: Context | None = None) -> str | None:
     """Why a return or exchange cannot be asked on this part now, if it cannot.
 
     ``artist`` (the part's artist) saves asking the shop again when the
@@ -67,13 +67,14 @@ def return_block_reason(order: Order, part: OrderPart, line: OrderLine | None = 
         return _("This part of the order was cancelled.")
     if line is not None and not line.returnable:
         return _("This item is a final sale: it cannot be returned or exchanged.")
+    ctx = current_context(context)
     if artist is None:
-        artist = current_state().adapter.get_artist(part.artist_ref)
+        artist = ctx.adapter.get_artist(part.artist_ref)
     window = current_window(artist.policy.window_days).days if artist else None
     window_start = part.delivered_at or part.window_from
     if window is not None and window_start is not None:
         deadline = window_start + timedelta(days=window)
-        if utcnow() > deadline:
+        if ctx.now() > deadline:
             return ngettext("The return period of %(num)s day ended on %(date)s.",
                             "The return period of %(num)s days ended on %(date)s.", window,
                             date=format_date(deadline))

@@ -88,9 +88,9 @@ def mark_actor_seen(request: Request, role: str, now: datetime) -> None:
         request.artist_seen_at = now
 
 
-def store_photo(state, request: Request, message: Message | None, upload, role: str, ref: str) -> Photo:
-    stored = state.photos.store(upload)
-    discard_on_rollback(session(), state.photos.storage, (stored.key, stored.thumbnail_key))
+def store_photo(ctx, request: Request, message: Message | None, upload, role: str, ref: str) -> Photo:
+    stored = ctx.photos.store(upload)
+    discard_on_rollback(session(), ctx.photos.storage, (stored.key, stored.thumbnail_key))
     photo = Photo(
         request_id=request.id,
         message_id=message.id if message else None,

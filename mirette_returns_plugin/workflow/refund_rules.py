@@ -7,9 +7,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..domain import RequestKind
+from ..context import Context, current_context
 from ..i18n import gettext as _
-from ..models import Refund, RefundState, Request, utcnow
-from ..state import current_state
+from ..models import Refund, RefundState, Request
 from .transaction import session
 
 
@@ -21,7 +21,8 @@ def refund_of(request: Request, *, lock: bool = False) -> Refund | None:
     return session().scalar(query)
 
 
-def retry_block_reason(request: Request, refund: Refund | None = None, *, lock: bool = False) -> str | None:
+def retry_block_reason(request: Request, refund: Refund | None = None, *, lock: bool = False,
+                       context: Context | None = None) -> str | None:
     """Why a refund cannot be (re)started now, if it cannot."""
     if refund is None:
         refund = refund_of(request, lock=lock)
@@ -32,8 +33,9 @@ def retry_block_reason(request: Request, refund: Refund | None = None, *, lock: 
     if refund.state in (RefundState.INITIATED, RefundState.COMPLETED):
         return _("The refund has already been initiated.")
     if refund.state == RefundState.PENDING:
-        wait = current_state().config["REFUND_RETRY_AFTER"]
-        if refund.attempted_at and utcnow() - refund.attempted_at < timedelta(seconds=wait):
+        ctx = current_context(context)
+        wait = ctx.config["REFUND_RETRY_AFTER"]
+        if refund.attempted_at and ctx.now() - refund.attempted_at < timedelta(seconds=wait):
             return _("The refund is being initiated; its result will show here shortly.")
     return None
 

@@ -1,4 +1,4 @@
-"""The state machine: one row per step, read as a table.
+"""The ctx machine: one row per step, read as a table.
 
 A row says everything that differs from one step to another: the kinds of
 request and the statuses it starts from, the status it leads to, who may
@@ -58,7 +58,7 @@ Effect = Callable[..., None]
 
 @dataclass(frozen=True, kw_only=True)
 class Transition(Step):
-    """One step of the state machine that a person takes."""
+    """One step of the ctx machine that a person takes."""
 
     kinds: frozenset[str]
     sources: frozenset[str]
@@ -278,7 +278,7 @@ RESOLVE_ESCALATION = Transition(
                 N_("The support team marked its case on this request as resolved."),
                 subject=N_("Support case resolved")))
 
-#: The state machine. One row per (action, kinds).
+#: The ctx machine. One row per (action, kinds).
 TRANSITIONS: tuple[Transition, ...] = (
     ACCEPT, DECLINE, WITHDRAW, SHIP_BACK, RECEIVE, CONVERT_TO_REFUND, SHIP_REPLACEMENT, DECIDE_REFUND,
     INITIATE_REFUND, CONFIRM_RETURN_REFUND, REFUSE_ORDER, DECLINE_CANCELLATION, WITHDRAW_CANCELLATION,

@@ -4,8 +4,8 @@ the history row. The one place, with the refund steps, where a status changes.""
 from __future__ import annotations
 
 from ..adapter import User
+from ..context import Context, current_context
 from ..models import Request
-from ..state import current_state
 from .checking import check_step
 from .paying import perform_refund_step
 from .records import change_status
@@ -26,6 +26,7 @@ def perform(
     tracking: str | None = None,
     amount: str | None = None,
     commit: bool = True,
+    context: Context | None = None,
 ) -> Request:
     """Take ``action`` on a request as ``user``, if the table allows it.
 
@@ -34,21 +35,21 @@ def perform(
     Refund steps (see :mod:`mirette_returns_plugin.refunds`) always commit,
     because the shop's hook is called between two transactions.
     """
-    state = current_state()
+    ctx = current_context(context)
     if action in PAYING_ACTIONS:
-        return perform_refund_step(state, user, request_id, action, version=version, note=note)
+        return perform_refund_step(ctx, user, request_id, action, version=version, note=note)
     request, _entry = transaction(
-        lambda: _perform(state, user, request_id, action, version, note, tracking, amount),
+        lambda: _perform(ctx, user, request_id, action, version, note, tracking, amount),
         commit=commit,
     )
     return request
 
 
-def _perform(state, user, request_id, action, version, note, tracking, amount=None):
-    request, transition, role, values = check_step(state, user, request_id, action, version, note=note,
+def _perform(ctx, user, request_id, action, version, note, tracking, amount=None):
+    request, transition, role, values = check_step(ctx, user, request_id, action, version, note=note,
                                                    tracking=tracking, amount=amount)
     if transition.effect is not None:
-        transition.effect(state, request, values)
+        transition.effect(ctx, request, values)
     # A step that asks for an amount keeps it in its history row.
     decided = request.refund_decided_amount if "amount" in values else None
     entry = change_status(request, transition, transition.leads_to(request), role, user, values.get("note"),
