@@ -7,6 +7,9 @@ team where it may (then both the buyer and the artist are told), else by the
 role that may. Then, for every email the step queued and for the request's
 page as the buyer and the artist see it:
 
+- each email reaches someone the row tells (never whoever took the step),
+  under the row's subject (or the new status's words), and the timeline
+  shows the row's sentence;
 - one step never emails the same address twice (a refused cancellation once
   said "Order refused - refund initiated" then "Refund initiated");
 - an exchange is never a "reimbursement": the buyer asked for another item;
@@ -22,12 +25,13 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from mirette_returns_plugin import workflow
-from mirette_returns_plugin.access import Role
+from mirette_returns_plugin import refunds, workflow
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.models import OutboxEmail, RequestKind
+from mirette_returns_plugin.domain import RequestKind, Role
+from mirette_returns_plugin.models import HistoryEntry, OutboxEmail, Refund
 from mirette_returns_plugin.state import current_state
 from tests import flows
+from tests.fixtures_mail import queued_emails
 from tests.pagekit import parse
 
 #: The reasons of each kind: one the seller is not at fault for, and the
@@ -95,20 +99,28 @@ def test_each_step_tells_each_person_once_in_words_that_fit(app, ctx, client_as,
     for row in emails:
         wrong = _wrong_words(request.kind, seller_fault, f"{row.subject}\n{row.body_text}")
         assert not wrong, (wrong, row.recipient, row.subject, row.body_text)
+        # What the email says and whom it reaches are the row's.
+        event, role = row.event_key.split(":", 1)
+        entry = db.session.get(HistoryEntry, int(event.removeprefix("history-")))
+        step = workflow.step_named(entry.action, request.kind)
+        said = step.words_for(request, entry)
+        assert role.split("-")[0] in step.told and role.split("-")[0] != entry.actor_role, (row.event_key, step.told)
+        what = said.subject or workflow.status_label(entry.to_status, request.kind)
+        assert row.subject.endswith(what), (row.subject, what)
+    own_rows = [h for h in flows.history(request_id) if h.action == case.action]
+    said = case.transition.words_for(request, own_rows[-1] if own_rows else None)
     for email in (flows.CAMILLE, flows.LUNE):
         page = parse(client_as(email).get(f"/returns/requests/{request_id}"))
         text = " ".join(page.by_id("mr-summary").text.split() + page.by_id("mr-timeline").text.split())
         wrong = _wrong_words(request.kind, seller_fault, text)
         assert not wrong, (wrong, email, text)
+        if own_rows and "%(" not in said.timeline:
+            assert said.timeline in text, (said.timeline, text)
         if request.status == workflow.Status.REPLACEMENT_SHIPPED:
             assert page.by_id("mr-refund") is None, "a finished exchange shows a refund"
 
 
 def test_a_refused_cancellation_tells_the_buyer_once_then_again_when_the_money_has_moved(ctx):
-    from mirette_returns_plugin import refunds
-    from mirette_returns_plugin.models import Refund
-    from tests.fixtures_mail import queued_emails
-
     request = flows.submit_cancellation()
     flows.take(flows.LUNE, request.id, "refuse_order")
     buyer = [action for action, role, _address in queued_emails() if role == Role.BUYER]
