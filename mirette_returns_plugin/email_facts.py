@@ -18,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from .telling import Step, registered_step
 from .user_text import neutral_bidi, visible_or_empty
 
 #: Version of the facts' layout, stored with them.
@@ -114,10 +115,14 @@ class Event:
     request: Any
     entry: Any = None
     message: Any = None
+    #: The row of the step the history row records (with ``entry``); found
+    #: again by its action and the request's kind at delivery.
+    step: Step | None = None
     #: Every message one email gathers, oldest first (``message`` is the newest).
     gathered: tuple[Any, ...] = ()
-    #: When support steps in if the artist stays silent (a reminder to the artist).
-    support_steps_in: datetime | None = None
+    #: The date the step's email names, as it stood when the step was taken
+    #: (the step's ``moment``: when support steps in, for a reminder).
+    moment: datetime | None = None
 
     @property
     def action(self) -> str:
@@ -149,19 +154,22 @@ def capture(event: Event, recipient: Recipient) -> dict[str, Any]:
         "entry": _values(EntryFacts, event.entry) if event.entry is not None else None,
         "message": _values(MessageFacts, event.message) if event.message is not None else None,
         "gathered": [_values(MessageFacts, message) for message in event.gathered],
-        "support_steps_in": event.support_steps_in.isoformat() if event.support_steps_in else None,
+        "moment": event.moment.isoformat() if event.moment else None,
     }
 
 
 def restore(facts: dict[str, Any], *, address: str, locale: str) -> tuple[Event, Recipient]:
     """The event and the recipient ``facts`` were captured from."""
-    steps_in = facts.get("support_steps_in")
+    moment = facts.get("moment")
+    request = _snapshot(RequestFacts, facts["request"])
+    entry = _snapshot(EntryFacts, facts["entry"]) if facts.get("entry") else None
     event = Event(
-        request=_snapshot(RequestFacts, facts["request"]),
-        entry=_snapshot(EntryFacts, facts["entry"]) if facts.get("entry") else None,
+        request=request,
+        entry=entry,
+        step=registered_step(entry.action, request.kind) if entry is not None else None,
         message=_snapshot(MessageFacts, facts["message"]) if facts.get("message") else None,
         gathered=tuple(_snapshot(MessageFacts, values) for values in facts.get("gathered") or ()),
-        support_steps_in=datetime.fromisoformat(steps_in) if steps_in else None,
+        moment=datetime.fromisoformat(moment) if moment else None,
     )
     who = facts["recipient"]
     return event, Recipient(role=who["role"], address=address, name=who.get("name"), locale=locale)

@@ -18,14 +18,15 @@ from flask_babel import force_locale, format_currency
 from werkzeug.routing import BuildError
 
 from . import words as shop_words
-from .access import Role, sees_buyer_address
+from .domain import RequestKind, Role, sees_buyer_address
 from .email_facts import EXCERPT_LENGTH, Event, Recipient, RequestFacts, excerpt
 from .email_ids import mail_domain, message_id, thread_id
 from .i18n import N_, gettext as _, ngettext
+from .labels import kind_label, status_label
 from .mail_settings import links_root
-from .models import Request, RequestKind
-from .moments import day
+from .models import Request
 from .state import current_state
+from .telling import Step
 from .user_text import neutral_bidi
 
 __all__ = ["EXCERPT_LENGTH", "Event", "Recipient", "RenderedEmail", "excerpt", "mail_domain", "message_id", "render",
@@ -34,91 +35,14 @@ __all__ = ["EXCERPT_LENGTH", "Event", "Recipient", "RenderedEmail", "excerpt", "
 #: Folder of the email templates (``<name>.txt`` and ``<name>.html``).
 TEMPLATE_DIR = "mirette_returns/email"
 
-#: What happened, in one sentence, per topic (an action, or an action and a
-#: kind). ``%(actor)s`` is who did it.
-HEADLINES: dict[str, str] = {
-    "submit:return": N_("%(buyer)s would like to return %(quantity)s × %(item)s from order %(number)s."),
-    "submit:exchange": N_("%(buyer)s would like to exchange %(quantity)s × %(item)s from order %(number)s."),
-    "submit:cancellation": N_("%(buyer)s asks you to cancel their order %(number)s before you process it. "
-                              "If nothing has been shipped yet, refuse the order: the buyer is then refunded."),
-    "submit:cancellation:single": N_("%(buyer)s asks you to cancel their order %(number)s before you process "
-                                     "it. If nothing has been shipped yet, cancel it: the buyer is then refunded "
-                                     "what they paid."),
-    "accept": N_("%(actor)s accepted the request and gave the return instructions below."),
-    "decline": N_("%(actor)s declined the request."),
-    "decline:cancellation": N_("%(actor)s declined the cancellation: the order has already been processed. "
-                               "Once it has arrived, a return can be requested instead."),
-    "withdraw": N_("%(actor)s withdrew the request. Nothing more needs to be done."),
-    "ship_back": N_("%(actor)s has sent the item back."),
-    "receive": N_("%(actor)s received the item back in good condition."),
-    "convert_to_refund": N_("%(actor)s will refund this exchange instead of sending another item, so that "
-                            "the item wanted can be ordered again."),
-    "ship_replacement": N_("%(actor)s shipped the replacement item."),
-    "decide_refund": N_("%(actor)s received the item back and will refund %(amount)s instead of the "
-                        "estimated %(estimate)s, for the reason below."),
-    # The buyer may disagree: the way to the support team, in the same email.
-    "decide_refund:buyer": N_("%(actor)s received the item back and will refund %(amount)s instead of the "
-                              "estimated %(estimate)s, for the reason below. If you disagree, you can ask the "
-                              "support team to step in from the request's page."),
-    "initiate_refund": N_("A refund of %(amount)s has been initiated."),
-    "refund_initiated": N_("A refund of %(amount)s has been initiated."),
-    "refund_failed": N_("The refund of %(amount)s could not be initiated. Nothing was paid; it can be "
-                        "retried from the request's page."),
-    "confirm_refund": N_("The refund of %(amount)s is confirmed."),
-    "refuse_order": N_("%(actor)s refused the order, as asked, so it is cancelled. A refund of %(amount)s "
-                       "is being initiated."),
-    # A shop that is its own only seller cancels what its buyer asked it to.
-    "refuse_order:single": N_("%(actor)s cancelled the order, as asked. A refund of %(amount)s is being "
-                              "initiated."),
-    "refuse_order:unpaid": N_("%(actor)s cancelled the order, as asked. Nothing was charged for it, so there "
-                              "is nothing to refund."),
-    "escalate": N_("%(actor)s asked the support team to step in."),
-    "escalate:system": N_("%(artist)s has not answered in time, so the support team was asked to step in."),
-    "resolve_escalation": N_("The support team marked its case on this request as resolved."),
-    "remind_artist": N_("%(buyer)s is still waiting for your answer on this request. Please take the next step "
-                        "from the request's page."),
-    "remind_buyer": N_("%(artist)s accepted your request and is waiting for the item. Please send it back as "
-                       "the return instructions say, then tell them so on the request's page."),
-    "message": N_("%(actor)s wrote:"),
+#: Subject words of a message email, by the kind of request (the buyer's), or by its author.
+MESSAGE_SUBJECTS: dict[str, str] = {
+    RequestKind.RETURN: N_("New message about your return request"),
+    RequestKind.EXCHANGE: N_("New message about your exchange request"),
+    RequestKind.CANCELLATION: N_("New message about your cancellation request"),
 }
-
-#: Subject words per topic; a topic missing here is named by its new status.
-SUBJECTS: dict[str, str] = {
-    "submit:return": N_("New return request"),
-    "submit:exchange": N_("New exchange request"),
-    "submit:cancellation": N_("New cancellation request"),
-    "convert_to_refund": N_("Exchange converted to a refund"),
-    "decide_refund": N_("Partial refund decided"),
-    "refund_initiated": N_("Refund initiated"),
-    "refund_failed": N_("Refund could not be initiated"),
-    "escalate": N_("Support team asked to step in"),
-    "resolve_escalation": N_("Support case resolved"),
-    "remind_artist": N_("Reminder: the buyer is waiting for your answer"),
-    "remind_buyer": N_("Reminder: please send the item back"),
-    "message:return": N_("New message about your return request"),
-    "message:exchange": N_("New message about your exchange request"),
-    "message:cancellation": N_("New message about your cancellation request"),
-    "message": N_("New message from %(actor)s"),
-}
-
-#: Template per topic; ``update`` for every other step.
-TEMPLATES: dict[str, str] = {
-    "submit": "new_request",
-    "message": "new_message",
-    "refund_failed": "refund_failed",
-}
-
-#: Which of the request's texts an action quotes, and under which heading.
-QUOTES: dict[str, tuple[str, str]] = {
-    "accept": ("instructions", N_("Return instructions")),
-    "remind_buyer": ("instructions", N_("Return instructions")),
-    "decline": ("decline_reason", N_("Reason")),
-    "decide_refund": ("refund_decision_reason", N_("Why less is refunded")),
-}
-
-#: Actions whose email shows the refund amount.
-REFUND_ACTIONS = frozenset({"initiate_refund", "refund_initiated", "refund_failed", "confirm_refund", "refuse_order",
-                            "decide_refund"})
+MESSAGE_FROM = N_("New message from %(actor)s")
+MESSAGE_HEADLINE = N_("%(actor)s wrote:")
 
 
 @dataclass(frozen=True)
@@ -163,7 +87,7 @@ def render(event: Event, recipient: Recipient) -> RenderedEmail:
     """The email ``recipient`` receives about ``event``, in their language."""
     with force_locale(recipient.locale):
         context = build_context(event, recipient)
-        name = TEMPLATES.get(event.action, "update")
+        name = event.step.template if event.step is not None else "new_message"
         values = {"email": context, "_": _, "gettext": _, "ngettext": ngettext}
         text = _render_template(f"{TEMPLATE_DIR}/{name}.txt", values)
         html = _render_template(f"{TEMPLATE_DIR}/{name}.html", values)
@@ -179,11 +103,9 @@ def _render_template(name: str, values: dict[str, object]) -> str:
 
 
 def build_context(event: Event, recipient: Recipient) -> EmailContext:
-    from .workflow import status_label
-
     request = event.request
-    topic = _topic(event)
-    amount = _money(request) if event.action in REFUND_ACTIONS and request.refund_total else None
+    step = event.step
+    amount = _money(request) if step is not None and step.shows_refund and request.refund_total else None
     words = {
         "actor": _actor_name(event),
         "buyer": request.buyer_name,
@@ -194,11 +116,12 @@ def build_context(event: Event, recipient: Recipient) -> EmailContext:
         "amount": amount or "",
         "estimate": format_currency(request.refund_total or Decimal("0"), request.currency),
     }
-    if event.action == "decide_refund" and recipient.role == Role.BUYER:
-        topic = "decide_refund:buyer"
-    if topic == "submit:cancellation" and not shop_words.is_marketplace():
-        topic = "submit:cancellation:single"
-    headline = _(HEADLINES.get(topic) or HEADLINES.get(event.action, "%(actor)s"), **words)
+    if step is None:
+        headline = _(MESSAGE_HEADLINE, **words)
+    else:
+        said = step.words_for(request, event.entry)
+        for_buyer = said.buyer_headline if recipient.role == Role.BUYER else None
+        headline = _(for_buyer or said.headline, **words)
     quote, quote_label = _quote(event)
     return EmailContext(
         recipient=recipient,
@@ -207,7 +130,7 @@ def build_context(event: Event, recipient: Recipient) -> EmailContext:
         headline=headline,
         order_number=request.order_number,
         item=item_label(request, recipient.role),
-        status=status_label(request.status),
+        status=status_label(request.status, request.kind),
         details_url=details_url(request.id),
         details_label=_("See details"),
         quote=quote,
@@ -248,34 +171,18 @@ def _path(endpoint: str, request_id: int) -> str:
         return f"{current_state().config['URL_PREFIX'] or ''}/requests/{request_id}"
 
 
-def _topic(event: Event) -> str:
-    from .workflow import refusal_topic
-
-    kind = event.request.kind
-    if event.action in ("submit", "decline") or (event.action == "message"):
-        return f"{event.action}:{kind}"
-    if event.action == "refuse_order":
-        return refusal_topic(event.entry.to_status if event.entry is not None else None)
-    if event.action == "escalate" and event.actor_role == Role.SYSTEM:
-        return "escalate:system"
-    return event.action
-
-
 def _subject(event: Event, recipient: Recipient, context: EmailContext) -> str:
-    from .workflow import status_label
-
-    topic = _topic(event)
-    if event.action == "message" and recipient.role != Role.BUYER:
-        if event.actor_role == Role.SUPPORT:
+    if event.step is None:
+        if recipient.role == Role.BUYER:
+            what = _(MESSAGE_SUBJECTS[event.request.kind])
+        elif event.actor_role == Role.SUPPORT:
             what = _("New message from the support team")
         else:
-            what = _(SUBJECTS["message"], actor=_actor_name(event))
-    elif topic in SUBJECTS:
-        what = _(SUBJECTS[topic])
-    elif event.action in SUBJECTS:
-        what = _(SUBJECTS[event.action])
+            what = _(MESSAGE_FROM, actor=_actor_name(event))
     else:
-        what = status_label(event.entry.to_status if event.entry is not None else event.request.status)
+        subject = event.step.words_for(event.request, event.entry).subject
+        what = _(subject) if subject else status_label(
+            event.entry.to_status if event.entry is not None else event.request.status, event.request.kind)
     prefix = shop_words.subject_prefix()
     subject = _("Order %(number)s – %(item)s: %(what)s", number=context.order_number, item=context.item, what=what)
     subject = " ".join(f"{prefix} {subject}".split())
@@ -289,20 +196,12 @@ def _quote(event: Event) -> tuple[str | None, str | None]:
         # "new request" email, which quotes the buyer's opening message.
         label = _("Message") if event.entry is not None else None
         return excerpt(event.message.body), label
-    action = event.action
-    if action in QUOTES:
-        column, label = QUOTES[action]
-        return excerpt(getattr(request, column)), _(label)
-    if action == "submit":
-        return excerpt(request.comment), _("Comment")
-    if action == "refund_failed":
-        return excerpt(event.entry.note), _("Error")
-    return excerpt(event.entry.note if event.entry else None), _("Note")
+    said = event.step.words_for(request, event.entry)
+    text = getattr(request, said.quote) if said.quote else (event.entry.note if event.entry else None)
+    return excerpt(text), _(said.quote_label)
 
 
 def _facts(event: Event, recipient: Recipient, amount: str | None) -> list[Fact]:
-    from .workflow import kind_label, status_label
-
     request = event.request
     facts = [Fact(_("Order"), request.order_number)]
     if request.kind == RequestKind.CANCELLATION:
@@ -323,16 +222,15 @@ def _facts(event: Event, recipient: Recipient, amount: str | None) -> list[Fact]
         if request.wanted_label:
             facts.append(Fact(_("Wanted instead"), neutral_bidi(request.wanted_label)))
     facts.append(Fact(_("Request"), kind_label(request.kind)))
-    facts.append(Fact(_("Status"), status_label(request.status)))
-    if event.action == "ship_back" and request.return_tracking:
-        facts.append(Fact(_("Tracking number"), neutral_bidi(request.return_tracking)))
-    if event.action == "ship_replacement" and request.replacement_tracking:
-        facts.append(Fact(_("Tracking number"), neutral_bidi(request.replacement_tracking)))
+    facts.append(Fact(_("Status"), status_label(request.status, request.kind)))
+    step = event.step
+    tracking = getattr(request, step.tracking_column) if step is not None and step.tracking_column else None
+    if tracking:
+        facts.append(Fact(_("Tracking number"), neutral_bidi(tracking)))
     if amount:
         facts.append(Fact(_("Refund"), amount))
-    if event.action == "remind_artist":
-        if event.support_steps_in is not None:
-            facts.append(Fact(_("Support steps in on"), day(event.support_steps_in)))
+    if step is not None and step.facts is not None:
+        facts.extend(Fact(label, value) for label, value in step.facts(request, event.moment))
     return facts
 
 

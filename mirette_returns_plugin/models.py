@@ -27,6 +27,7 @@ from .model_base import (
     UTCDateTime,
     utcnow,
 )
+from .domain import RequestKind  # re-exported: the kinds are the domain's words
 
 __all__ = [
     "MONEY",
@@ -54,11 +55,6 @@ __all__ = [
 ]
 
 
-class RequestKind:
-    RETURN = "return"
-    EXCHANGE = "exchange"
-    CANCELLATION = "cancellation"
-    ALL = (RETURN, EXCHANGE, CANCELLATION)
 
 
 class Request(Base):

@@ -1,9 +1,10 @@
 """Which emails a change causes, queued in the outbox in the same transaction.
 
-The workflow calls :func:`queue_for_history` after every history row and
-:func:`queue_for_message` after every message, inside the transaction of the
-change: the outbox rows commit or roll back with it. :data:`ROUTES` says who
-hears of each step; whoever took the step is always left out.
+The workflow calls :func:`queue_for_history` after every history row, with
+the step's row, and :func:`queue_for_message` after every message, inside
+the transaction of the change: the outbox rows commit or roll back with it.
+Who hears of a step is the row's ``told``; whoever took the step is always
+left out.
 
 A row keeps the facts of its email (:mod:`.email_facts`), not its words: the
 email is written when it is sent (:mod:`.mail_message`), so nothing is
@@ -16,77 +17,48 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Iterable
-import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
 from flask import current_app
 
 from . import email_facts
-from .access import Role
+from .domain import RequestKind, Role
 from .email_facts import Event, Recipient
 from .email_ids import mail_domain, message_id, thread_id
-from .models import HistoryEntry, Message, OutboxEmail, Request, RequestKind, utcnow
+from .models import HistoryEntry, Message, OutboxEmail, Request, utcnow
 from .send_on_commit import remember_for_commit
 from .state import current_state
+from .telling import Step
 
 log = logging.getLogger(__name__)
 
 BUYER, ARTIST, SUPPORT = Role.BUYER, Role.ARTIST, Role.SUPPORT
 
-#: Who is told of each step, by the history row's action. The one who took
-#: the step is left out, so ``accept`` reaches the buyer when the artist
-#: accepts, and the buyer and the artist when support accepts for the artist.
-ROUTES: dict[str, tuple[str, ...]] = {
-    # action                 told
-    "submit":               (ARTIST,),                  # new request / new cancellation request
-    "withdraw":             (ARTIST,),                  # the buyer changed their mind
-    "ship_back":            (ARTIST,),                  # the item is on its way back
-    "accept":               (BUYER, ARTIST),            # with the return instructions
-    "decline":              (BUYER, ARTIST),            # with the reason
-    "receive":              (BUYER, ARTIST),            # "Product received - reimbursement can be initiated"
-    "convert_to_refund":    (BUYER, ARTIST),
-    "decide_refund":        (BUYER, ARTIST),            # less than the estimate, with the reason
-    "ship_replacement":     (BUYER, ARTIST),
-    "refuse_order":         (BUYER, ARTIST),            # the cancellation is answered
-    "initiate_refund":      (BUYER,),                   # a return's refund is initiated
-    "refund_initiated":     (BUYER,),                   # a cancellation's refund is initiated
-    "confirm_refund":       (BUYER,),                   # the second email: refund confirmed
-    "refund_failed":        (SUPPORT,),                 # the shop could not start a refund
-    "escalate":             (SUPPORT, BUYER, ARTIST),    # also written by the tick, as "the system"
-    "remind_artist":        (ARTIST,),                  # the tick: the buyer waits for the artist
-    "remind_buyer":         (BUYER,),                   # the tick: the artist waits for the item
-    "resolve_escalation":   (BUYER, ARTIST),
-    "retry_refund":         (),                         # writes no row: refund_initiated or refund_failed does
-}
-
 #: Who is told of a new message: the other party (both, when support writes).
 MESSAGE_ROUTE: tuple[str, ...] = (BUYER, ARTIST)
 
 
-def queue_for_history(request: Request, entry: HistoryEntry) -> None:
-    """Queue the emails a history row causes."""
-    if entry.action not in ROUTES:
-        log.warning("mirette-returns: no email route for the action %r; nobody is told.", entry.action)
-        return
-    _queue(Event(request=request, entry=entry), ROUTES[entry.action])
+def queue_for_history(request: Request, entry: HistoryEntry, step: Step) -> None:
+    """Queue the emails a history row causes: to the people its step tells."""
+    _queue(Event(request=request, entry=entry, step=step, moment=_moment(request, step)), step.told)
 
 
-def queue_for_message(request: Request, message: Message) -> None:
+def queue_for_message(request: Request, message: Message, *,
+                      opening: tuple[HistoryEntry, Step] | None = None) -> None:
     """Queue the emails a new message causes.
 
-    A cancellation's opening message is not announced on its own: it is quoted
-    in the artist's "new cancellation request" email, queued a moment before
-    in the same transaction, so the artist gets one email, not two.
+    A message that opens a request (``opening``: the request's first history
+    row and its step) is not announced on its own: it is quoted in that
+    row's email, queued a moment before in the same transaction, so the
+    artist gets one email, not two.
     """
-    if request.kind == RequestKind.CANCELLATION and _is_opening_message(message):
-        submitted = current_state().session.scalar(
-            sa.select(HistoryEntry).where(HistoryEntry.request_id == request.id, HistoryEntry.action == "submit")
-        )
-        if submitted is not None:
-            _queue(Event(request=request, entry=submitted, message=message), ROUTES["submit"], replace=True)
-            return
+    if opening is not None and request.kind == RequestKind.CANCELLATION and _is_opening_message(message):
+        entry, step = opening
+        _queue(Event(request=request, entry=entry, message=message, step=step, moment=_moment(request, step)),
+               step.told, replace=True)
+        return
     _queue(Event(request=request, message=message), MESSAGE_ROUTE,
            gather_seconds=float(current_state().config["MESSAGE_EMAIL_WINDOW"] or 0))
 
@@ -168,7 +140,6 @@ def _queue(event: Event, roles: Iterable[str], *, replace: bool = False, gather_
     recipients = recipients_for(event, roles)
     if not recipients:
         return
-    event = _with_deadline(event)
     keys = {event_key(event, r): r for r in recipients}
     existing = {row.event_key: row for row in session.scalars(
         sa.select(OutboxEmail).where(OutboxEmail.event_key.in_(list(keys)))
@@ -203,14 +174,9 @@ def _queue(event: Event, roles: Iterable[str], *, replace: bool = False, gather_
         remember_for_commit(session, [row.id for row in queued], delay=gather_seconds)
 
 
-def _with_deadline(event: Event) -> Event:
-    """``event`` with the day support steps in, which a reminder to the artist names."""
-    if event.action != "remind_artist":
-        return event
-    # Imported here: the reminders' rules import the workflow, which imports this module.
-    from .reminders import support_steps_in_at
-
-    return dataclasses.replace(event, support_steps_in=support_steps_in_at(event.request))
+def _moment(request: Request, step: Step) -> datetime | None:
+    """The date the step's email names, as it stands when the step is taken."""
+    return step.moment(request) if step.moment is not None else None
 
 
 def _waiting_for(request_id: int, address: str, now):

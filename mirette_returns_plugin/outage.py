@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from . import htmx
 from .i18n import gettext, ngettext
+from .state import current_state
 
 #: Errors that mean "the database is not answering just now".
 OUTAGE_ERRORS: tuple[type[Exception], ...] = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
@@ -86,8 +87,6 @@ def handle_outage(error: BaseException) -> Response:
 
 def _forget_transaction() -> None:
     """Give the broken connection back; the session is usable again after."""
-    from .state import current_state
-
     try:
         current_state().session.rollback()
     except Exception:  # noqa: BLE001 - the connection is gone; closing it is all we want
@@ -116,8 +115,6 @@ def _language() -> str:
 
 
 def _stylesheet() -> str | None:
-    from .state import current_state
-
     try:
         from flask import url_for
 

@@ -22,11 +22,14 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from .access import Role
+from . import moments
+from .domain import Role, Status
 from .errors import ConfigurationError, Conflict, NotFound
+from .i18n import N_, gettext as _
 from .models import HistoryEntry, Message, Reminder, ReminderStep, Request, utcnow
 from .state import current_state
-from .workflow import Status
+from .telling import Step, Words, register
+from .workflow import ESCALATE, lock_request, record, transaction
 
 #: Who must act next, by status; the other party is the one waiting.
 #: A request sent (``requested``), an item sent back (``shipped_back``) or
@@ -44,8 +47,6 @@ MUST_ACT: dict[str, str] = {
 #: not send an item back leaves nobody stuck: the artist may decline.
 ESCALATED_ROLES = frozenset({Role.ARTIST})
 
-#: History action of a reminder, by the role reminded (one email route each).
-REMIND_ACTIONS = {Role.ARTIST: "remind_artist", Role.BUYER: "remind_buyer"}
 
 #: Requests read per query while looking for what is due.
 BATCH = 200
@@ -208,8 +209,6 @@ def _claimed(request_id: int, status: str, step: str) -> bool:
 
 def _take(request_id: int, step: str, at: datetime) -> bool:
     """Claim and do one step if it is due; ``False`` when it is not, or another tick did it."""
-    from .workflow import _in_transaction, _record, lock_request
-
     def work() -> bool:
         request = lock_request(request_id)
         wait = wait_of(request)
@@ -223,14 +222,36 @@ def _take(request_id: int, step: str, at: datetime) -> bool:
                         created_at=utcnow()))
         db.flush()  # the claim: a racing tick's identical row fails here or waits for this one
         if step == ReminderStep.REMIND:
-            _record(request, REMIND_ACTIONS[wait.silent_role], request.status, request.status, Role.SYSTEM,
-                    None, None)
+            record(request, REMINDERS[wait.silent_role], request.status, request.status, Role.SYSTEM, None, None)
         else:
             request.escalated = True
-            _record(request, "escalate", request.status, request.status, Role.SYSTEM, None, None)
+            record(request, ESCALATE, request.status, request.status, Role.SYSTEM, None, None)
         return True
 
     try:
-        return bool(_in_transaction(True, work))
+        return bool(transaction(work))
     except (Conflict, NotFound):  # another tick claimed it first; or the request is gone
         return False
+
+
+def _steps_in_fact(request: object, steps_in: datetime | None) -> list[tuple[str, str]]:
+    return [(_("Support steps in on"), moments.day(steps_in))] if steps_in is not None else []
+
+
+#: The tick's own steps, as the history and the emails tell them.
+REMIND_ARTIST = Step(
+    action="remind_artist", told=(Role.ARTIST,), facts=_steps_in_fact, moment=support_steps_in_at,
+    words=Words(N_("reminded the seller that the buyer is waiting for an answer"),
+                N_("%(buyer)s is still waiting for your answer on this request. Please take the next step "
+                   "from the request's page."), subject=N_("Reminder: the buyer is waiting for your answer")))
+REMIND_BUYER = Step(
+    action="remind_buyer", told=(Role.BUYER,),
+    words=Words(N_("reminded the buyer to send the item back"),
+                N_("%(artist)s accepted your request and is waiting for the item. Please send it back as the "
+                   "return instructions say, then tell them so on the request's page."),
+                subject=N_("Reminder: please send the item back"), quote="instructions",
+                quote_label=N_("Return instructions")))
+#: The reminder, by the role reminded.
+REMINDERS = {Role.ARTIST: REMIND_ARTIST, Role.BUYER: REMIND_BUYER}
+STEPS = (REMIND_ARTIST, REMIND_BUYER)
+register(STEPS)

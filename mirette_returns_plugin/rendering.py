@@ -19,7 +19,7 @@ from typing import Any
 from flask import Response, current_app, make_response, render_template, session, url_for
 from flask_babel import format_currency, format_decimal, get_locale
 
-from . import htmx, moments
+from . import htmx, labels, moments, words as shop_words
 from .csrf import csrf_token, field_name
 from .i18n import gettext, ngettext
 from .links import safe_url
@@ -59,16 +59,12 @@ class Helpers:
         return format_decimal(value)
 
     @staticmethod
-    def status_label(status: str) -> str:
-        from .workflow import status_label
-
-        return status_label(status)
+    def status_label(status: str, kind: str | None = None) -> str:
+        return labels.status_label(status, kind)
 
     @staticmethod
     def kind_label(kind: str) -> str:
-        from .workflow import kind_label
-
-        return kind_label(kind)
+        return labels.kind_label(kind)
 
     @property
     def locale(self) -> str:
@@ -106,16 +102,12 @@ class Helpers:
     @property
     def marketplace(self) -> bool:
         """Whether several sellers share the shop (see :mod:`.words`)."""
-        from .words import is_marketplace
-
-        return is_marketplace()
+        return shop_words.is_marketplace()
 
     @property
     def seller_label(self) -> str:
         """``Artist``, ``Seller``, ``Maker`` or ``Shop``, as the shop calls its sellers."""
-        from .words import seller_label
-
-        return seller_label()
+        return shop_words.seller_label()
 
 
 HELPERS = Helpers()

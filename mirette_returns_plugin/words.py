@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .access import Role
+from .domain import Role
 from .errors import ConfigurationError
 from .i18n import N_, gettext as _
 from .state import current_state

@@ -571,7 +571,7 @@ def test_bad_messages(ctx, body, field):
 # Every message a user reads is translatable
 # --------------------------------------------------------------------------- #
 
-PACKAGE = Path(workflow.__file__).parent
+PACKAGE = Path(workflow.__file__).parent.parent
 ERRORS = {"NotAllowed", "NotFound", "Conflict", "AdapterError", "MiretteReturnsError", "ValidationError"}
 
 
@@ -588,7 +588,8 @@ def _raw_text(node: ast.AST | None) -> bool:
     return False
 
 
-@pytest.mark.parametrize("module", ["workflow.py", "refunds.py", "money.py", "access.py", "reasons.py"])
+@pytest.mark.parametrize("module", sorted(f"workflow/{path.name}" for path in (PACKAGE / "workflow").glob("*.py"))
+                         + ["refunds.py", "money.py", "access.py", "reasons.py", "domain.py", "labels.py"])
 def test_messages_go_through_gettext(module):
     tree = ast.parse((PACKAGE / module).read_text(encoding="utf-8"))
     untranslated = []
@@ -613,7 +614,7 @@ def test_messages_go_through_gettext(module):
 
 
 def test_labels_of_the_table_are_marked_for_translation():
-    source = (PACKAGE / "workflow.py").read_text(encoding="utf-8")
+    source = "".join((PACKAGE / name).read_text(encoding="utf-8") for name in ("workflow/steps.py", "labels.py"))
     for transition in workflow.TRANSITIONS:
         assert f'N_("{transition.label}")' in source, transition.label
     for label in workflow.STATUS_LABELS.values():

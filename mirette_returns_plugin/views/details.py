@@ -132,7 +132,12 @@ class DetailPage:
 
     @property
     def status_label(self) -> str:
-        return workflow.status_label(self.request.status)
+        return workflow.status_label(self.request.status, self.request.kind)
+
+    @property
+    def came_back_faulty(self) -> bool:
+        """The buyer said the item was damaged or wrong: no "good condition" on this page."""
+        return workflow.came_back_faulty(self.request)
 
     @property
     def kind_label(self) -> str:
@@ -152,6 +157,15 @@ class DetailPage:
 
     def action_form(self, action: str) -> ActionForm | None:
         return next((form for form in self.actions if form.action == action), None)
+
+    @property
+    def offers_refund(self) -> bool:
+        """The viewer may (re)start the refund now: a step that pays is offered."""
+        return any(form.transition.pays for form in self.actions)
+
+    @property
+    def offers_escalation(self) -> bool:
+        return any(form.transition is workflow.ESCALATE for form in self.actions)
 
 
 def _visible_request(user: User | None, request_id: int) -> tuple[Request, tuple[str, ...]]:
@@ -200,7 +214,7 @@ def load(user: User | None, request_id: int, *, before: int | None = None) -> De
         user=user,
         roles=roles,
         timeline=timeline.build(history, messages, photos, edge, seller_name=req.artist_name,
-                                currency=req.currency, estimate=req.refund_total),
+                                currency=req.currency, estimate=req.refund_total, request=req),
         photos=timeline.photo_views(photos, edge, req.artist_name),
         refund=refunds.refund_of(req),
         actions=[ActionForm(transition, role, FormState(values={"version": req.version}),

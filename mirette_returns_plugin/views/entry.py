@@ -10,6 +10,7 @@ from flask import url_for
 from .. import workflow
 from ..access import current_user
 from ..adapter import order_of_buyer
+from ..i18n import gettext as _
 from ..models import Request
 from ..state import current_state
 
@@ -64,8 +65,6 @@ class NavLink:
 def nav_links() -> list[NavLink]:
     """The plugin's pages the signed-in person works in, for the shop's own navigation:
     the seller's requests, and every request for support. Empty for a buyer or nobody."""
-    from ..i18n import gettext as _
-
     user = current_user()
     if user is None:
         return []

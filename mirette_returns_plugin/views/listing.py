@@ -69,9 +69,12 @@ class ListPage:
     #: Statuses and kinds offered in the filters.
     statuses: list[tuple[str, str]] = field(default_factory=list)
     kinds: list[tuple[str, str]] = field(default_factory=list)
-    def status_labels(self) -> dict[str, str]:
-        """Every status's words, for the rows (a dict: a row may hold any status)."""
-        return dict(self.statuses)
+    def status_labels(self) -> dict[object, str]:
+        """Every status's words, for the rows (a dict: a row may hold any status),
+        and under ``(status, kind)`` the words that differ by kind."""
+        labels: dict[object, str] = dict(self.statuses)
+        labels.update({key: workflow.status_label(*key) for key in workflow.KIND_STATUS_LABELS})
+        return labels
 
     def kind_labels(self) -> dict[str, str]:
         return dict(self.kinds)

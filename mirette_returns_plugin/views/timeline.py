@@ -10,37 +10,15 @@ from decimal import Decimal
 from flask import url_for
 from flask_babel import format_currency
 
-from .. import moments, words
-from ..access import Role
+from .. import moments, reminders, words, workflow
+from ..domain import Role
 from ..i18n import N_, gettext as _
-from ..models import HistoryEntry, Message, Photo
+from ..labels import status_label
+from ..models import HistoryEntry, Message, Photo, Request
 from ..user_text import neutral_bidi
-from ..workflow import refusal_topic, status_label
 
-#: What each history action says, after the actor's name.
-ACTION_TEXTS = {
-    "submit": N_("sent the request"),
-    "accept": N_("accepted the request and gave return instructions"),
-    "decline": N_("declined the request"),
-    "withdraw": N_("withdrew the request"),
-    "ship_back": N_("sent the item back"),
-    "receive": N_("confirmed the product was received in good condition"),
-    "convert_to_refund": N_("turned the exchange into a refund, so the item can be reordered"),
-    "ship_replacement": N_("shipped the replacement"),
-    "decide_refund": N_("decided to refund %(amount)s instead of the estimated %(estimate)s"),
-    "initiate_refund": N_("initiated the refund"),
-    "refund_initiated": N_("initiated the refund"),
-    "refund_failed": N_("could not initiate the refund"),
-    "retry_refund": N_("retried the refund"),
-    "confirm_refund": N_("confirmed the refund was paid"),
-    "refuse_order": N_("refused the order; the refund is initiated"),
-    "refuse_order:single": N_("cancelled the order, as asked; the refund is initiated"),
-    "refuse_order:unpaid": N_("cancelled the order, as asked; nothing was charged, so nothing is refunded"),
-    "escalate": N_("asked the support team to step in"),
-    "resolve_escalation": N_("marked the support case as resolved"),
-    "remind_artist": N_("reminded the seller that the buyer is waiting for an answer"),
-    "remind_buyer": N_("reminded the buyer to send the item back"),
-}
+#: Every step a history row may have been written by: the workflow's and the tick's.
+STEPS = (*workflow.STEPS, *reminders.STEPS)
 
 ROLE_LABELS = {
     Role.BUYER: N_("Buyer"),
@@ -74,11 +52,14 @@ def role_label(role: str) -> str:
     return _(ROLE_LABELS.get(role, role))
 
 
-def action_text(action: str, to_status: str | None = None, **amounts: str) -> str:
-    """What a history row says; ``amounts`` fill in a decided refund's figures."""
-    if action == "refuse_order":
-        action = refusal_topic(to_status)
-    return _(ACTION_TEXTS.get(action, action), **amounts)
+def action_text(entry: HistoryEntry, request: Request | None = None, **amounts: str) -> str:
+    """What a history row says, in the words of its step's row; ``amounts``
+    fill in a decided refund's figures."""
+    step = workflow.step_named(entry.action, request.kind if request is not None else None, STEPS)
+    if step is None:
+        return entry.action
+    said = step.words_for(request, entry) if request is not None else step.words
+    return _(said.timeline, **amounts)
 
 
 @dataclass(frozen=True)
@@ -138,9 +119,10 @@ class TimelineItem:
 
 def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: list[Photo],
           thumbnail_edge: int, *, seller_name: str = "", currency: str = "EUR",
-          estimate: Decimal | None = None) -> list[TimelineItem]:
+          estimate: Decimal | None = None, request: Request | None = None) -> list[TimelineItem]:
     """The request's timeline; ``seller_name`` is shown for whoever acted on the seller's side,
-    ``estimate`` (in ``currency``) beside each refund amount a step decided."""
+    ``estimate`` (in ``currency``) beside each refund amount a step decided; ``request``'s kind
+    and reason pick the words that fit it."""
     by_message: dict[int | None, list[Photo]] = {}
     for photo in photos:
         by_message.setdefault(photo.message_id, []).append(photo)
@@ -168,10 +150,11 @@ def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: 
                        "estimate": format_currency(estimate or Decimal("0"), currency)}
         items.append(item(
             f"h{entry.id}", False, entry.created_at, entry.actor_name, entry.actor_role, entry.note,
-            action_text=action_text(entry.action, entry.to_status, **amounts),
-            new_status=status_label(entry.to_status) if changed else None,
+            action_text=action_text(entry, request, **amounts),
+            new_status=status_label(entry.to_status, request.kind if request is not None else None) if changed
+            else None,
             # The photos sent with the request belong to its first row.
-            photos=(photo_views(by_message.get(None, []), thumbnail_edge, seller_name) if entry.action == "submit"
+            photos=(photo_views(by_message.get(None, []), thumbnail_edge, seller_name) if entry.action == workflow.SUBMIT.action
                     else []),
         ))
     for message in messages:
