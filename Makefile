@@ -41,7 +41,11 @@ PYTEST := $(VENV_BIN)/python -m pytest
 # server runs leave them to the SQLite run.
 SERVER_ONLY := -m "not slow and not browser"
 
-.PHONY: test test-sqlite test-postgresql test-mariadb test-lowest
+.PHONY: test test-fast test-sqlite test-postgresql test-mariadb test-lowest
+
+# The SQLite run spreads its tests over this many processes (pytest-xdist);
+# WORKERS=0 runs them in one.
+WORKERS ?= 2
 
 $(VENV)/.test-installed: $(VENV)/.installed
 	$(VENV_BIN)/python -m pip install --quiet --editable '.[test]'
@@ -63,9 +67,13 @@ test: $(VENV)/.test-installed ## Run the tests on SQLite, PostgreSQL and MariaDB
 	if [ $$status -ne 0 ]; then echo "== some tests failed (see above)"; fi; \
 	exit $$status
 
-test-sqlite: $(VENV)/.test-installed ## Run the tests on SQLite only (the quick local run)
+test-fast: $(VENV)/.test-installed ## Run the unit layer alone: rules and services on a bare app and a tiny shop (seconds)
+	@echo "== unit tests (tests/unit)"
+	$(PYTEST) -m unit tests/unit $(PYTEST_ARGS)
+
+test-sqlite: $(VENV)/.test-installed ## Run the tests on SQLite only (the quick local run; WORKERS=2 processes)
 	@echo "== tests on SQLite"
-	MIRETTE_TEST_DATABASE=sqlite $(PYTEST) $(PYTEST_ARGS)
+	MIRETTE_TEST_DATABASE=sqlite $(PYTEST) -n $(WORKERS) $(PYTEST_ARGS)
 
 test-postgresql: $(VENV)/.test-installed ## Run the tests on PostgreSQL only
 	@echo "== tests on PostgreSQL"

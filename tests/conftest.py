@@ -59,6 +59,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[_BROWSER_LEFT_OUT] = len(left_out)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # A worker of pytest-xdist tells the main process how many it left out:
+    # every worker collects the whole suite, so each counts the same.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and _BROWSER_LEFT_OUT in session.config.stash:
+        workeroutput["browser_left_out"] = session.config.stash[_BROWSER_LEFT_OUT]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    left_out = getattr(node, "workeroutput", {}).get("browser_left_out")
+    if left_out is not None:
+        node.config.stash[_BROWSER_LEFT_OUT] = left_out
+
+
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     if _BROWSER_LEFT_OUT in config.stash:
         terminalreporter.write_line(
