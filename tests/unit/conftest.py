@@ -19,7 +19,7 @@ from flask_sqlalchemy import SQLAlchemy
 from mirette_returns_plugin import MiretteReturns
 from mirette_returns_plugin.models import Base as ReturnsBase
 
-from .tiny_shop import TinyShop
+from .tiny_shop import SEEDED_LANGUAGES, TinyShop
 
 UNIT = Path(__file__).resolve().parent
 
@@ -32,8 +32,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def shop() -> TinyShop:
-    """The tiny shop the plugin is mounted on, its orders as the demo seeds them."""
+def shop(request: pytest.FixtureRequest) -> TinyShop:
+    """The tiny shop the plugin is mounted on, its orders as the demo seeds them.
+
+    Every one reads English unless the test is marked ``seeded_languages``:
+    then Camille, Atelier Lune and Verre Soufflé read French, as in the demo.
+    """
+    if request.node.get_closest_marker("seeded_languages") is not None:
+        return TinyShop(languages=dict(SEEDED_LANGUAGES))
     return TinyShop()
 
 

@@ -188,3 +188,17 @@ def count_requests() -> int:
 
 def stage(order: str, artist: str):
     return shop().part(order, artist).stage
+
+
+def queued_emails() -> list[tuple[str, str, str]]:
+    """``(action, recipient role, address)`` of every outbox row, oldest first
+    (the action is the history row's, or ``message``)."""
+    db = session()
+    actions = dict(db.execute(sa.select(HistoryEntry.id, HistoryEntry.action)).all())
+    found = []
+    for row in db.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)):
+        event, role = row.event_key.split(":", 1)
+        kind, number = event.rsplit("-", 1)
+        action = actions[int(number)] if kind == "history" else "message"
+        found.append((action, role.split("-", 1)[0], row.recipient))
+    return found

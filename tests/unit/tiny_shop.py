@@ -45,6 +45,10 @@ PEOPLE = {
     SUPPORT: ("Sam from support", "support@mirette.example", None),
 }
 
+#: The languages the demo seeds, for the tests marked ``seeded_languages``;
+#: otherwise every one reads English.
+SEEDED_LANGUAGES = {CAMILLE: "fr", ALEX: "en", LUNE: "fr", BOIS: "en", VERRE: "fr", SUPPORT: "en"}
+
 #: Each artist's terms, as the demo seeds them.
 POLICIES = {
     LUNE: ReturnPolicy(window_days=14, refunds_delivery_costs=True,
@@ -162,6 +166,10 @@ class TinyShop:
     refund_error: BaseException | None = None
     #: Whether every order still waits for its payment.
     unpaid: bool = False
+    #: Each person's language, by ref (English when missing).
+    languages: dict[str, str] = field(default_factory=dict)
+    #: Addresses changed since the orders were placed, by ref.
+    addresses: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.orders:
@@ -183,8 +191,9 @@ class TinyShop:
     def get_artist(self, artist_ref: str) -> Artist | None:
         if artist_ref not in self.policies:
             return None
-        name, email, _artist = PEOPLE[artist_ref]
-        return Artist(ref=artist_ref, name=name, email=email, policy=self.policies[artist_ref], locale="en")
+        name, _email, _artist = PEOPLE[artist_ref]
+        return Artist(ref=artist_ref, name=name, email=self.address(artist_ref), policy=self.policies[artist_ref],
+                      locale=self.language(artist_ref))
 
     def exchange_options(self, order_ref: str, line_ref: str) -> list[ExchangeOption]:
         found = self._line(order_ref, line_ref)
@@ -196,7 +205,7 @@ class TinyShop:
                 for v in variants if v != line.variant]
 
     def support_emails(self) -> list[str]:
-        return [PEOPLE[SUPPORT][1]]
+        return [self.address(SUPPORT)]
 
     def refuse_part(self, order_ref: str, artist_ref: str) -> None:
         part = self.part(order_ref, artist_ref)
@@ -224,8 +233,15 @@ class TinyShop:
     # -- what a test reads and changes ------------------------------------ #
 
     def user(self, ref: str) -> User:
-        name, email, artist = PEOPLE[ref]
-        return User(ref=ref, name=name, email=email, locale="en", artist_ref=artist, is_support=ref == SUPPORT)
+        name, _email, artist = PEOPLE[ref]
+        return User(ref=ref, name=name, email=self.address(ref), locale=self.language(ref), artist_ref=artist,
+                    is_support=ref == SUPPORT)
+
+    def address(self, ref: str) -> str:
+        return self.addresses.get(ref, PEOPLE[ref][1])
+
+    def language(self, ref: str) -> str:
+        return self.languages.get(ref, "en")
 
     def part(self, number: str, artist: str) -> Part | None:
         order = self.orders.get(number)
@@ -260,10 +276,10 @@ class TinyShop:
                      if line_ref(order.number, line.product) == ref), None)
 
     def _order(self, order: ShopOrder) -> Order:
-        name, email, _artist = PEOPLE[order.buyer]
+        name, _email, _artist = PEOPLE[order.buyer]
         return Order(
-            ref=order.number, number=order.number, buyer_ref=order.buyer, buyer_name=name, buyer_email=email,
-            buyer_locale="en", currency=order.currency, placed_at=order.placed_at,
+            ref=order.number, number=order.number, buyer_ref=order.buyer, buyer_name=name,
+            buyer_email=self.address(order.buyer), buyer_locale=self.language(order.buyer), currency=order.currency, placed_at=order.placed_at,
             parts=tuple(OrderPart(
                 artist_ref=part.artist, stage=part.stage, delivery_cost=part.delivery_cost,
                 delivered_at=part.delivered_at, paid=Decimal("0") if self.unpaid else None,
