@@ -160,8 +160,10 @@ class TinyShop:
     final_sale: set[str] = field(default_factory=lambda: set(FINAL_SALE))
     #: Who is signed in (a ref of ``PEOPLE``), for the pages.
     signed_in: str | None = None
-    #: Every refund the plugin asked for, in order.
+    #: Every refund the shop made, in order.
     refund_orders: list[RefundOrder] = field(default_factory=list)
+    #: Every refund the plugin asked for, made or failed.
+    refunds_asked: list[RefundOrder] = field(default_factory=list)
     #: When set, the payment provider fails with it (a refund cannot be made to fail otherwise).
     refund_error: BaseException | None = None
     #: Whether every order still waits for its payment.
@@ -216,6 +218,7 @@ class TinyShop:
         part.stage = Stage.CANCELLED
 
     def initiate_refund(self, refund: RefundOrder) -> RefundResult:
+        self.refunds_asked.append(refund)
         if self.refund_error is not None:
             raise self.refund_error
         self.refund_orders.append(refund)
