@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
 
 from mirette_returns_plugin.demo import create_app
 from mirette_returns_plugin.demo.models import Account, db
@@ -221,7 +221,8 @@ def _copy_database(template: Path, url: str) -> bool:
 
 @pytest.fixture
 def app(_schema, _seeded_sqlite, app_config: dict, request: pytest.FixtureRequest) -> Iterator[Flask]:
-    """A new demo-shop app, its database emptied and seeded.
+    """A new demo-shop app, its database emptied and seeded (on SQLite, a copy
+    of the database seeded once per run; see ``_seeded_sqlite``).
 
     The seeded people read English, the language of the code's words, unless
     the test is marked ``seeded_languages``: then Camille and Atelier Lune read
