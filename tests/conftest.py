@@ -8,20 +8,17 @@ overridden with ``MIRETTE_TEST_POSTGRESQL_URL`` and ``MIRETTE_TEST_MARIADB_URL``
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.engine import make_url
 
 from mirette_returns_plugin.demo import create_app
-from mirette_returns_plugin.demo.models import Account, db
-from mirette_returns_plugin.demo.seed import seed
+from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Base as ReturnsBase
+from tests import seeded
 from tests.shop import login
 
 DATABASE_URLS = {
@@ -162,82 +159,24 @@ def app_config(database_url: str, tmp_path) -> dict:
     }
 
 
-def _seed(*, english: bool) -> None:
-    """Seed the demo shop into the app's empty tables. Needs an app context."""
-    seed()
-    if english:
-        db.session.execute(sa.update(Account).values(locale="en"))
-        db.session.commit()
-
-
-@pytest.fixture(scope="session")
-def _seeded_sqlite(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Path] | None:
-    """On SQLite: the seeded database, made once per run (per worker) in two
-    files, one where everyone reads English (``True``) and one with the seeded
-    languages (``False``); each test starts from a copy. ``None`` on a server
-    database, where each test empties the tables and seeds them again.
-
-    The seeded dates are relative to the start of the run (days ago), which
-    no test can tell from a seed made at its own start.
-    """
-    if make_url(database_url).get_backend_name() != "sqlite":
-        return None
-    folder = tmp_path_factory.mktemp("seeded")
-    templates = {}
-    for english in (True, False):
-        path = folder / ("english.sqlite3" if english else "languages.sqlite3")
-        url = f"sqlite:///{path}"
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:
-            db.metadata.create_all(connection)
-            ReturnsBase.metadata.create_all(connection)
-        engine.dispose()
-        seeding = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "DEMO_SEED": False,
-                              "MAIL_SUPPRESS_SEND": True, "SERVER_NAME": "shop.test",
-                              "MIRETTE_RETURNS_PHOTO_DIR": str(folder / "photos")})
-        with seeding.app_context():
-            _seed(english=english)
-            db.session.remove()
-            db.engine.dispose()
-        templates[english] = path
-    return templates
-
-
-def _copy_database(template: Path, url: str) -> bool:
-    """Replace the SQLite database at ``url`` by ``template`` (through SQLite's
-    backup, which is safe even with a connection left open); ``False`` when
-    ``url`` is not a file of SQLite."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return False
-    source, target = sqlite3.connect(template), sqlite3.connect(parsed.database)
-    try:
-        source.backup(target)
-    finally:
-        source.close()
-        target.close()
-    return True
-
-
 @pytest.fixture
-def app(_schema, _seeded_sqlite, app_config: dict, request: pytest.FixtureRequest) -> Iterator[Flask]:
+def app(_schema, app_config: dict, request: pytest.FixtureRequest) -> Iterator[Flask]:
     """A new demo-shop app, its database emptied and seeded (on SQLite, a copy
-    of the database seeded once per run; see ``_seeded_sqlite``).
+    of the database seeded once per process: ``tests/seeded.py``).
 
     The seeded people read English, the language of the code's words, unless
     the test is marked ``seeded_languages``: then Camille and Atelier Lune read
     French, as in the demo (the tests of the languages themselves).
     """
     english = request.node.get_closest_marker("seeded_languages") is None
-    copied = _seeded_sqlite is not None and _copy_database(
-        _seeded_sqlite[english], app_config["SQLALCHEMY_DATABASE_URI"])
+    copied = seeded.restore(app_config["SQLALCHEMY_DATABASE_URI"], english=english)
     app = create_app(app_config)
     if not copied:
         with app.app_context():
             with db.engine.begin() as connection:
                 for table in all_tables():
                     connection.execute(table.delete())
-            _seed(english=english)
+            seeded.seed_demo(english=english)
     yield app
     with app.app_context():
         db.session.remove()
