@@ -13,8 +13,9 @@ import io
 import sqlalchemy as sa
 from PIL import Image
 
-from mirette_returns_plugin import AdapterError, ReturnForm, User, perform, request_cancellation, submit_return
-from mirette_returns_plugin import workflow
+from mirette_returns_plugin import (
+    AdapterError, ReturnForm, User, perform, request_cancellation, submit_return, workflow,
+)
 from mirette_returns_plugin.access import Role
 from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Photo, Refund, Request, RequestKind
 from mirette_returns_plugin.photos import PreparedPhoto

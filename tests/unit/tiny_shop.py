@@ -198,12 +198,12 @@ class TinyShop:
                       locale=self.language(artist_ref))
 
     def exchange_options(self, order_ref: str, line_ref: str) -> list[ExchangeOption]:
-        found = self._line(order_ref, line_ref)
-        if found is None:
+        line = self._line(order_ref, line_ref)
+        if line is None:
             return []
-        line = found
         _artist, price, variants = PRODUCTS[line.product]
-        return [ExchangeOption(ref=option_ref(line.product, v), label=f"{line.product} – {v}", unit_price=Decimal(price))
+        return [ExchangeOption(ref=option_ref(line.product, v), label=f"{line.product} – {v}",
+                               unit_price=Decimal(price))
                 for v in variants if v != line.variant]
 
     def support_emails(self) -> list[str]:
@@ -282,7 +282,8 @@ class TinyShop:
         name, _email, _artist = PEOPLE[order.buyer]
         return Order(
             ref=order.number, number=order.number, buyer_ref=order.buyer, buyer_name=name,
-            buyer_email=self.address(order.buyer), buyer_locale=self.language(order.buyer), currency=order.currency, placed_at=order.placed_at,
+            buyer_email=self.address(order.buyer), buyer_locale=self.language(order.buyer),
+            currency=order.currency, placed_at=order.placed_at,
             parts=tuple(OrderPart(
                 artist_ref=part.artist, stage=part.stage, delivery_cost=part.delivery_cost,
                 delivered_at=part.delivered_at, paid=Decimal("0") if self.unpaid else None,
