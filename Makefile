@@ -70,7 +70,7 @@ test: $(VENV)/.test-installed ## Run the tests on SQLite, PostgreSQL and MariaDB
 	if [ $$status -ne 0 ]; then echo "== some tests failed (see above)"; fi; \
 	exit $$status
 
-test-fast: $(VENV)/.test-installed ## Run the unit layer alone: rules and services on a bare app and a tiny shop (seconds)
+test-fast: $(VENV)/.test-installed ## Run the unit layer alone: rules and services on a bare app and a tiny shop (under a minute)
 	@echo "== unit tests (tests/unit)"
 	$(PYTEST) -m unit tests/unit $(PYTEST_ARGS)
 
