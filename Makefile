@@ -35,13 +35,20 @@ demo-reset: $(VENV)/.installed ## Empty the demo's database and seed it again
 # pytest arguments from PYTEST_ARGS, e.g. make test-sqlite PYTEST_ARGS='-x -k refund'.
 
 PYTEST_ARGS ?=
-PYTEST := $(VENV_BIN)/python -m pytest
+# Bytecode written even where PYTHONDONTWRITEBYTECODE is set: pytest keeps each
+# test module with its asserts rewritten beside it, which both processes of
+# the run (and the next run) read instead of parsing ~180 modules anew.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(VENV_BIN)/python -m pytest
 # The slow tests build and install a wheel, and the browser tests serve the
 # demo on a SQLite file of their own: the same on every database, so the
 # server runs leave them to the SQLite run.
 SERVER_ONLY := -m "not slow and not browser"
 
-.PHONY: test test-sqlite test-postgresql test-mariadb test-lowest
+.PHONY: test test-fast test-sqlite test-postgresql test-mariadb test-lowest
+
+# The SQLite run spreads its tests over this many processes (pytest-xdist);
+# WORKERS=0 runs them in one.
+WORKERS ?= 2
 
 $(VENV)/.test-installed: $(VENV)/.installed
 	$(VENV_BIN)/python -m pip install --quiet --editable '.[test]'
@@ -63,9 +70,13 @@ test: $(VENV)/.test-installed ## Run the tests on SQLite, PostgreSQL and MariaDB
 	if [ $$status -ne 0 ]; then echo "== some tests failed (see above)"; fi; \
 	exit $$status
 
-test-sqlite: $(VENV)/.test-installed ## Run the tests on SQLite only (the quick local run)
+test-fast: $(VENV)/.test-installed ## Run the unit layer alone: rules and services on a bare app and a tiny shop (under a minute)
+	@echo "== unit tests (tests/unit)"
+	$(PYTEST) -m unit tests/unit $(PYTEST_ARGS)
+
+test-sqlite: $(VENV)/.test-installed ## Run the tests on SQLite only (the quick local run; WORKERS=2 processes)
 	@echo "== tests on SQLite"
-	MIRETTE_TEST_DATABASE=sqlite $(PYTEST) $(PYTEST_ARGS)
+	MIRETTE_TEST_DATABASE=sqlite $(PYTEST) -n $(WORKERS) $(PYTEST_ARGS)
 
 test-postgresql: $(VENV)/.test-installed ## Run the tests on PostgreSQL only
 	@echo "== tests on PostgreSQL"

@@ -75,7 +75,7 @@ def build_message(row: OutboxEmail) -> Any:
     return message
 
 
-class QueuedEmail:
+class WrittenEmail:
     """An outbox row with its email written now, as it would leave: what a
     mailbox page or a check shows. Every other attribute is the row's."""
 

@@ -16,9 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mirette_returns_plugin.demo import create_app
-from mirette_returns_plugin.demo.models import Account, db
-from mirette_returns_plugin.demo.seed import seed
+from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.models import Base as ReturnsBase
+from tests import seeded
 from tests.shop import login
 
 DATABASE_URLS = {
@@ -54,6 +54,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=left_out)
         items[:] = [item for item in items if not item.get_closest_marker("browser")]
     config.stash[_BROWSER_LEFT_OUT] = len(left_out)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # A worker of pytest-xdist tells the main process how many it left out:
+    # every worker collects the whole suite, so each counts the same.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and _BROWSER_LEFT_OUT in session.config.stash:
+        workeroutput["browser_left_out"] = session.config.stash[_BROWSER_LEFT_OUT]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    left_out = getattr(node, "workeroutput", {}).get("browser_left_out")
+    if left_out is not None:
+        node.config.stash[_BROWSER_LEFT_OUT] = left_out
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
@@ -146,21 +161,22 @@ def app_config(database_url: str, tmp_path) -> dict:
 
 @pytest.fixture
 def app(_schema, app_config: dict, request: pytest.FixtureRequest) -> Iterator[Flask]:
-    """A new demo-shop app, its database emptied and seeded.
+    """A new demo-shop app, its database emptied and seeded (on SQLite, a copy
+    of the database seeded once per process: ``tests/seeded.py``).
 
     The seeded people read English, the language of the code's words, unless
     the test is marked ``seeded_languages``: then Camille and Atelier Lune read
     French, as in the demo (the tests of the languages themselves).
     """
+    english = request.node.get_closest_marker("seeded_languages") is None
+    copied = seeded.restore(app_config["SQLALCHEMY_DATABASE_URI"], english=english)
     app = create_app(app_config)
-    with app.app_context():
-        with db.engine.begin() as connection:
-            for table in all_tables():
-                connection.execute(table.delete())
-        seed()
-        if request.node.get_closest_marker("seeded_languages") is None:
-            db.session.execute(sa.update(Account).values(locale="en"))
-            db.session.commit()
+    if not copied:
+        with app.app_context():
+            with db.engine.begin() as connection:
+                for table in all_tables():
+                    connection.execute(table.delete())
+            seeded.seed_demo(english=english)
     yield app
     with app.app_context():
         db.session.remove()

@@ -28,6 +28,7 @@ from mirette_returns_plugin.demo.models import Account, PaymentRefund, Shipment,
 from mirette_returns_plugin.demo.seed import seed
 from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Photo, Refund, Request
 from mirette_returns_plugin.state import current_state
+from tests import seeded
 from tests.conftest import all_tables
 from tests.shop import CAMILLE, artist_ref, line_ref, login, order_ref, user
 
@@ -71,9 +72,12 @@ def jpeg(width: int = 24, height: int = 16, color: tuple[int, int, int] = (150, 
 
 
 def reset(app: Flask) -> None:
-    """Empty every table and seed the demo shop again."""
+    """Empty every table and seed the demo shop again (its people in their own
+    languages); on SQLite, a copy of the seeded database (``tests/seeded.py``)."""
     with app.app_context():
         db.session.remove()
+        if seeded.restore(app.config["SQLALCHEMY_DATABASE_URI"], english=False):
+            return
         with db.engine.begin() as connection:
             for table in all_tables():
                 connection.execute(table.delete())

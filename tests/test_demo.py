@@ -26,7 +26,7 @@ from mirette_returns_plugin.demo.models import (
 )
 from mirette_returns_plugin.demo.security import CONTENT_SECURITY_POLICY
 from mirette_returns_plugin.demo.story import STORY_ORDERS
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import HistoryEntry, OutboxEmail, Request
 from mirette_returns_plugin.workflow import ReturnForm
 from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, VERRE, account, line_ref, login, order_ref, user
@@ -394,7 +394,7 @@ def test_the_mailbox_shows_the_email_a_request_sends(app: Flask, ctx, reader) ->
     workflow.submit_return(user(CAMILLE), order_ref("MIR-1004"), ReturnForm(
         line_ref=line_ref("MIR-1004", "Speckled mug"), quantity=1, kind="return", reason_code="changed_mind",
         comment="A little too big for me."))
-    to_artist = QueuedEmail(db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.recipient == LUNE)).one())
+    to_artist = WrittenEmail(db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.recipient == LUNE)).one())
 
     listing = page(client, "/mailbox/")
     assert LUNE in listing and to_artist.subject in listing
@@ -574,7 +574,7 @@ def test_pages_render_in_the_shop_layout_for_each_role(app: Flask, reader, role:
 def test_mailbox_and_payments_are_for_the_support_team_only(app: Flask, ctx, reader) -> None:
     refund_waiting_for_payment()
     payment = db.session.scalars(sa.select(PaymentRefund)).one()
-    email = QueuedEmail(db.session.scalars(sa.select(OutboxEmail)).first())
+    email = WrittenEmail(db.session.scalars(sa.select(OutboxEmail)).first())
     back_office = ["/mailbox/", f"/mailbox/{email.id}", f"/mailbox/{email.id}/html", "/payments/"]
 
     visitor = reader(None)

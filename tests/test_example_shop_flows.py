@@ -18,7 +18,7 @@ from flask import url_for
 
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.adapter import Stage
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import HistoryEntry, OutboxEmail, Request, RequestKind
 from mirette_returns_plugin.refunds import confirm_refund
 from mirette_returns_plugin.state import current_state
@@ -63,7 +63,7 @@ def history_of(shop: ShopUnderTest, request_id: int) -> list[str]:
 
 def emails_to(shop: ShopUnderTest, address: str) -> list[str]:
     with shop.app.app_context():
-        return [QueuedEmail(row).subject for row in current_state().session.scalars(
+        return [WrittenEmail(row).subject for row in current_state().session.scalars(
             sa.select(OutboxEmail).where(OutboxEmail.recipient == address))]
 
 

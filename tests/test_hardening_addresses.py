@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import OutboxEmail, Request
 from mirette_returns_plugin.state import EXTENSION_KEY
 from tests.hardening import snapshot
@@ -118,7 +118,7 @@ def test_artists_see_the_buyers_address_only_when_the_shop_allows_it(app, client
     assert "Camille Martin" in facts and "camille@buyers.example" not in facts
     assert "camille@buyers.example" not in _facts(lune, cancel_id)
     with app.app_context():
-        to_artist = QueuedEmail(db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.recipient == LUNE,
+        to_artist = WrittenEmail(db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.recipient == LUNE,
                                                                                OutboxEmail.request_id == cancel_id)))
         assert "Buyer: Camille Martin" in to_artist.body_text
         assert "camille@buyers.example" not in to_artist.body_text + to_artist.body_html

@@ -21,7 +21,7 @@ from flask_babel import Babel, get_locale
 from mirette_returns_plugin import MiretteReturns, workflow
 from mirette_returns_plugin.adapter import User
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import HistoryEntry, OutboxEmail
 from tests.flows import submit_line
 from tests.i18nkit import spaces, visible_text
@@ -259,7 +259,7 @@ def test_a_french_buyer_and_an_english_artist_each_read_their_own_language(app: 
         workflow.perform(user(SUPPORT), request.id, "accept", note="Renvoyez-la avec l'étiquette fournie.")
         accepted = db.session.scalar(sa.select(HistoryEntry.id).where(
             HistoryEntry.request_id == request.id, HistoryEntry.action == "accept"))
-        rows = {row.recipient: QueuedEmail(row) for row in db.session.scalars(
+        rows = {row.recipient: WrittenEmail(row) for row in db.session.scalars(
             sa.select(OutboxEmail).where(OutboxEmail.event_key.like(f"history-{accepted}:%")))}
         camille, bois = rows[CAMILLE], rows[BOIS]
 

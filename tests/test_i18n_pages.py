@@ -27,7 +27,7 @@ from mirette_returns_plugin import refunds, workflow
 from mirette_returns_plugin.demo.mailbox import links_in
 from mirette_returns_plugin.demo.models import Account, ArtistProfile, Product, ShopOrder, ShopOrderLine, Variant, db
 from mirette_returns_plugin.errors import AdapterError
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Refund, Request
 from tests.flows import FailingPaymentShop, shop_refunds, submit_cancellation, submit_line, take
 from tests.i18nkit import NARROW_NBSP, NBSP, english_left, spaces, visible_text
@@ -82,7 +82,7 @@ def user_data() -> list[str]:
                    Request.return_tracking, Request.replacement_tracking, Message.body, HistoryEntry.note,
                    HistoryEntry.actor_name, Refund.last_error):
         values += [value for value in db.session.scalars(sa.select(column)) if value]
-    for email in map(QueuedEmail, db.session.scalars(sa.select(OutboxEmail).where(~OutboxEmail.locale.startswith("fr")))):
+    for email in map(WrittenEmail, db.session.scalars(sa.select(OutboxEmail).where(~OutboxEmail.locale.startswith("fr")))):
         # An English reader's email, shown on the demo's mailbox: its words are theirs.
         values += [email.subject, *email.body_text.splitlines(), *(text for text, _ in links_in(email.body_html))]
     return values
@@ -330,13 +330,13 @@ def test_every_email_in_french(app: Flask) -> None:
         kept = submit_cancellation(order="MIR-1001", message="Finalement, je préfère annuler.")
         take(LUNE, kept.id, "decline", note="La commande est déjà partie.")
 
-        emails = [QueuedEmail(row) for row in db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id))]
+        emails = [WrittenEmail(row) for row in db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id))]
         actions = {entry.id: entry.action for entry in db.session.scalars(sa.select(HistoryEntry))}
         data = user_data()
         totals = {request.id: request.refund_total for request in db.session.scalars(sa.select(Request))}
         db.session.remove()
 
-    def action_of(email: QueuedEmail) -> str:
+    def action_of(email: WrittenEmail) -> str:
         event = email.event_key.split(":", 1)[0]
         kind, number = event.split("-", 1)
         return "message" if kind == "message" else actions[int(number)]

@@ -1,4 +1,7 @@
-"""Amounts are rounded to each currency's own minor unit: no fractions of a yen, three decimals for a dinar."""
+"""Amounts are rounded to each currency's own minor unit: no fractions of a yen, three decimals for a dinar.
+
+The minor units themselves: ``tests/unit/test_money.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 
 from mirette_returns_plugin.demo.models import Shipment, ShopOrder, ShopOrderLine, db
-from mirette_returns_plugin.money import minor_unit
 from tests.flows import RecordingShop, fresh, shop_refunds, submit_line, take
 from tests.pagekit import HTMX, client_as, text_of  # noqa: F401  (client_as: English pages)
 from tests.shop import ALEX, BOIS, line_ref, order_ref
@@ -17,12 +19,6 @@ from tests.shop import ALEX, BOIS, line_ref, order_ref
 #: Alex's oak board from Bois & Fil, which keeps a 10% restocking fee when the
 #: buyer changed their mind and refunds no delivery costs.
 ORDER, BOARD = "MIR-2002", "Oak chopping board"
-
-
-def test_the_minor_unit_comes_from_babels_currency_data() -> None:
-    assert minor_unit("JPY") == Decimal("1")
-    assert minor_unit("KWD") == Decimal("0.001")
-    assert minor_unit("EUR") == Decimal("0.01")
 
 
 def _board_priced(currency: str, price: str) -> None:

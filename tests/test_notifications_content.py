@@ -10,7 +10,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from mirette_returns_plugin import refunds, workflow
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import OutboxEmail, Refund, Request
 from mirette_returns_plugin.state import current_state
 from mirette_returns_plugin.workflow import ReturnForm
@@ -26,9 +26,9 @@ def submit(*, kind="return", comment="", quantity=1, reason="changed_mind") -> R
         line_ref=line, quantity=quantity, kind=kind, reason_code=reason, comment=comment, wanted_ref=wanted))
 
 
-def last_email(to: str) -> QueuedEmail:
+def last_email(to: str) -> WrittenEmail:
     """The newest email queued for ``to``, as the worker writes it."""
-    return QueuedEmail(db.session.scalars(
+    return WrittenEmail(db.session.scalars(
         sa.select(OutboxEmail).where(OutboxEmail.recipient == to).order_by(OutboxEmail.id.desc())
     ).first())
 
@@ -140,7 +140,7 @@ class TestRequestsAndMessages:
         assert to_artist.subject == "[Mirette] Order MIR-2001 – items from Verre Soufflé: New cancellation request"
         assert "Je préfère annuler, désolé." in to_artist.body_text
         assert "Buyer: Alex Morgan <alex.m@example.org>" in to_artist.body_text
-        to_buyer = QueuedEmail(db.session.scalars(sa.select(OutboxEmail).where(
+        to_buyer = WrittenEmail(db.session.scalars(sa.select(OutboxEmail).where(
             OutboxEmail.recipient == "alex.m@example.org").order_by(OutboxEmail.id)).first())
         assert to_buyer.subject == (
             "[Mirette] Order MIR-2001 – your order from Verre Soufflé: Order refused - refund initiated"

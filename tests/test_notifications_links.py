@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from mirette_returns_plugin import ConfigurationError, delivery
 from mirette_returns_plugin.demo import create_app
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import OutboxEmail
 from tests.shop import CAMILLE, LUNE
 from tests.test_notifications_smtp import submit
@@ -70,7 +70,7 @@ class TestWithTheBaseURL:
 
         expected = {f"https://shop.example/returns/requests/{request_id}"}
         with app.app_context():
-            rows = [QueuedEmail(row) for row in db.session.scalars(sa.select(OutboxEmail))]
+            rows = [WrittenEmail(row) for row in db.session.scalars(sa.select(OutboxEmail))]
             assert len(rows) == 1 + 2 * len(HOSTILE_HEADERS)  # the new request, then each message
             for row in rows:
                 assert links(row.body_text) == expected, row.body_text
@@ -86,7 +86,7 @@ def test_with_server_name_only_in_testing_the_links_use_it(app, client_as):
     request_id = post_messages_with_hostile_headers(app, client_as)
 
     with app.app_context():
-        for row in map(QueuedEmail, db.session.scalars(sa.select(OutboxEmail))):
+        for row in map(WrittenEmail, db.session.scalars(sa.select(OutboxEmail))):
             assert links(row.body_text) == {f"http://shop.test/returns/requests/{request_id}"}
 
 
@@ -129,7 +129,7 @@ def test_in_debug_without_a_base_url_mounting_warns_and_links_ignore_the_host(ap
     try:
         with debug_app.test_request_context("/", headers={"Host": "evil.example"}):
             request_id = submit().id
-            [row] = map(QueuedEmail, db.session.scalars(sa.select(OutboxEmail)))
+            [row] = map(WrittenEmail, db.session.scalars(sa.select(OutboxEmail)))
             assert links(row.body_text) == {f"http://localhost/returns/requests/{request_id}"}
     finally:
         with debug_app.app_context():

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from mirette_returns_plugin import delivery, refunds, send_on_commit, workflow
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import OutboxEmail, OutboxState, Refund, Request, utcnow
 from mirette_returns_plugin.workflow import ReturnForm
 from tests.shop import ALEX, CAMILLE, LUNE, VERRE, line_ref, order_ref, user
@@ -44,9 +44,9 @@ def outbox() -> list[OutboxEmail]:
     return list(db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)))
 
 
-def written(rows: list[OutboxEmail]) -> list[QueuedEmail]:
+def written(rows: list[OutboxEmail]) -> list[WrittenEmail]:
     """The emails of ``rows`` as the worker writes them."""
-    return [QueuedEmail(row) for row in rows]
+    return [WrittenEmail(row) for row in rows]
 
 
 def later(hours: float = 1) -> object:

@@ -1,15 +1,14 @@
 """What people type: a text of invisible characters is a blank one, and
 bidirectional controls never reorder what the other party reads, on the
-pages or in the emails."""
+pages or in the emails (the rules alone: ``tests/unit/test_user_text.py``)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import Message, OutboxEmail, Request
-from mirette_returns_plugin.user_text import is_blank, neutral_bidi
 from tests.pagekit import (
     HTMX,
     client_as,  # noqa: F401  (the shared fixture, its pages in English)
@@ -37,7 +36,7 @@ def stored(app, model, **where) -> list:
 def emails_to(app, address: str) -> list[OutboxEmail]:
     with app.app_context():
         rows = db.session.scalars(sa.select(OutboxEmail).filter_by(recipient=address).order_by(OutboxEmail.id))
-        return [QueuedEmail(row) for row in rows]
+        return [WrittenEmail(row) for row in rows]
 
 
 def a_return(app, client) -> int:
@@ -46,15 +45,6 @@ def a_return(app, client) -> int:
     response = submit(client, form, files=[], quantity="1", reason_code="changed_mind", comment=INVISIBLE)
     assert response.status_code == 303
     return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-def test_the_rules_on_their_own():
-    assert is_blank(INVISIBLE) and is_blank("") and is_blank(None) and not is_blank("\u200bok")
-    assert neutral_bidi(SPOOF) == "Invoice gpj.exe"
-    # An override is dropped with its closing mark; a paired isolate stays, an unpaired one goes.
-    assert neutral_bidi(f"a {RLO}b{PDF} c") == "a b c"
-    assert neutral_bidi(f"{RLI}שלום{PDI} {RLI}x") == f"{RLI}שלום{PDI} x"
-    assert neutral_bidi(f"x{PDI}{PDF}y") == "xy"
 
 
 def test_invisible_message_is_refused_like_a_blank_one(app, client_as):

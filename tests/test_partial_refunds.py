@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from mirette_returns_plugin.demo.models import Account, PaymentRefund, db
 from mirette_returns_plugin.errors import AdapterError, NotAllowed, ValidationError
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import OutboxEmail, Request, RequestKind
 from mirette_returns_plugin.workflow import Status
 from tests import flows
@@ -47,7 +47,7 @@ def emails_about(request_id: int, action: str) -> list[OutboxEmail]:
         HistoryEntry.request_id == request_id, HistoryEntry.action == action)).all()
     rows = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.request_id == request_id)
                               .order_by(OutboxEmail.id)).all()
-    return [QueuedEmail(row) for row in rows if row.event_key.split(":")[0] in {f"history-{i}" for i in ids}]
+    return [WrittenEmail(row) for row in rows if row.event_key.split(":")[0] in {f"history-{i}" for i in ids}]
 
 
 # --------------------------------------------------------------------------- #

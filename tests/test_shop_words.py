@@ -157,7 +157,7 @@ def test_a_seller_word_without_translations_is_refused_at_mount(app_config: dict
 def test_the_marketplace_keeps_its_marketplace_words(app, ctx, client_as):
     import sqlalchemy as sa
 
-    from mirette_returns_plugin.mail_message import QueuedEmail
+    from mirette_returns_plugin.mail_message import WrittenEmail
     from mirette_returns_plugin.models import OutboxEmail
     from tests import flows
     from tests.shop import CAMILLE, LUNE, order_ref
@@ -169,6 +169,6 @@ def test_the_marketplace_keeps_its_marketplace_words(app, ctx, client_as):
     detail = read(client_as(CAMILLE).get(f"/returns/requests/{request.id}"))
     assert "Order refused - refund initiated" in detail.text
     assert "Artist Atelier Lune" in detail.text
-    subjects = [QueuedEmail(row).subject for row in app.extensions["sqlalchemy"].session.scalars(
+    subjects = [WrittenEmail(row).subject for row in app.extensions["sqlalchemy"].session.scalars(
         sa.select(OutboxEmail).where(OutboxEmail.recipient == CAMILLE))]
     assert "[Mirette] Order MIR-1002 – your order from Atelier Lune: Order refused - refund initiated" in subjects

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from mirette_returns_plugin import refunds, workflow
 from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.domain import RequestKind, Role
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import HistoryEntry, OutboxEmail, Refund
 from mirette_returns_plugin.state import current_state
 from tests import flows
@@ -64,9 +64,9 @@ def _drive(monkeypatch, case: flows.Case, reason: str | None) -> int:
     return flows.drive(case)
 
 
-def _emails_after(last_id: int) -> list[QueuedEmail]:
+def _emails_after(last_id: int) -> list[WrittenEmail]:
     """The emails queued since ``last_id``, written as the worker writes them."""
-    return [QueuedEmail(row) for row in
+    return [WrittenEmail(row) for row in
             db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.id > last_id).order_by(OutboxEmail.id))]
 
 

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from mirette_returns_plugin import workflow
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import OutboxEmail, Refund, Request, RequestKind
 from mirette_returns_plugin.sqla_adapter import SQLAlchemyShopAdapter
 from mirette_returns_plugin.state import current_state
@@ -80,7 +80,7 @@ def test_refusing_an_unpaid_order_cancels_it_without_a_refund(corner: ShopUnderT
     assert (request.status, request.refund_total) == (Status.CANCELLED, Decimal("0.00"))
     assert request.closed_at is not None
     with corner.app.app_context():
-        [email] = [email for email in map(QueuedEmail, current_state().session.scalars(sa.select(OutboxEmail).where(
+        [email] = [email for email in map(WrittenEmail, current_state().session.scalars(sa.select(OutboxEmail).where(
             OutboxEmail.recipient == corner.buyer))) if "nothing was charged" in email.subject]
     assert "Corner Tea House cancelled the order, as asked. Nothing was charged for it, so there is nothing " \
            "to refund." in " ".join(email.body_text.split())
@@ -137,7 +137,7 @@ def test_a_french_buyer_is_told_in_french_that_nothing_was_charged(corner: ShopU
     assert "Commande annulée – rien n'a été débité" in seen
     assert "a annulé la commande, comme demandé ; rien n'avait été débité, rien n'est donc remboursé" in seen
     with corner.app.app_context():
-        [email] = [email for email in map(QueuedEmail, current_state().session.scalars(sa.select(OutboxEmail).where(
+        [email] = [email for email in map(WrittenEmail, current_state().session.scalars(sa.select(OutboxEmail).where(
             OutboxEmail.recipient == corner.buyer))) if "rien n'a été débité" in email.subject]
     assert email.subject.startswith("[Corner Tea House] Commande CT-1041")
     assert "Corner Tea House a annulé la commande, comme demandé. Rien n'avait été débité, il n'y a donc rien " \

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.security import check_password_hash
 
-from mirette_returns_plugin import confirm_refund
-from mirette_returns_plugin.errors import MiretteReturnsError
+from mirette_returns_plugin import MiretteReturnsError, confirm_refund
 
 from .auth import sign_in, sign_out, signed_in_member
 from .models import Member, Purchase, PurchaseLine, Status, Tea, TillRefund, db

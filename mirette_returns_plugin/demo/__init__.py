@@ -17,7 +17,7 @@ from flask import Flask
 from flask_babel import Babel
 from flask_wtf.csrf import generate_csrf
 
-from .. import MiretteReturns
+from .. import MiretteReturns, abort_on_out_of_range_ids
 from .adapter import DemoShopAdapter
 from .models import db
 
@@ -74,8 +74,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(demo)
     app.register_blueprint(mailbox)
     app.register_blueprint(payments)
-    from ..limits import abort_on_out_of_range_ids
-
     # An id in a URL beyond any row is a 404, not a database error.
     app.url_value_preprocessor(abort_on_out_of_range_ids)
     from .cli import demo_reset

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..send_on_commit import wait_for_background
+from .. import wait_for_background
 from .setup import drop_everything, reset_database
 
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
 
-from ..mail_message import QueuedEmail
-from ..models import OutboxEmail
+from .. import outbox_email, outbox_emails, outbox_recipients
 from .guards import staff_only
-from .models import db
 from .security import EMAIL_BODY_POLICY
 
 mailbox = Blueprint("demo_mailbox", __name__, url_prefix="/mailbox")
@@ -29,19 +26,14 @@ LIST_LIMIT = 200
 @mailbox.get("/")
 def index():
     recipient = (request.args.get("to") or "").strip()
-    query = sa.select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
-    if recipient:
-        query = query.where(OutboxEmail.recipient == recipient)
-    emails = [QueuedEmail(row) for row in db.session.scalars(query.limit(LIST_LIMIT))]
-    recipients = db.session.scalars(
-        sa.select(OutboxEmail.recipient).distinct().order_by(OutboxEmail.recipient)
-    ).all()
+    emails = outbox_emails(recipient or None, limit=LIST_LIMIT)
+    recipients = outbox_recipients()
     return render_template("demo/mailbox.html", emails=emails, recipients=recipients, recipient=recipient)
 
 
 @mailbox.get("/<int:email_id>")
 def read(email_id: int):
-    email = QueuedEmail(db.session.get(OutboxEmail, email_id) or abort(404))
+    email = outbox_email(email_id) or abort(404)
     return render_template("demo/email.html", email=email, links=links_in(email.body_html))
 
 
@@ -52,7 +44,7 @@ def html_body(email_id: int):
     Served at its own URL under a policy that runs nothing, instead of being
     pasted into the page.
     """
-    email = QueuedEmail(db.session.get(OutboxEmail, email_id) or abort(404))
+    email = outbox_email(email_id) or abort(404)
     response = Response(email.body_html or "", mimetype="text/html")
     response.headers["Content-Security-Policy"] = EMAIL_BODY_POLICY
     response.headers["Cache-Control"] = "no-store"

@@ -14,8 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from .. import confirm_refund
-from ..errors import MiretteReturnsError
+from .. import MiretteReturnsError, confirm_refund
 from .formatting import money
 from .forms import csrf_problem
 from .guards import bounded_form, staff_only

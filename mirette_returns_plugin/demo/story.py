@@ -13,8 +13,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from .. import workflow
-from ..workflow import ReturnForm
+from .. import ReturnForm, perform, post_message, request_cancellation, submit_return
 from .adapter import user_for
 from .models import Account, ArtistProfile, PaymentRefund, Product, Shipment, ShopOrder, ShopOrderLine, db
 from .payments import mark_paid
@@ -34,42 +33,42 @@ def tell_story(now: datetime | None = None) -> None:
     # An exchange of a scarf for another colour, sent back and on its way.
     scarf = _order("MIR-2003", alex, now, days_ago=8, artist=bois.artist, state="delivered", delivered_days_ago=6,
                    lines=[("Woven linen scarf", "Indigo", 1)])
-    exchange = workflow.submit_return(buyer, str(scarf.id), ReturnForm(
+    exchange = submit_return(buyer, str(scarf.id), ReturnForm(
         line_ref=_line(scarf, "Woven linen scarf"), quantity=1, kind="exchange", reason_code="changed_mind",
         comment="The indigo is much darker than on my screen. Could I have the ochre one instead?",
         wanted_ref=_variant_ref("Woven linen scarf", "Ochre"),
     ))
-    exchange = workflow.perform(user_for(bois), exchange.id, "accept", version=exchange.version, note=(
+    exchange = perform(user_for(bois), exchange.id, "accept", version=exchange.version, note=(
         "Of course! Please send the scarf back to Bois & Fil, 12 rue des Tanneurs, 69001 Lyon, "
         "folded in its tissue paper. I will post the ochre one the day it arrives."))
-    workflow.post_message(buyer, exchange.id, "Thank you! It leaves tomorrow morning.")
-    workflow.perform(buyer, exchange.id, "ship_back", version=exchange.version, tracking="6A 2291 4410 7")
+    post_message(buyer, exchange.id, "Thank you! It leaves tomorrow morning.")
+    perform(buyer, exchange.id, "ship_back", version=exchange.version, tracking="6A 2291 4410 7")
 
     # A return of a bowl that was too large: received, refund waiting for the
     # payment provider (the Payments page). The studio second cannot be returned.
     bowl = _order("MIR-2004", alex, now, days_ago=10, artist=lune.artist, state="delivered", delivered_days_ago=5,
                   lines=[("Serving bowl", "Large", 1), ("Espresso cup, studio second", None, 2)])
-    returned = workflow.submit_return(buyer, str(bowl.id), ReturnForm(
+    returned = submit_return(buyer, str(bowl.id), ReturnForm(
         line_ref=_line(bowl, "Serving bowl"), quantity=1, kind="return", reason_code="wrong_size",
         comment="Lovely, but far too large for our little table.",
     ))
-    returned = workflow.perform(user_for(lune), returned.id, "accept", version=returned.version, note=(
+    returned = perform(user_for(lune), returned.id, "accept", version=returned.version, note=(
         "No problem. I have emailed you a prepaid label: wrap the bowl in plenty of paper and drop it at "
         "any post office."))
-    returned = workflow.perform(buyer, returned.id, "ship_back", version=returned.version,
+    returned = perform(buyer, returned.id, "ship_back", version=returned.version,
                                 tracking="LP 4821 5530 FR")
-    returned = workflow.perform(user_for(lune), returned.id, "receive", version=returned.version,
+    returned = perform(user_for(lune), returned.id, "receive", version=returned.version,
                                 note="Arrived safe and sound.")
-    workflow.perform(user_for(lune), returned.id, "initiate_refund", version=returned.version)
+    perform(user_for(lune), returned.id, "initiate_refund", version=returned.version)
 
     # An order placed twice by mistake: cancelled before processing, refunded.
     tumblers = _order("MIR-2005", alex, now, days_ago=1, artist=verre.artist, state="paid", delivered_days_ago=None,
                       lines=[("Tumbler set", None, 1)])
-    (cancellation,) = workflow.request_cancellation(
+    (cancellation,) = request_cancellation(
         buyer, str(tumblers.id), [str(verre.artist_id)],
         message="I ordered these twice by mistake, sorry! Could you cancel this one (MIR-2005)?",
     )
-    workflow.perform(user_for(verre), cancellation.id, "refuse_order", version=cancellation.version,
+    perform(user_for(verre), cancellation.id, "refuse_order", version=cancellation.version,
                      note="No worries, it is cancelled.")
     mark_paid(db.session.scalars(sa.select(PaymentRefund).where(PaymentRefund.order_id == tumblers.id)).one())
 

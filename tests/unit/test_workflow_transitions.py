@@ -2,7 +2,7 @@
 
 The cases are generated from ``workflow.TRANSITIONS``: for each row, each kind
 it applies to and each status it starts from, a fresh request is driven there
-by the shortest legal path (see ``tests/flows.py``). Then:
+by the shortest legal path (see ``tests/steps.py``). Then:
 
 - every person who may not take the step is refused with a sentence they can
   read, and the database is exactly as it was;
@@ -19,9 +19,12 @@ from mirette_returns_plugin import workflow
 from mirette_returns_plugin.access import Role
 from mirette_returns_plugin.errors import NotAllowed, NotFound
 from mirette_returns_plugin.models import RequestKind
-from tests import flows
+from tests import paths
 
-CASES = flows.cases()
+from . import steps
+from .tiny_shop import CAMILLE, LUNE, SUPPORT
+
+CASES = paths.cases()
 
 #: How the refusal names the roles that may take a step.
 ROLE_WORDS = {Role.BUYER: "the buyer", Role.ARTIST: "the artist", Role.SUPPORT: "the support team",
@@ -44,7 +47,7 @@ def test_every_row_of_the_table_is_reachable_for_every_kind_it_names():
 
 
 def test_every_status_is_reachable():
-    reached = {status for paths in flows.PATHS.values() for _kind, status in paths}
+    reached = {status for paths in paths.PATHS.values() for _kind, status in paths}
     assert reached == set(workflow.STATUS_LABELS)
 
 
@@ -59,17 +62,17 @@ def test_each_action_has_one_row_per_kind():
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_people_not_allowed_are_refused_and_nothing_changes(ctx, case):
-    request_id = flows.drive(case)
-    before = flows.snapshot(request_id)
+    request_id = steps.drive(case)
+    before = steps.snapshot(request_id)
     assert before["status"] == case.source and before["kind"] == case.kind
     tried = 0
-    for person, email in flows.PEOPLE.items():
-        role = flows.ROLE_OF[person]
+    for person, who in steps.PEOPLE.items():
+        role = steps.ROLE_OF[person]
         if role in case.transition.roles:
             continue
         tried += 1
         with pytest.raises((NotAllowed, NotFound)) as refused:
-            flows.take(email, request_id, case.action)
+            steps.take(who, request_id, case.action)
         message = refused.value.message
         if role is None:
             # Someone with no part in the request does not learn it exists.
@@ -80,8 +83,8 @@ def test_people_not_allowed_are_refused_and_nothing_changes(ctx, case):
             assert message.startswith("Only ") and message.endswith(" can do this."), (person, message)
             for allowed in case.transition.roles:
                 assert ROLE_WORDS[allowed] in message, (person, message)
-        assert flows.snapshot(request_id) == before, f"{person} was refused but something changed"
-        visible = [t.action for t, _role in workflow.available_actions(flows.as_user(email), flows.fresh(request_id))]
+        assert steps.snapshot(request_id) == before, f"{person} was refused but something changed"
+        visible = [t.action for t, _role in workflow.available_actions(steps.as_user(who), steps.fresh(request_id))]
         assert case.action not in visible, f"{person} is offered a button they may not use"
     assert tried >= 3
 
@@ -95,19 +98,19 @@ ALLOWED = [
 
 @pytest.mark.parametrize("case,role", ALLOWED)
 def test_allowed_role_takes_the_step_and_one_history_row_names_them(ctx, case, role):
-    request_id = flows.drive(case)
-    before = flows.snapshot(request_id)
-    email = flows.PERSON_FOR_ROLE[role]
-    actor = flows.as_user(email)
-    offered = {t.action: r for t, r in workflow.available_actions(actor, flows.fresh(request_id))}
+    request_id = steps.drive(case)
+    before = steps.snapshot(request_id)
+    who = steps.PERSON_FOR_ROLE[role]
+    actor = steps.as_user(who)
+    offered = {t.action: r for t, r in workflow.available_actions(actor, steps.fresh(request_id))}
     assert offered.get(case.action) == role
 
-    flows.take(email, request_id, case.action)
+    steps.take(who, request_id, case.action)
 
-    after = flows.snapshot(request_id)
+    after = steps.snapshot(request_id)
     assert after["status"] == (case.transition.target or case.source)
     assert after["version"] > before["version"]
-    new_rows = flows.history(request_id)[before["history"]:]
+    new_rows = steps.history(request_id)[before["history"]:]
     row_action = ROW_OF_ACTION.get(case.action, case.action)
     own = [row for row in new_rows if row.action == row_action]
     assert len(own) == 1, [(r.action, r.actor_role) for r in new_rows]
@@ -126,16 +129,16 @@ def test_allowed_role_takes_the_step_and_one_history_row_names_them(ctx, case, r
 
 @pytest.mark.parametrize("what", ["notes", "tracking"])
 def test_step_fields_are_stored_where_the_pages_show_them(ctx, what):
-    request_id = flows.submit_line(RequestKind.EXCHANGE).id
-    flows.take(flows.LUNE, request_id, "accept", note="Send it back in its box, please.")
-    flows.take(flows.CAMILLE, request_id, "ship_back", tracking="  6A12345678901  ")
-    flows.take(flows.LUNE, request_id, "receive", note="")
-    flows.take(flows.LUNE, request_id, "ship_replacement", tracking="CB987654321FR")
-    request = flows.fresh(request_id)
+    request_id = steps.submit_line(RequestKind.EXCHANGE).id
+    steps.take(LUNE, request_id, "accept", note="Send it back in its box, please.")
+    steps.take(CAMILLE, request_id, "ship_back", tracking="  6A12345678901  ")
+    steps.take(LUNE, request_id, "receive", note="")
+    steps.take(LUNE, request_id, "ship_replacement", tracking="CB987654321FR")
+    request = steps.fresh(request_id)
     if what == "notes":
         assert request.instructions == "Send it back in its box, please."
-        assert flows.history(request_id)[1].note == "Send it back in its box, please."
-        assert flows.history(request_id)[3].note is None  # an empty optional note is no note
+        assert steps.history(request_id)[1].note == "Send it back in its box, please."
+        assert steps.history(request_id)[3].note is None  # an empty optional note is no note
     else:
         assert request.return_tracking == "6A12345678901"
         assert request.replacement_tracking == "CB987654321FR"
@@ -143,39 +146,39 @@ def test_step_fields_are_stored_where_the_pages_show_them(ctx, what):
 
 
 def test_a_required_field_left_empty_is_refused_and_changes_nothing(ctx):
-    request_id = flows.submit_line().id
-    before = flows.snapshot(request_id)
+    request_id = steps.submit_line().id
+    before = steps.snapshot(request_id)
     from mirette_returns_plugin.errors import ValidationError
 
     for action in ("accept", "decline"):
         with pytest.raises(ValidationError) as refused:
-            flows.take(flows.LUNE, request_id, action, note="   ")
+            steps.take(LUNE, request_id, action, note="   ")
         assert refused.value.errors == {"note": "This field is required."}
     with pytest.raises(ValidationError) as refused:
-        flows.take(flows.LUNE, request_id, "accept", note="x" * 5001)
+        steps.take(LUNE, request_id, "accept", note="x" * 5001)
     assert "5000" in refused.value.errors["note"]
-    assert flows.snapshot(request_id) == before
+    assert steps.snapshot(request_id) == before
 
 
 def test_a_stale_page_is_refused_with_a_conflict(ctx):
     from mirette_returns_plugin.errors import Conflict
 
-    request_id = flows.submit_line().id
-    shown = flows.snapshot(request_id)["version"]
-    flows.take(flows.CAMILLE, request_id, "escalate", version=shown)
-    before = flows.snapshot(request_id)
+    request_id = steps.submit_line().id
+    shown = steps.snapshot(request_id)["version"]
+    steps.take(CAMILLE, request_id, "escalate", version=shown)
+    before = steps.snapshot(request_id)
     with pytest.raises(Conflict) as refused:
-        flows.take(flows.LUNE, request_id, "accept", version=shown)
+        steps.take(LUNE, request_id, "accept", version=shown)
     assert "changed since you opened the page" in refused.value.message
-    assert flows.snapshot(request_id) == before
-    flows.take(flows.LUNE, request_id, "accept", version=before["version"])
-    assert flows.snapshot(request_id)["status"] == workflow.Status.ACCEPTED
+    assert steps.snapshot(request_id) == before
+    steps.take(LUNE, request_id, "accept", version=before["version"])
+    assert steps.snapshot(request_id)["status"] == workflow.Status.ACCEPTED
 
 
 @pytest.mark.parametrize("bad_id", [0, -1, "abc", "", None, 10**30, "1; drop table"])
 def test_an_unknown_request_is_not_found(ctx, bad_id):
     with pytest.raises(NotFound) as refused:
-        flows.take(flows.SUPPORT, bad_id, "escalate")
+        steps.take(SUPPORT, bad_id, "escalate")
     assert refused.value.message == "This request does not exist."
 
 
@@ -185,8 +188,8 @@ def test_an_unknown_request_is_not_found(ctx, bad_id):
 
 ALL_ACTIONS = [*sorted({t.action for t in workflow.TRANSITIONS}), "fly_to_the_moon", ""]
 
-NODES = sorted({node for start, paths in flows.PATHS.items() for node in paths
-                if start == node[0] or node not in flows.PATHS[node[0]]})
+NODES = sorted({node for start, found in paths.PATHS.items() for node in found
+                if start == node[0] or node not in paths.PATHS[node[0]]})
 
 
 def _in_table(kind: str, status: str, action: str) -> bool:
@@ -196,17 +199,17 @@ def _in_table(kind: str, status: str, action: str) -> bool:
 @pytest.mark.parametrize("node", NODES, ids=lambda node: f"{node[0]}-{node[1]}")
 def test_pairs_not_in_the_table_are_refused_for_every_role(ctx, node):
     kind, status = node
-    start = kind if node in flows.PATHS[kind] else next(s for s in RequestKind.ALL if node in flows.PATHS[s])
-    case = flows.Case(workflow.TRANSITIONS[0], kind, status, start, flows.PATHS[start][node])
-    request_id = flows.drive(case)
-    before = flows.snapshot(request_id)
+    start = kind if node in paths.PATHS[kind] else next(s for s in RequestKind.ALL if node in paths.PATHS[s])
+    case = paths.Case(workflow.TRANSITIONS[0], kind, status, start, paths.PATHS[start][node])
+    request_id = steps.drive(case)
+    before = steps.snapshot(request_id)
     missing = [action for action in ALL_ACTIONS if not _in_table(kind, status, action)]
     assert missing
     for action in missing:
         for person in ("buyer", "artist", "support"):
             with pytest.raises(NotAllowed) as refused:
-                flows.take(flows.PEOPLE[person], request_id, action)
+                steps.take(steps.PEOPLE[person], request_id, action)
             message = refused.value.message
             assert message and message[0].isupper() and message.endswith("."), (action, person, message)
             assert "_" not in message, f"{message!r} names an internal code"
-    assert flows.snapshot(request_id) == before
+    assert steps.snapshot(request_id) == before

@@ -1,4 +1,8 @@
-"""Who is emailed about what: the routing table, and each flow of the help page."""
+"""Who is emailed about what: the routing table, and each flow of the help page.
+
+On the tiny shop; the people are named here by their addresses, which is what
+an email goes to.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,29 @@ import sqlalchemy as sa
 
 from mirette_returns_plugin import notifications, refunds, reminders, workflow
 from mirette_returns_plugin.access import Role
-from mirette_returns_plugin.demo.models import db
 from mirette_returns_plugin.emails import Event
 from mirette_returns_plugin.errors import AdapterError, NotAllowed, ValidationError
-from mirette_returns_plugin.mail_message import QueuedEmail
+from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Refund, Request
 from mirette_returns_plugin.state import current_state
 from mirette_returns_plugin.workflow import TRANSITIONS, ReturnForm
-from tests.fixtures_mail import queued_emails
-from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, line_ref, order_ref, user
+
+from . import tiny_shop
+from .steps import queued_emails, session
+from .tiny_shop import line_ref
+
+#: The people, by their addresses.
+CAMILLE, ALEX, LUNE, BOIS, SUPPORT = (tiny_shop.PEOPLE[ref][1] for ref in (
+    tiny_shop.CAMILLE, tiny_shop.ALEX, tiny_shop.LUNE, tiny_shop.BOIS, tiny_shop.SUPPORT))
+REF_OF = {email: ref for ref, (_name, email, _artist) in tiny_shop.PEOPLE.items()}
+
+
+def user(email: str):
+    return current_state().adapter.user(REF_OF[email])
+
+
+def order_ref(number: str) -> str:
+    return number
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -125,13 +143,10 @@ def test_a_buyer_acting_in_another_role_is_not_emailed_about_it():
     assert [r.role for r in recipients] == [A]
 
 
-def test_one_address_holding_two_roles_gets_one_email():
-    from mirette_returns_plugin.demo.models import ArtistProfile
-
-    lune = db.session.scalar(sa.select(ArtistProfile).where(ArtistProfile.email == LUNE))
-    request = _request(artist_ref=str(lune.id))
+def test_one_address_holding_two_roles_gets_one_email(shop):
+    request = _request(artist_ref=tiny_shop.LUNE)
     # The artist's address, as the shop knows it now, is the buyer's.
-    lune.email = "camille@buyers.example"
+    shop.addresses[tiny_shop.LUNE] = "camille@buyers.example"
     entry = HistoryEntry(id=1, request_id=request.id, action="accept", to_status="accepted", actor_role=S,
                          actor_ref="support-person", actor_name="Sam")
     recipients = notifications.recipients_for(Event(request, entry), _told("accept"))
@@ -307,9 +322,9 @@ def test_a_refused_step_queues_nothing():
 
 def test_an_event_is_never_queued_twice():
     request = _submit("MIR-1004", "Speckled mug")
-    entry = db.session.scalar(sa.select(HistoryEntry).where(HistoryEntry.request_id == request.id))
-    notifications.queue_for_history(db.session.get(Request, request.id), entry, workflow.SUBMIT)
-    db.session.commit()
+    entry = session().scalar(sa.select(HistoryEntry).where(HistoryEntry.request_id == request.id))
+    notifications.queue_for_history(session().get(Request, request.id), entry, workflow.SUBMIT)
+    session().commit()
 
     assert queued_emails() == [("submit", A, LUNE)]
 
@@ -334,8 +349,8 @@ def test_each_recipient_is_written_to_in_their_language():
     # Rendered under the recipient's locale: the amounts are written their way.
     camille_refund = _rows(recipient=CAMILLE)[-1]
     alex_refund = next(row for row in _rows(recipient=ALEX) if "Refund initiated" in row.subject)
-    camille_total = f"{db.session.get(Request, camille_request.id).refund_total:.2f}".replace(".", ",")
-    alex_total = f"{db.session.get(Request, alex_request.id).refund_total:.2f}"
+    camille_total = f"{session().get(Request, camille_request.id).refund_total:.2f}".replace(".", ",")
+    alex_total = f"{session().get(Request, alex_request.id).refund_total:.2f}"
     assert re.search(rf"{camille_total}\s€", camille_refund.body_text), camille_refund.body_text
     assert f"€{alex_total}" in alex_refund.body_text, alex_refund.body_text
     assert '<html lang="fr">' in camille_refund.body_html
@@ -367,11 +382,11 @@ def _rows(recipient: str | None = None) -> list[OutboxEmail]:
     query = sa.select(OutboxEmail).order_by(OutboxEmail.id)
     if recipient:
         query = query.where(OutboxEmail.recipient == recipient)
-    return [QueuedEmail(row) for row in db.session.scalars(query)]
+    return [WrittenEmail(row) for row in session().scalars(query)]
 
 
 def _refund_key(request: Request) -> str:
-    return db.session.scalar(sa.select(Refund.idempotency_key).where(Refund.request_id == request.id))
+    return session().scalar(sa.select(Refund.idempotency_key).where(Refund.request_id == request.id))
 
 
 def _artist_ref(email: str) -> str:
@@ -379,7 +394,7 @@ def _artist_ref(email: str) -> str:
 
 
 def _assert_nobody_told_of_their_own_action():
-    history = {h.id: h for h in db.session.scalars(sa.select(HistoryEntry))}
+    history = {h.id: h for h in session().scalars(sa.select(HistoryEntry))}
     for row in _rows():
         event, role = row.event_key.split(":", 1)
         if event.startswith("history-"):

@@ -5,6 +5,9 @@ transit); cancellation only before; returnable quantity; photo reasons; the
 wanted product of an exchange; the artist's policy frozen at submission and
 the refund it pays; cancelling several artists' parts; rate limits. Every
 refusal carries a message and changes nothing.
+
+On the tiny shop (``tests/unit/tiny_shop.py``): the demo's orders and terms in
+plain objects, which a test changes directly.
 """
 
 from __future__ import annotations
@@ -19,33 +22,32 @@ import sqlalchemy as sa
 from hypothesis import given, strategies as st
 
 from mirette_returns_plugin import money, workflow
-from mirette_returns_plugin.adapter import OrderLine, OrderPart, ReturnPolicy, Stage
-from mirette_returns_plugin.demo.models import ArtistProfile, Product, Shipment, ShopOrder, db
+from mirette_returns_plugin.adapter import OrderLine, OrderPart, ReturnPolicy, ReturnShippingPayer, Stage
 from mirette_returns_plugin.errors import Conflict, NotAllowed, NotFound, ValidationError
-from mirette_returns_plugin.models import Message, Photo, Request, RequestKind, utcnow
+from mirette_returns_plugin.models import Message, Photo, RequestKind, utcnow
 from mirette_returns_plugin.state import current_state
 from mirette_returns_plugin.workflow import ReturnForm, Status
-from tests import flows
-from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, VERRE, artist_ref, line_ref, order_ref, set_stage, user
+
+from . import steps as flows
+from .steps import count_requests, session
+from .tiny_shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, VERRE, line_ref
 
 RETURN, EXCHANGE, CANCELLATION = RequestKind.RETURN, RequestKind.EXCHANGE, RequestKind.CANCELLATION
 
 
-def count_requests() -> int:
-    db.session.rollback()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Request))
+def user(who: str):
+    return flows.shop().user(who)
 
 
-def cancel(order: str, artists: list[str] | None, **extra) -> list[Request]:
-    refs = None if artists is None else [artist_ref(a) for a in artists]
+def cancel(order: str, artists: list[str] | None, **extra):
     extra.setdefault("message", "Please cancel, I ordered the wrong colour.")
-    return workflow.request_cancellation(user(CAMILLE), order_ref(order), refs, **extra)
+    return workflow.request_cancellation(user(CAMILLE), order, artists, **extra)
 
 
 def returnable(order: str, product: str) -> int:
-    found = current_state().adapter.get_order(order_ref(order)).find_line(line_ref(order, product))
+    found = current_state().adapter.get_order(order).find_line(line_ref(order, product))
     _part, line = found
-    return workflow.returnable_quantity(line, workflow.held_quantities(order_ref(order), [line.ref]))
+    return workflow.returnable_quantity(line, workflow.held_quantities(order, [line.ref]))
 
 
 # --------------------------------------------------------------------------- #
@@ -69,7 +71,7 @@ def test_pending_part_can_only_be_cancelled(ctx):
     ("MIR-1004", LUNE, "Speckled mug", "delivered"),
 ])
 def test_processed_part_can_be_returned_even_in_transit_but_not_cancelled(ctx, order, artist, product, stage):
-    assert flows.shipment_state(order, artist) == stage
+    assert flows.stage(order, artist) == stage
     with pytest.raises(NotAllowed) as refused:
         cancel(order, [artist])
     assert refused.value.message == (
@@ -83,7 +85,7 @@ def test_processed_part_can_be_returned_even_in_transit_but_not_cancelled(ctx, o
 def test_cancelled_part_can_neither_be_returned_nor_cancelled_again(ctx):
     request_id = flows.submit_cancellation().id
     flows.take(LUNE, request_id, "refuse_order")
-    assert flows.shipment_state("MIR-1002", LUNE) == "cancelled"
+    assert flows.stage("MIR-1002", LUNE) == Stage.CANCELLED
     before = count_requests()
     with pytest.raises(NotAllowed) as refused:
         flows.submit_line(order="MIR-1002", product="Serving bowl")
@@ -102,23 +104,16 @@ def test_return_window_expired(ctx):
     assert count_requests() == 0
 
 
-def test_return_window_counts_from_delivery(ctx):
-    shipment = db.session.scalar(sa.select(Shipment).join(ShopOrder).where(
-        ShopOrder.number == "MIR-1004", Shipment.artist_id == int(artist_ref(VERRE))))
-    shipment.delivered_at = utcnow() - timedelta(days=6, hours=23)
-    db.session.commit()
+def test_return_window_counts_from_delivery(ctx, shop):
+    shop.part("MIR-1004", VERRE).delivered_at = utcnow() - timedelta(days=6, hours=23)
     flows.submit_line(order="MIR-1004", product="Blown glass vase")
-    shipment = db.session.get(Shipment, shipment.id)
-    shipment.delivered_at = utcnow() - timedelta(days=7, minutes=1)
-    db.session.commit()
+    shop.part("MIR-1004", VERRE).delivered_at = utcnow() - timedelta(days=7, minutes=1)
     with pytest.raises(NotAllowed):
         flows.submit_line(order="MIR-1004", product="Blown glass vase", kind=EXCHANGE)
 
 
-def test_final_sale_cannot_be_returned(ctx):
-    product = db.session.scalar(sa.select(Product).where(Product.name == "Serving bowl"))
-    product.final_sale = True
-    db.session.commit()
+def test_final_sale_cannot_be_returned(ctx, shop):
+    shop.final_sale.add("Serving bowl")
     assert returnable("MIR-1004", "Serving bowl") == 0
     with pytest.raises(NotAllowed) as refused:
         flows.submit_line(product="Serving bowl")
@@ -131,16 +126,16 @@ def test_only_the_buyer_can_ask(ctx, who):
     form = ReturnForm(line_ref=line_ref("MIR-1004", "Speckled mug"), quantity=1, kind=RETURN,
                       reason_code="changed_mind")
     with pytest.raises(NotFound) as refused:
-        workflow.submit_return(flows.as_user(who), order_ref("MIR-1004"), form)
+        workflow.submit_return(flows.as_user(who), "MIR-1004", form)
     assert refused.value.message == "This order does not exist."
     with pytest.raises(NotFound):
-        workflow.request_cancellation(flows.as_user(who), order_ref("MIR-1001"), None, message="Cancel")
+        workflow.request_cancellation(flows.as_user(who), "MIR-1001", None, message="Cancel")
     assert count_requests() == 0
 
 
 def test_a_line_of_another_order_is_not_found(ctx):
     with pytest.raises(NotFound) as refused:
-        workflow.submit_return(user(CAMILLE), order_ref("MIR-1004"), ReturnForm(
+        workflow.submit_return(user(CAMILLE), "MIR-1004", ReturnForm(
             line_ref=line_ref("MIR-1003", "Oak chopping board"), quantity=1, kind=RETURN, reason_code="other"))
     assert refused.value.message == "This item is not part of the order."
 
@@ -218,11 +213,11 @@ def test_photo_reasons_need_a_photo(ctx, reason):
         flows.submit_line(reason=reason)
     assert refused.value.errors == {"photos": f"Attach at least one photo for the reason “{label}”."}
     assert count_requests() == 0
-    db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
+    session().rollback()
+    assert session().scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
 
     request = flows.submit_line(reason=reason, photos=[flows.photo()])
-    photos = list(db.session.scalars(sa.select(Photo).where(Photo.request_id == request.id)))
+    photos = list(session().scalars(sa.select(Photo).where(Photo.request_id == request.id)))
     assert len(photos) == 1
     stored = current_state().photos.storage.open(photos[0].storage_key)
     assert stored is not None and stored[:2] == b"\xff\xd8"  # a real JPEG
@@ -265,7 +260,7 @@ def test_unknown_kind_is_refused(ctx, kind):
 
 
 def test_exchange_names_one_of_the_shops_options(ctx):
-    order, line = order_ref("MIR-1004"), line_ref("MIR-1004", "Speckled mug")
+    order, line = "MIR-1004", line_ref("MIR-1004", "Speckled mug")
     options = current_state().adapter.exchange_options(order, line)
     assert [o.label for o in options] == ["Speckled mug – Sand", "Speckled mug – Moss"]
     for wanted in (None, "", "999999", line_ref("MIR-1004", "Serving bowl")):
@@ -279,7 +274,7 @@ def test_exchange_names_one_of_the_shops_options(ctx):
 
 def test_exchange_says_in_words_what_it_wants_when_the_shop_offers_nothing(ctx):
     # The oak board has no variants: the buyer says what they want.
-    assert current_state().adapter.exchange_options(order_ref("MIR-1003"),
+    assert current_state().adapter.exchange_options("MIR-1003",
                                                     line_ref("MIR-1003", "Oak chopping board")) == []
     with pytest.raises(ValidationError) as refused:
         flows.submit_line(EXCHANGE, order="MIR-1003", product="Oak chopping board", wanted_text="   ")
@@ -336,7 +331,7 @@ def test_a_repeated_cancellation_returns_the_same_requests(ctx):
 # --------------------------------------------------------------------------- #
 
 
-def test_policy_is_frozen_at_submission(ctx):
+def test_policy_is_frozen_at_submission(ctx, shop):
     request = flows.submit_line(quantity=1)
     frozen = {
         "policy_window_days": 14, "policy_refunds_delivery": True, "policy_return_shipping_paid_by": "artist",
@@ -348,11 +343,9 @@ def test_policy_is_frozen_at_submission(ctx):
     assert {name: getattr(stored, name) for name in frozen} == frozen
     assert "prepaid return label" in stored.policy_text
 
-    artist = db.session.get(ArtistProfile, int(artist_ref(LUNE)))
-    artist.return_window_days, artist.refunds_delivery = 1, False
-    artist.return_shipping_paid_by, artist.restocking_fee_percent = "buyer", Decimal("25")
-    artist.policy_text = "No returns at all."
-    db.session.commit()
+    shop.set_policy(LUNE, window_days=1, refunds_delivery_costs=False,
+                    return_shipping_paid_by=ReturnShippingPayer.BUYER, restocking_fee_percent=Decimal("25"),
+                    text="No returns at all.")
 
     stored = flows.fresh(request.id)
     assert {name: getattr(stored, name) for name in frozen} == frozen
@@ -432,17 +425,17 @@ def test_cancel_everything_asks_each_pending_artist_in_their_own_thread(ctx):
     # MIR-1002: Atelier Lune and Bois & Fil pending, Verre Soufflé accepted.
     created = cancel("MIR-1002", None, message="I moved house, please cancel.",
                      contact_email="camille.new@example.org")
-    assert sorted(r.artist_ref for r in created) == sorted([artist_ref(LUNE), artist_ref(BOIS)])
+    assert sorted(r.artist_ref for r in created) == sorted([LUNE, BOIS])
     totals = {}
     for request in created:
         stored = flows.fresh(request.id)
         assert (stored.kind, stored.status, stored.order_number) == (CANCELLATION, Status.REQUESTED, "MIR-1002")
         assert (stored.contact_email, stored.buyer_email) == ("camille.new@example.org", "camille@buyers.example")
-        messages = list(db.session.scalars(sa.select(Message).where(Message.request_id == request.id)))
+        messages = list(session().scalars(sa.select(Message).where(Message.request_id == request.id)))
         assert [(m.author_role, m.body) for m in messages] == [("buyer", "I moved house, please cancel.")]
         totals[stored.artist_ref] = stored.refund_total
     # The whole part, delivery included: 58.00 + 6.90 and 39.50 + 6.90.
-    assert totals == {artist_ref(LUNE): Decimal("64.90"), artist_ref(BOIS): Decimal("46.40")}
+    assert totals == {LUNE: Decimal("64.90"), BOIS: Decimal("46.40")}
     with pytest.raises(ValidationError) as refused:
         cancel("MIR-1002", None)
     assert refused.value.errors == {"__all__": "No part of this order can still be cancelled."}
@@ -456,7 +449,7 @@ def test_a_second_cancellation_of_the_same_part_is_refused(ctx):
     assert refused.value.message == "You have already asked for this part of the order to be cancelled."
     # Cancelling everything now asks only the artist not asked yet.
     [other] = cancel("MIR-1002", None)
-    assert other.artist_ref == artist_ref(BOIS)
+    assert other.artist_ref == BOIS
     assert count_requests() == 2
 
 
@@ -488,9 +481,9 @@ def test_cancellation_of_an_artist_not_in_the_order(ctx):
     assert refused.value.message == "This artist has no items in the order."
 
 
-def test_refusing_a_part_processed_meanwhile_points_to_a_return(ctx):
+def test_refusing_a_part_processed_meanwhile_points_to_a_return(ctx, shop):
     request = flows.submit_cancellation()
-    set_stage("MIR-1002", LUNE, "shipped")
+    shop.part("MIR-1002", LUNE).stage = Stage.SHIPPED
     before = flows.snapshot(request.id)
     with pytest.raises(NotAllowed) as refused:
         flows.take(LUNE, request.id, "refuse_order")
@@ -528,8 +521,8 @@ def test_messages_per_minute(ctx, monkeypatch):
         workflow.post_message(user(CAMILLE), request_id, "Hello??")
     assert refused.value.message == "You are sending messages very fast. Please wait a minute and try again."
     workflow.post_message(user(LUNE), request_id, "Yes, I am here.")
-    db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)
+    session().rollback()
+    assert session().scalar(sa.select(sa.func.count()).select_from(Message)
                              .where(Message.request_id == request_id)) == 3
 
 
@@ -542,10 +535,10 @@ def test_messages_per_minute(ctx, monkeypatch):
 def test_the_parties_write_in_the_thread(ctx, who, role):
     request_id = flows.submit_line().id
     message = workflow.post_message(user(who), request_id, "  Any news?  ", photos=[flows.photo()])
-    stored = db.session.get(Message, message.id)
+    stored = session().get(Message, message.id)
     assert (stored.author_role, stored.author_ref, stored.body) == (role, user(who).ref, "Any news?")
     assert stored.created_at.tzinfo is not None
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo).where(Photo.message_id == message.id)) == 1
+    assert session().scalar(sa.select(sa.func.count()).select_from(Photo).where(Photo.message_id == message.id)) == 1
 
 
 @pytest.mark.parametrize("who", [ALEX, VERRE, None])
