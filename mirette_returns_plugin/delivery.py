@@ -34,8 +34,15 @@ from sqlalchemy.orm import Session
 
 from .mail_message import build_message, find_sender
 from .models import OutboxEmail, OutboxState, utcnow
-from .smtp_connection import (SETUP_HINTS, MailSetupError, NoSenderError, close_connection, is_permanent,
-                              is_setup_problem, open_connection)
+from .smtp_connection import (
+    SETUP_HINTS,
+    MailSetupError,
+    NoSenderError,
+    close_connection,
+    is_permanent,
+    is_setup_problem,
+    open_connection,
+)
 from .state import current_state
 
 __all__ = ["MailSetupError", "NoSenderError", "Report", "claim", "count_due", "deliver", "find_sender",

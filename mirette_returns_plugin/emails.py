@@ -26,7 +26,6 @@ from .labels import kind_label, status_label
 from .mail_settings import links_root
 from .models import Request
 from .state import current_state
-from .telling import Step
 from .user_text import neutral_bidi
 
 __all__ = ["EXCERPT_LENGTH", "Event", "Recipient", "RenderedEmail", "excerpt", "mail_domain", "message_id", "render",

@@ -198,6 +198,6 @@ def N_(message: str) -> str:
 
 
 __all__ = [
-    "DOMAIN_NAME", "TRANSLATIONS_DIR", "N_", "_", "_l", "domain", "forget_loaded_catalogues", "gettext",
-    "lazy_gettext", "lazy_ngettext", "ngettext", "search_path", "shop_locales", "shop_translation_dirs",
+    "DOMAIN_NAME", "N_", "TRANSLATIONS_DIR", "_", "_l", "domain", "forget_loaded_catalogues", "gettext", "lazy_gettext",
+    "lazy_ngettext", "ngettext", "search_path", "shop_locales", "shop_translation_dirs",
 ]

@@ -155,7 +155,8 @@ def test_an_email_queued_by_an_older_version_is_sent_as_written(smtp):
     db.session.add(OutboxEmail(
         event_key="history-1:buyer", recipient=CAMILLE, locale="en",
         subject="[Mirette] Order MIR-1004 – Speckled mug: Accepted", body_text="Written before the facts.\n",
-        body_html="<p>Written before the facts.</p>", message_id="<mirette-returns.history-1.buyer.abc@mirette.example>",
+        body_html="<p>Written before the facts.</p>",
+        message_id="<mirette-returns.history-1.buyer.abc@mirette.example>",
         thread_id="<mirette-returns-request-1@mirette.example>"))
     db.session.commit()
     assert delivery.deliver().sent == 1

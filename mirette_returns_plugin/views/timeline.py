@@ -154,8 +154,8 @@ def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: 
             new_status=status_label(entry.to_status, request.kind if request is not None else None) if changed
             else None,
             # The photos sent with the request belong to its first row.
-            photos=(photo_views(by_message.get(None, []), thumbnail_edge, seller_name) if entry.action == workflow.SUBMIT.action
-                    else []),
+            photos=(photo_views(by_message.get(None, []), thumbnail_edge, seller_name)
+                    if entry.action == workflow.SUBMIT.action else []),
         ))
     for message in messages:
         items.append(item(

@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from ..adapter import Order, User, order_of_buyer
 from ..context import Context, current_context
-from ..domain import LINE_KINDS, Role, RequestKind, Status
+from ..domain import LINE_KINDS, RequestKind, Role, Status
 from ..errors import Conflict, NotAllowed, NotFound, ValidationError
 from ..i18n import gettext as _, ngettext
 from ..models import Request, RequestArtist
@@ -20,8 +20,14 @@ from ..upserts import incoming, upsert
 from ..user_text import visible_or_empty
 from ..windows import minimum_days
 from .quotas import check_photo_quota, check_rate
-from .reading import (cancel_block_reason, held_quantities, open_cancellation, paid_left, return_block_reason,
-                      returnable_quantity)
+from .reading import (
+    cancel_block_reason,
+    held_quantities,
+    open_cancellation,
+    paid_left,
+    return_block_reason,
+    returnable_quantity,
+)
 from .records import add_message, record, store_photo
 from .steps import SUBMIT
 from .transaction import as_number, changed_meanwhile, lock_part, session, transaction

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from .. import signals
 from ..adapter import RefundOrder, RefundResult
 from ..context import Context, current_context
-from ..domain import Role, RequestKind, Status
+from ..domain import RequestKind, Role, Status
 from ..errors import AdapterError, Conflict, NotAllowed, NotFound
 from ..i18n import gettext as _
 from ..models import Refund, RefundState, Request

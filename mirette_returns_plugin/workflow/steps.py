@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .. import words as shop_words
 from ..adapter import User
-from ..domain import ALL_KINDS, FINAL_STATUSES, LINE_KINDS, Role, RequestKind, Status, roles_on
+from ..domain import ALL_KINDS, FINAL_STATUSES, LINE_KINDS, RequestKind, Role, Status, roles_on
 from ..i18n import N_, gettext as _
 from ..labels import STATUS_LABELS, came_back_faulty
 from ..models import REASON_LENGTH, HistoryEntry, Request
