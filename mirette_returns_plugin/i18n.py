@@ -129,7 +129,7 @@ class PluginDomain(Domain):
         super().__init__(translation_directories=[TRANSLATIONS_DIR], domain=DOMAIN_NAME)
 
     @property
-    def translation_directories(self) -> list[str]:  # type: ignore[override]
+    def translation_directories(self) -> list[str]:
         return search_path() if has_app_context() else [TRANSLATIONS_DIR]
 
     def get_translations(self) -> NullTranslations:

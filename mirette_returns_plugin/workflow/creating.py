@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -330,7 +331,7 @@ def _remember_artist(artist) -> None:
     """
     name = artist.name[:255]
     values = {"ref": artist.ref, "name": name, "name_key": name.casefold()[:255]}
-    table = RequestArtist.__table__
+    table = cast(sa.Table, RequestArtist.__table__)  # a mapped class's table, typed as any FROM clause
     known = session().execute(sa.select(table.c.name, table.c.name_key).where(table.c.ref == artist.ref)).first()
     if known is not None and tuple(known) == (values["name"], values["name_key"]):
         return
