@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..adapter import User
 from ..context import Context, current_context
-from ..models import Request
+from ..models import HistoryEntry, Request
 from .checking import check_step
 from .paying import perform_refund_step
 from .records import change_status
@@ -21,7 +21,7 @@ def perform(
     request_id: int,
     action: str,
     *,
-    version: int | None = None,
+    version: int | str | None = None,
     note: str | None = None,
     tracking: str | None = None,
     amount: str | None = None,
@@ -45,7 +45,8 @@ def perform(
     return request
 
 
-def _perform(ctx, user, request_id, action, version, note, tracking, amount=None):
+def _perform(ctx: Context, user: User | None, request_id: int, action: str, version: int | str | None,
+             note: str | None, tracking: str | None, amount: str | None = None) -> tuple[Request, HistoryEntry]:
     request, transition, role, values = check_step(ctx, user, request_id, action, version, note=note,
                                                    tracking=tracking, amount=amount)
     if transition.effect is not None:
