@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from flask_babel import format_decimal
+from flask_sqlalchemy.session import Session as FlaskSession
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
-from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from .errors import MiretteReturnsError, ValidationError

@@ -15,7 +15,8 @@ from .steps import Transition, find_transition
 from .transaction import as_number, lock_request
 
 
-def check_step(ctx: Context, user: User | None, request_id: object, action: str, version: int | str | None, *, actor_role: str | None = None,
+def check_step(ctx: Context, user: User | None, request_id: object, action: str, version: int | str | None, *,
+               actor_role: str | None = None,
                **given: str | None) -> tuple[Request, Transition, str, dict[str, str | None]]:
     """Lock the request and check that ``user`` may take ``action`` now.
 

@@ -16,8 +16,8 @@ from ..domain import LINE_KINDS, RequestKind, Role, Status
 from ..errors import Conflict, NotAllowed, NotFound, ValidationError
 from ..i18n import gettext as _, ngettext
 from ..models import Request, RequestArtist
-from ..photos import PreparedPhoto
 from ..money import preview_cancellation, preview_return
+from ..photos import PreparedPhoto
 from ..upserts import incoming, upsert
 from ..user_text import visible_or_empty
 from ..windows import minimum_days
