@@ -30,8 +30,9 @@ def perform(
 ) -> Request:
     """Take ``action`` on a request as ``user``, if the table allows it.
 
-    ``version`` is the request version the user's page showed; a different
-    current version means the page was stale and the step is refused.
+    ``version`` is the request version the user's page showed (a number, or
+    the form's text of one); a different current version means the page was
+    stale and the step is refused.
     Refund steps (see :mod:`mirette_returns_plugin.refunds`) always commit,
     because the shop's hook is called between two transactions.
     """
