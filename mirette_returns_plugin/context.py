@@ -22,7 +22,8 @@ from .models import utcnow
 from .state import current_state
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from flask_sqlalchemy.session import Session
+    from sqlalchemy.orm import scoped_session
 
     from .adapter import ShopAdapter
     from .photos import PhotoStore
@@ -38,7 +39,8 @@ class Context:
     config: Mapping[str, Any]
     reasons: ReasonCatalogue
     photos: PhotoStore
-    session: Session
+    #: Flask-SQLAlchemy's session: the shop's own, so its writes and the plugin's are one transaction.
+    session: scoped_session[Session]
     #: The app whose signals are sent after a commit.
     app: Flask
     #: Gives the current moment, timezone-aware.

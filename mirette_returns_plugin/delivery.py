@@ -25,17 +25,25 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from .mail_message import build_message, find_sender
 from .models import OutboxEmail, OutboxState, utcnow
-from .smtp_connection import (SETUP_HINTS, MailSetupError, NoSenderError, close_connection, is_permanent,
-                              is_setup_problem, open_connection)
+from .smtp_connection import (
+    SETUP_HINTS,
+    MailSetupError,
+    NoSenderError,
+    close_connection,
+    is_permanent,
+    is_setup_problem,
+    open_connection,
+)
 from .state import current_state
 
 __all__ = ["MailSetupError", "NoSenderError", "Report", "claim", "count_due", "deliver", "find_sender",
@@ -123,12 +131,12 @@ def claim(batch: int, *, now: datetime, ids: Sequence[int] | None = None) -> lis
             candidates = session.execute(query).all()
             claimed = []
             for row_id, attempts in candidates:
-                taken = session.execute(
+                taken = _updated(session.execute(
                     sa.update(OutboxEmail)
                     .where(OutboxEmail.id == row_id, OutboxEmail.state == OutboxState.PENDING,
                            OutboxEmail.attempts == attempts)
                     .values(attempts=attempts + 1, next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
-                )
+                ))
                 if taken.rowcount == 1:
                     claimed.append((row_id, attempts + 1))
             session.commit()
@@ -153,7 +161,7 @@ def _is_contention(dialect: str, error: OperationalError) -> bool:
         return "locked" in str(error.orig) or "busy" in str(error.orig)
     if dialect == "postgresql":
         return getattr(error.orig, "sqlstate", None) in CONTENTION_STATES
-    args = getattr(error.orig, "args", ())
+    args: tuple[Any, ...] = getattr(error.orig, "args", ())
     return bool(args) and args[0] in CONTENTION_CODES.get(dialect, set())
 
 
@@ -197,10 +205,10 @@ def send_claimed(claimed: Sequence[tuple[int, int]], *, now: datetime | None = N
 def retry_failed() -> int:
     """Put every email that failed for good back in the queue; returns how many."""
     with _session() as session:
-        result = session.execute(
+        result = _updated(session.execute(
             sa.update(OutboxEmail).where(OutboxEmail.state == OutboxState.FAILED)
             .values(state=OutboxState.PENDING, attempts=0, next_attempt_at=utcnow())
-        )
+        ))
         session.commit()
         return result.rowcount
 
@@ -304,7 +312,13 @@ def _record_failure(row_id: int, attempt: int, error: BaseException, *, now: dat
 
 def forget_connections() -> None:
     """Drop the pooled connections, so the next use opens fresh ones (after a database outage)."""
-    current_state().session.get_bind(OutboxEmail).dispose()
+    # Flask-SQLAlchemy binds a model to an Engine, never to one Connection.
+    cast(Engine, current_state().session.get_bind(OutboxEmail)).dispose()
+
+
+def _updated(result: Result[Any]) -> CursorResult[Any]:
+    """An UPDATE's result, which counts its rows (SQLAlchemy types any statement's result alike)."""
+    return cast(CursorResult[Any], result)
 
 
 def _session() -> Session:

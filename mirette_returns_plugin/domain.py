@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from .state import current_state
 
@@ -65,10 +65,12 @@ class RequestKind(StrEnum):
     EXCHANGE = "exchange"
     CANCELLATION = "cancellation"
 
+    #: Every kind, in the order pages list them: declared here, set after the
+    #: class (given a value inside it, it would become a member).
+    ALL: ClassVar[tuple[RequestKind, ...]]
 
-# Every kind, in the order pages list them (a class attribute set after the
-# class: inside it, it would become a member).
-RequestKind.ALL = (RequestKind.RETURN, RequestKind.EXCHANGE, RequestKind.CANCELLATION)  # type: ignore[attr-defined]
+
+RequestKind.ALL = (RequestKind.RETURN, RequestKind.EXCHANGE, RequestKind.CANCELLATION)
 
 
 class Role(StrEnum):

@@ -11,10 +11,8 @@ import re
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
-from flask import current_app
-
 from .mail_settings import links_root, sender
-from .state import current_state
+from .state import current_flask_app, current_state
 
 
 def mail_domain() -> str:
@@ -22,7 +20,7 @@ def mail_domain() -> str:
     state = current_state()
     if state.config.get("MAIL_DOMAIN"):
         return str(state.config["MAIL_DOMAIN"]).strip().lower()
-    app = current_app._get_current_object()
+    app = current_flask_app()
     found = sender(app, state.config)
     if isinstance(found, (tuple, list)):
         found = found[-1]

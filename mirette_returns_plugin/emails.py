@@ -26,7 +26,6 @@ from .labels import kind_label, status_label
 from .mail_settings import links_root
 from .models import Request
 from .state import current_state
-from .telling import Step
 from .user_text import neutral_bidi
 
 __all__ = ["EXCERPT_LENGTH", "Event", "Recipient", "RenderedEmail", "excerpt", "mail_domain", "message_id", "render",
@@ -196,6 +195,10 @@ def _quote(event: Event) -> tuple[str | None, str | None]:
         # "new request" email, which quotes the buyer's opening message.
         label = _("Message") if event.entry is not None else None
         return excerpt(event.message.body), label
+    if event.step is None:
+        # A history row whose step the table no longer has (queued before an
+        # upgrade): its note as written, like a step that quotes nothing else.
+        return excerpt(event.entry.note if event.entry else None), None
     said = event.step.words_for(request, event.entry)
     text = getattr(request, said.quote) if said.quote else (event.entry.note if event.entry else None)
     return excerpt(text), _(said.quote_label)

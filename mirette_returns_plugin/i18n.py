@@ -129,7 +129,7 @@ class PluginDomain(Domain):
         super().__init__(translation_directories=[TRANSLATIONS_DIR], domain=DOMAIN_NAME)
 
     @property
-    def translation_directories(self) -> list[str]:  # type: ignore[override]
+    def translation_directories(self) -> list[str]:
         return search_path() if has_app_context() else [TRANSLATIONS_DIR]
 
     def get_translations(self) -> NullTranslations:
@@ -198,6 +198,6 @@ def N_(message: str) -> str:
 
 
 __all__ = [
-    "DOMAIN_NAME", "TRANSLATIONS_DIR", "N_", "_", "_l", "domain", "forget_loaded_catalogues", "gettext",
-    "lazy_gettext", "lazy_ngettext", "ngettext", "search_path", "shop_locales", "shop_translation_dirs",
+    "DOMAIN_NAME", "N_", "TRANSLATIONS_DIR", "_", "_l", "domain", "forget_loaded_catalogues", "gettext", "lazy_gettext",
+    "lazy_ngettext", "ngettext", "search_path", "shop_locales", "shop_translation_dirs",
 ]

@@ -48,7 +48,7 @@ KIND_LABELS: dict[str, str] = {
 
 def status_label(status: str, kind: str | None = None) -> str:
     """A status's words, translated; ``kind`` gives the words that fit that kind of request."""
-    if (status, kind) in KIND_STATUS_LABELS:
+    if kind is not None and (status, kind) in KIND_STATUS_LABELS:
         return _(KIND_STATUS_LABELS[(status, kind)])
     if status in SINGLE_SELLER_STATUS_LABELS and not words.is_marketplace():
         return _(SINGLE_SELLER_STATUS_LABELS[status])

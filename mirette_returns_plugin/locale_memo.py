@@ -32,7 +32,8 @@ def remembered(name: str, made_for: tuple[Any, ...], make: Callable[[], T]) -> T
         return make()
     memo: dict[str, tuple[tuple[Any, ...], Any]] = g.setdefault(_SLOT, {})
     kept = memo.get(name)
-    if kept is not None and len(kept[0]) == len(made_for) and all(a is b for a, b in zip(kept[0], made_for)):
+    if (kept is not None and len(kept[0]) == len(made_for)
+            and all(a is b for a, b in zip(kept[0], made_for, strict=True))):
         return kept[1]  # type: ignore[no-any-return]
     value = make()
     memo[name] = (made_for, value)

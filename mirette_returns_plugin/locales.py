@@ -16,7 +16,6 @@ default), and the plugin's pages run inside ``force_locale``.
 from __future__ import annotations
 
 import logging
-
 from contextlib import ExitStack
 
 from babel import Locale, UnknownLocaleError

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .domain import RequestKind  # re-exported: the kinds are the domain's words
 from .model_base import (
     MONEY,
     NAMING_CONVENTION,
@@ -27,7 +28,6 @@ from .model_base import (
     UTCDateTime,
     utcnow,
 )
-from .domain import RequestKind  # re-exported: the kinds are the domain's words
 
 __all__ = [
     "MONEY",

@@ -40,7 +40,9 @@ class MomentFormatter:
         self.zone = zone
         self._date_pattern = parse_pattern(date_format or get_date_format("medium", locale=locale))
         self._time_pattern = parse_pattern(get_time_format("medium", locale=locale))
-        self._joined = get_datetime_format("medium", locale=locale).replace("'", "")
+        # Babel annotates the pattern as a DateTimePattern; for the "medium"
+        # date-time it is the locale's plain "{1}, {0}" text.
+        self._joined = str(get_datetime_format("medium", locale=locale)).replace("'", "")
         self._whole_pattern = parse_pattern(datetime_format) if datetime_format else None
         self._days: dict[date, str] = {}
 

@@ -18,10 +18,12 @@ import logging
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
 from flask import current_app
+from sqlalchemy.engine import CursorResult
 
 from . import email_facts
 from .domain import RequestKind, Role
@@ -179,14 +181,14 @@ def _moment(request: Request, step: Step) -> datetime | None:
     return step.moment(request) if step.moment is not None else None
 
 
-def _waiting_for(request_id: int, address: str, now):
+def _waiting_for(request_id: int, address: str, now: datetime) -> tuple[sa.ColumnElement[bool], ...]:
     """The outbox rows of messages still held back for ``address`` on this request."""
     return (OutboxEmail.request_id == request_id, OutboxEmail.recipient == address.strip(),
             OutboxEmail.state == "pending", OutboxEmail.attempts == 0,
             OutboxEmail.event_key.like("message-%"), OutboxEmail.next_attempt_at > now)
 
 
-def _gather_into_waiting(event: Event, recipient: Recipient, now) -> bool:
+def _gather_into_waiting(event: Event, recipient: Recipient, now: datetime) -> bool:
     """Add the message to the email already waiting for ``recipient``; ``False`` if none waits."""
     session = current_state().session
     waiting = session.scalar(sa.select(OutboxEmail).where(*_waiting_for(event.request.id, recipient.address, now))
@@ -202,16 +204,17 @@ def _gather_into_waiting(event: Event, recipient: Recipient, now) -> bool:
                                 recipient)
     # Guarded: a worker that took the email meanwhile keeps it as it was,
     # and this message gets an email of its own.
-    changed = session.execute(
+    # An UPDATE's result is a cursor result, which counts the rows it changed.
+    changed = cast(CursorResult[Any], session.execute(
         sa.update(OutboxEmail).where(OutboxEmail.id == waiting.id, *_waiting_for(event.request.id,
                                                                                  recipient.address, now))
         .values(facts=facts)
         .execution_options(synchronize_session=False)
-    )
+    ))
     return changed.rowcount == 1
 
 
-def _release_gathered(request_id: int, addresses: list[str], now) -> None:
+def _release_gathered(request_id: int, addresses: list[str], now: datetime) -> None:
     """Send the messages held back for these people now, before news of a change."""
     session = current_state().session
     for address in addresses:

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from flask_babel import format_decimal
+from flask_sqlalchemy.session import Session as FlaskSession
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from .errors import MiretteReturnsError, ValidationError
 from .i18n import gettext as _
@@ -218,7 +219,7 @@ def _encode(image: Image.Image, image_format: str) -> bytes:
 _NEW_FILES = "mirette_returns_new_photo_files"
 
 
-def discard_on_rollback(session: Session, storage: PhotoStorage, keys: tuple[str, ...]) -> None:
+def discard_on_rollback(session: scoped_session[FlaskSession], storage: PhotoStorage, keys: tuple[str, ...]) -> None:
     """Delete ``keys`` from ``storage`` if ``session``'s transaction rolls back."""
     session.info.setdefault(_NEW_FILES, []).append((storage, keys))
 

@@ -252,6 +252,6 @@ REMIND_BUYER = Step(
                 subject=N_("Reminder: please send the item back"), quote="instructions",
                 quote_label=N_("Return instructions")))
 #: The reminder, by the role reminded.
-REMINDERS = {Role.ARTIST: REMIND_ARTIST, Role.BUYER: REMIND_BUYER}
+REMINDERS: dict[str, Step] = {Role.ARTIST: REMIND_ARTIST, Role.BUYER: REMIND_BUYER}
 STEPS = (REMIND_ARTIST, REMIND_BUYER)
 register(STEPS)

@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 from flask_mail import Mail
-from sqlalchemy.orm import Session
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from .delivery import MailSetupError, deliver
-from .state import current_state
+from .state import current_flask_app, current_state
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,12 @@ def install(app: Flask, settings: dict[str, Any]) -> None:
     _listen_for_commits()
 
 
-def remember_for_commit(session: Session, ids: Sequence[int], *, delay: float = 0) -> None:
+def remember_for_commit(session: scoped_session[FlaskSession], ids: Sequence[int], *, delay: float = 0) -> None:
     """Note the rows queued in this transaction, to send them once it commits
     (``delay`` seconds after, for rows held back that long)."""
     if not current_state().config["SEND_EMAILS_ON_COMMIT"]:
         return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_flask_app()
     waiting = session.info.setdefault(SESSION_KEY, {})
     waiting.setdefault(app, []).append((list(ids), delay))
 
@@ -82,7 +83,7 @@ def _after_commit(session: Session) -> None:
                 log.exception("mirette-returns: could not start sending emails %s", ids)
 
 
-def _after_rollback(session: Session, previous_transaction) -> None:
+def _after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
     if not session.in_transaction():
         session.info.pop(SESSION_KEY, None)
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from flask_mail import BadHeaderError
 
-
 #: What a configuration error tells the shop to check, by the error's class.
 SETUP_HINTS: tuple[tuple[type[BaseException], str], ...] = (
     (smtplib.SMTPAuthenticationError, "the server refused the login: check MAIL_USERNAME and MAIL_PASSWORD"),

@@ -11,11 +11,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session
 from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import scoped_session
 
 
-def upsert(db: Session, table: sa.Table, values: Mapping[str, Any], *, keys: Sequence[str],
+def upsert(db: scoped_session[Session], table: sa.Table, values: Mapping[str, Any], *, keys: Sequence[str],
            updates: Mapping[str, Any]) -> None:
     """Insert ``values`` into ``table``; where a row has the same ``keys``, set ``updates`` on it.
 

@@ -20,6 +20,7 @@ once:
 from __future__ import annotations
 
 import unicodedata
+from typing import overload
 
 #: Characters that draw nothing, though Unicode files them as letters or marks.
 _BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
@@ -50,6 +51,10 @@ def visible_or_empty(text: str | None) -> str:
     return "" if is_blank(trimmed) else trimmed
 
 
+@overload
+def neutral_bidi(text: str) -> str: ...
+@overload
+def neutral_bidi(text: None) -> None: ...
 def neutral_bidi(text: str | None) -> str | None:
     """``text`` without overrides and without unpaired bidirectional controls."""
     if not text or not any(character in _BIDI_CONTROLS for character in text):

@@ -13,7 +13,6 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 
 from mirette_returns_plugin import workflow
-from mirette_returns_plugin.send_on_commit import wait_for_background
 from mirette_returns_plugin.demo import create_app, mail_settings
 from mirette_returns_plugin.demo.models import (
     Account,
@@ -28,6 +27,7 @@ from mirette_returns_plugin.demo.security import CONTENT_SECURITY_POLICY
 from mirette_returns_plugin.demo.story import STORY_ORDERS
 from mirette_returns_plugin.mail_message import WrittenEmail
 from mirette_returns_plugin.models import HistoryEntry, OutboxEmail, Request
+from mirette_returns_plugin.send_on_commit import wait_for_background
 from mirette_returns_plugin.workflow import ReturnForm
 from tests.shop import ALEX, BOIS, CAMILLE, LUNE, SUPPORT, VERRE, account, line_ref, login, order_ref, user
 

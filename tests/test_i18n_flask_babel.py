@@ -15,8 +15,8 @@ from flask_babel import Babel, force_locale, get_babel, get_locale
 
 from mirette_returns_plugin import MiretteReturns
 from mirette_returns_plugin.i18n import gettext
-from mirette_returns_plugin.moments import when
 from mirette_returns_plugin.models import utcnow
+from mirette_returns_plugin.moments import when
 from tests.test_i18n_locale import ENGLISH, FRENCH, OnePersonShop, read
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mirette_returns_plugin"

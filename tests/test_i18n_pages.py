@@ -82,7 +82,8 @@ def user_data() -> list[str]:
                    Request.return_tracking, Request.replacement_tracking, Message.body, HistoryEntry.note,
                    HistoryEntry.actor_name, Refund.last_error):
         values += [value for value in db.session.scalars(sa.select(column)) if value]
-    for email in map(WrittenEmail, db.session.scalars(sa.select(OutboxEmail).where(~OutboxEmail.locale.startswith("fr")))):
+    english = sa.select(OutboxEmail).where(~OutboxEmail.locale.startswith("fr"))
+    for email in map(WrittenEmail, db.session.scalars(english)):
         # An English reader's email, shown on the demo's mailbox: its words are theirs.
         values += [email.subject, *email.body_text.splitlines(), *(text for text, _ in links_in(email.body_html))]
     return values

@@ -179,9 +179,9 @@ def test_no_function_imports_a_module_of_the_plugin():
             if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             for node in ast.walk(function):
-                if isinstance(node, (ast.Import, ast.ImportFrom)) and _resolve(name, node):
-                    if name not in LOCAL_IMPORTS_ALLOWED:
-                        found.append(f"{name}:{node.lineno}")
+                if (isinstance(node, (ast.Import, ast.ImportFrom)) and _resolve(name, node)
+                        and name not in LOCAL_IMPORTS_ALLOWED):
+                    found.append(f"{name}:{node.lineno}")
     assert not found, f"imports inside functions (move the thing imported to the right layer): {found}"
 
 

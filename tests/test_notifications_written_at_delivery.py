@@ -155,7 +155,8 @@ def test_an_email_queued_by_an_older_version_is_sent_as_written(smtp):
     db.session.add(OutboxEmail(
         event_key="history-1:buyer", recipient=CAMILLE, locale="en",
         subject="[Mirette] Order MIR-1004 – Speckled mug: Accepted", body_text="Written before the facts.\n",
-        body_html="<p>Written before the facts.</p>", message_id="<mirette-returns.history-1.buyer.abc@mirette.example>",
+        body_html="<p>Written before the facts.</p>",
+        message_id="<mirette-returns.history-1.buyer.abc@mirette.example>",
         thread_id="<mirette-returns-request-1@mirette.example>"))
     db.session.commit()
     assert delivery.deliver().sent == 1
@@ -165,3 +166,17 @@ def test_an_email_queued_by_an_older_version_is_sent_as_written(smtp):
     assert "<p>Written before the facts.</p>" in email.html
     assert email.message_id == "<mirette-returns.history-1.buyer.abc@mirette.example>"
     assert rows()[0].state == OutboxState.SENT
+
+
+def test_an_email_about_a_step_no_longer_in_the_table_is_still_written(smtp):
+    request = submit()
+    workflow.perform(user(LUNE), request.id, "accept", note="Send it back in its box.")
+    waiting = next(row for row in rows() if row.recipient == CAMILLE)
+    # Queued by a version whose table had a step this one no longer has.
+    facts = dict(waiting.facts, entry=dict(waiting.facts["entry"], action="a-step-since-removed"))
+    db.session.execute(sa.update(OutboxEmail).where(OutboxEmail.id == waiting.id).values(facts=facts))
+    db.session.commit()
+
+    assert delivery.deliver().sent == 2
+    [email] = smtp.to(CAMILLE)
+    assert "Send it back in its box." in email.text

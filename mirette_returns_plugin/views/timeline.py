@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +20,7 @@ from ..user_text import neutral_bidi
 #: Every step a history row may have been written by: the workflow's and the tick's.
 STEPS = (*workflow.STEPS, *reminders.STEPS)
 
-ROLE_LABELS = {
+ROLE_LABELS: dict[str, str] = {
     Role.BUYER: N_("Buyer"),
     Role.ARTIST: N_("Artist"),
     Role.SUPPORT: N_("Support team"),
@@ -31,7 +31,7 @@ ROLE_LABELS = {
 
 #: A photo's description, per role of who sent it: whole sentences, so that
 #: each language can write them its own way.
-PHOTO_ALTS = {
+PHOTO_ALTS: dict[str, str] = {
     Role.BUYER: N_("Photo %(number)s, sent by the buyer"),
     # The seller by name: a noun would need its own article in each language.
     Role.ARTIST: N_("Photo %(number)s, sent by %(name)s"),
@@ -117,7 +117,7 @@ class TimelineItem:
     photos: list[PhotoView] = field(default_factory=list)
 
 
-def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: list[Photo],
+def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: Sequence[Photo],
           thumbnail_edge: int, *, seller_name: str = "", currency: str = "EUR",
           estimate: Decimal | None = None, request: Request | None = None) -> list[TimelineItem]:
     """The request's timeline; ``seller_name`` is shown for whoever acted on the seller's side,
@@ -154,8 +154,8 @@ def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: 
             new_status=status_label(entry.to_status, request.kind if request is not None else None) if changed
             else None,
             # The photos sent with the request belong to its first row.
-            photos=(photo_views(by_message.get(None, []), thumbnail_edge, seller_name) if entry.action == workflow.SUBMIT.action
-                    else []),
+            photos=(photo_views(by_message.get(None, []), thumbnail_edge, seller_name)
+                    if entry.action == workflow.SUBMIT.action else []),
         ))
     for message in messages:
         items.append(item(

@@ -4,6 +4,7 @@ version and status, the row's guard and the fields they filled in."""
 from __future__ import annotations
 
 from ..adapter import User
+from ..context import Context
 from ..domain import Role, acts_on_own_purchase, roles_on
 from ..errors import Conflict, NotAllowed, NotFound, ValidationError
 from ..i18n import gettext as _
@@ -14,7 +15,8 @@ from .steps import Transition, find_transition
 from .transaction import as_number, lock_request
 
 
-def check_step(ctx, user, request_id, action, version, *, actor_role: str | None = None,
+def check_step(ctx: Context, user: User | None, request_id: object, action: str, version: int | str | None, *,
+               actor_role: str | None = None,
                **given: str | None) -> tuple[Request, Transition, str, dict[str, str | None]]:
     """Lock the request and check that ``user`` may take ``action`` now.
 
@@ -52,8 +54,9 @@ def authorise(user: User | None, request: Request, action: str, actor_role: str 
     return transition, role
 
 
-def check_fields(ctx, transition: Transition, **given: str | None) -> dict[str, str | None]:
-    errors, values = {}, {}
+def check_fields(ctx: Context, transition: Transition, **given: str | None) -> dict[str, str | None]:
+    errors: dict[str, str] = {}
+    values: dict[str, str | None] = {}
     for form_field in transition.fields:
         raw = visible_or_empty(given.get(form_field.name))
         most = form_field.max_length or ctx.config["MESSAGE_MAX_LENGTH"]

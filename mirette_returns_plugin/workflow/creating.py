@@ -5,23 +5,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
-from ..adapter import Order, User, order_of_buyer
+from ..adapter import Artist, Order, User, order_of_buyer
 from ..context import Context, current_context
-from ..domain import LINE_KINDS, Role, RequestKind, Status
+from ..domain import LINE_KINDS, RequestKind, Role, Status
 from ..errors import Conflict, NotAllowed, NotFound, ValidationError
 from ..i18n import gettext as _, ngettext
 from ..models import Request, RequestArtist
 from ..money import preview_cancellation, preview_return
+from ..photos import PreparedPhoto
 from ..upserts import incoming, upsert
 from ..user_text import visible_or_empty
 from ..windows import minimum_days
 from .quotas import check_photo_quota, check_rate
-from .reading import (cancel_block_reason, held_quantities, open_cancellation, paid_left, return_block_reason,
-                      returnable_quantity)
+from .reading import (
+    cancel_block_reason,
+    held_quantities,
+    open_cancellation,
+    paid_left,
+    return_block_reason,
+    returnable_quantity,
+)
 from .records import add_message, record, store_photo
 from .steps import SUBMIT
 from .transaction import as_number, changed_meanwhile, lock_part, session, transaction
@@ -39,7 +47,7 @@ class ReturnForm:
     wanted_ref: str | None = None
     wanted_text: str | None = None
     #: Photos already checked and re-encoded (see ``photos.prepare_photo``).
-    photos: Sequence[object] = field(default_factory=tuple)
+    photos: Sequence[PreparedPhoto] = field(default_factory=tuple)
     submission_token: str | None = None
 
 
@@ -56,8 +64,8 @@ def clean_token(token: object) -> str | None:
     return text if 8 <= len(text) <= 48 and text.isalnum() else None
 
 
-def _submit_return(ctx, user: User | None, order_ref: str, form: ReturnForm) -> Request:
-    order = _buyer_order(ctx, user, order_ref)
+def _submit_return(ctx: Context, user: User | None, order_ref: str, form: ReturnForm) -> Request:
+    user, order = _buyer_order(ctx, user, order_ref)
     form.submission_token = clean_token(form.submission_token)
     if form.submission_token:
         existing = _by_token(form.submission_token, user)
@@ -125,6 +133,8 @@ def _submit_return(ctx, user: User | None, order_ref: str, form: ReturnForm) -> 
                 errors["wanted_text"] = _("Say which product you would like instead.")
     if errors:
         raise ValidationError(errors)
+    # Without a number or a reason, the checks above have raised.
+    assert quantity is not None and reason is not None
 
     preview = preview_return(artist.policy, part, line, quantity, seller_fault=reason.seller_fault,
                              paid_left=paid_left(order.ref, part))
@@ -195,8 +205,9 @@ def request_cancellation(
     )
 
 
-def _request_cancellation(ctx, user, order_ref, artist_refs, message, contact_email, token) -> list[Request]:
-    order = _buyer_order(ctx, user, order_ref)
+def _request_cancellation(ctx: Context, user: User | None, order_ref: str, artist_refs: Sequence[str] | None,
+                          message: str, contact_email: str | None, token: str | None) -> list[Request]:
+    user, order = _buyer_order(ctx, user, order_ref)
     token = clean_token(token)
     if token:
         existing = _cancellations_by_token(order, token, user)
@@ -299,23 +310,24 @@ def plain_address(typed: str | None) -> tuple[str | None, str | None]:
     return checked.normalized, None
 
 
-def _buyer_order(ctx, user: User | None, order_ref: str) -> Order:
+def _buyer_order(ctx: Context, user: User | None, order_ref: str) -> tuple[User, Order]:
+    """The buyer and the order of theirs named ``order_ref``, or raise."""
     if user is None:
         raise NotFound(_("This order does not exist."))
     order = order_of_buyer(ctx.adapter, str(order_ref), user.ref)
     if order is None:
         raise NotFound(_("This order does not exist."))
-    return order
+    return user, order
 
 
-def _artist(ctx, artist_ref: str):
+def _artist(ctx: Context, artist_ref: str) -> Artist:
     artist = ctx.adapter.get_artist(artist_ref)
     if artist is None:
         raise NotFound(_("This artist no longer exists in the shop."))
     return artist
 
 
-def _remember_artist(artist) -> None:
+def _remember_artist(artist: Artist) -> None:
     """The artist, under the name the shop gives now, for the support list's filter.
 
     Read first: the row is written (and so locked until the commit) only for
@@ -324,7 +336,7 @@ def _remember_artist(artist) -> None:
     """
     name = artist.name[:255]
     values = {"ref": artist.ref, "name": name, "name_key": name.casefold()[:255]}
-    table = RequestArtist.__table__
+    table = cast(sa.Table, RequestArtist.__table__)  # a mapped class's table, typed as any FROM clause
     known = session().execute(sa.select(table.c.name, table.c.name_key).where(table.c.ref == artist.ref)).first()
     if known is not None and tuple(known) == (values["name"], values["name_key"]):
         return
@@ -332,7 +344,7 @@ def _remember_artist(artist) -> None:
            updates={"name": incoming("name"), "name_key": incoming("name_key")})
 
 
-def _order_columns(order: Order, artist) -> dict[str, object]:
+def _order_columns(order: Order, artist: Artist) -> dict[str, object]:
     return dict(
         order_ref=order.ref,
         order_number=order.number[:64],

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from flask_babel import format_currency
 
+from ..context import Context
 from ..domain import RequestKind
 from ..errors import NotAllowed, NotFound, ValidationError
 from ..i18n import gettext as _
@@ -20,28 +21,28 @@ from .transaction import lock_part
 Values = dict[str, "str | None"]
 
 
-def give_instructions(ctx, request: Request, values: Values) -> None:
+def give_instructions(ctx: Context, request: Request, values: Values) -> None:
     request.instructions = values.get("note")
 
 
-def give_decline_reason(ctx, request: Request, values: Values) -> None:
+def give_decline_reason(ctx: Context, request: Request, values: Values) -> None:
     request.decline_reason = values.get("note")
 
 
-def keep_return_tracking(ctx, request: Request, values: Values) -> None:
+def keep_return_tracking(ctx: Context, request: Request, values: Values) -> None:
     request.return_tracking = values.get("tracking")
 
 
-def keep_replacement_tracking(ctx, request: Request, values: Values) -> None:
+def keep_replacement_tracking(ctx: Context, request: Request, values: Values) -> None:
     request.replacement_tracking = values.get("tracking")
 
 
-def become_a_return(ctx, request: Request, values: Values) -> None:
+def become_a_return(ctx: Context, request: Request, values: Values) -> None:
     request.kind = RequestKind.RETURN
     request.converted_from_exchange = True
 
 
-def decide_amount(ctx, request: Request, values: Values) -> None:
+def decide_amount(ctx: Context, request: Request, values: Values) -> None:
     # The guard may have read an older snapshot (MariaDB keeps one per
     # transaction): a refund started meanwhile is seen by a locking read.
     started = refund_not_started(request, lock=True)
@@ -51,15 +52,15 @@ def decide_amount(ctx, request: Request, values: Values) -> None:
     request.refund_decision_reason = values.get("note")
 
 
-def call_support(ctx, request: Request, values: Values) -> None:
+def call_support(ctx: Context, request: Request, values: Values) -> None:
     request.escalated = True
 
 
-def close_support_case(ctx, request: Request, values: Values) -> None:
+def close_support_case(ctx: Context, request: Request, values: Values) -> None:
     request.escalated = False
 
 
-def refuse_part(ctx, request: Request, values: Values) -> None:
+def refuse_part(ctx: Context, request: Request, values: Values) -> None:
     """The shop cancels the artist's part; what is paid now is what is refunded."""
     order = ctx.adapter.get_order(request.order_ref)
     part = order.part(request.artist_ref) if order else None

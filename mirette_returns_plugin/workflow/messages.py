@@ -14,6 +14,7 @@ from ..domain import Role, roles_on
 from ..errors import NotFound, ValidationError
 from ..i18n import gettext as _
 from ..models import Message, Request, utcnow
+from ..photos import PreparedPhoto
 from ..user_text import visible_or_empty
 from .quotas import check_message_rate, check_photo_quota, check_thread_open
 from .records import add_message, store_photo
@@ -25,19 +26,19 @@ def post_message(
     request_id: int,
     body: str,
     *,
-    photos: Sequence[object] = (),
+    photos: Sequence[PreparedPhoto] = (),
     commit: bool = True,
     context: Context | None = None,
 ) -> Message:
     """Add a message (and photos) to a request's thread."""
     ctx = current_context(context)
 
-    def work():
+    def work() -> tuple[Request, Message]:
         request = lock_request(request_id)
-        role, text = _checked_message(ctx, user, request, body, len(photos))
-        message = add_message(request, role, user, text)
+        author, role, text = _checked_message(ctx, user, request, body, len(photos))
+        message = add_message(request, role, author, text)
         for upload in photos:
-            store_photo(ctx, request, message, upload, role, user.ref)
+            store_photo(ctx, request, message, upload, role, author.ref)
         queue_signal(signals.message_posted, request=request, message=message)
         return request, message
 
@@ -56,14 +57,15 @@ def check_message(user: User | None, request_id: object, body: str, *, photo_cou
     _checked_message(current_context(context), user, find_request(request_id), body, photo_count)
 
 
-def _checked_message(ctx, user: User | None, request: Request, body: str, photo_count: int) -> tuple[str, str]:
-    """The author's role and the text of a message ``user`` may post, or raise."""
+def _checked_message(ctx: Context, user: User | None, request: Request, body: str,
+                     photo_count: int) -> tuple[User, str, str]:
+    """The author, their role and the text of a message ``user`` may post, or raise."""
     roles = roles_on(user, request)
-    if not roles:
+    if user is None or not roles:  # nobody signed in holds no role
         raise NotFound(_("This request does not exist."))
     role = roles[0]
     text = visible_or_empty(body)
-    errors = {}
+    errors: dict[str, str] = {}
     if not text and not photo_count:
         errors["body"] = _("Write a message or attach a photo.")
     elif len(text) > ctx.config["MESSAGE_MAX_LENGTH"]:
@@ -75,7 +77,7 @@ def _checked_message(ctx, user: User | None, request: Request, body: str, photo_
     check_thread_open(ctx, request, role)
     check_message_rate(ctx, user, role)
     check_photo_quota(ctx, user, role, photo_count)
-    return role, text
+    return user, role, text
 
 
 def mark_seen(user: User | None, request: Request) -> None:

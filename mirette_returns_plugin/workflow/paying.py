@@ -18,13 +18,14 @@ again and must not pay twice.
 from __future__ import annotations
 
 import secrets
+from typing import cast
 
 import sqlalchemy as sa
 
 from .. import signals
-from ..adapter import RefundOrder, RefundResult
+from ..adapter import RefundOrder, RefundResult, User
 from ..context import Context, current_context
-from ..domain import Role, RequestKind, Status
+from ..domain import RequestKind, Role, Status
 from ..errors import AdapterError, Conflict, NotAllowed, NotFound
 from ..i18n import gettext as _
 from ..models import Refund, RefundState, Request
@@ -39,11 +40,12 @@ from .transaction import lock_request, queue_signal, transaction
 CONFIRMING_ACTIONS = frozenset(t.action for t in TRANSITIONS if t.confirms_payment)
 
 
-def perform_refund_step(ctx, user, request_id, action, *, version=None, note=None):
+def perform_refund_step(ctx: Context, user: User | None, request_id: object, action: str, *,
+                        version: int | str | None = None, note: str | None = None) -> Request:
     """Run a step that pays money (refuse an order, initiate or retry a
     refund), or that records by hand that the shop paid."""
     if action in CONFIRMING_ACTIONS:
-        def confirm_by_hand():
+        def confirm_by_hand() -> tuple[Request, Refund]:
             request, _t, role, values = check_step(ctx, user, request_id, action, version, note=note)
             return _complete(ctx, request, refund_of(request, lock=True), role, user, values.get("note"))
 
@@ -52,7 +54,7 @@ def perform_refund_step(ctx, user, request_id, action, *, version=None, note=Non
 
     checked: list[Transition] = []
 
-    def prepare():
+    def prepare() -> tuple[int, str, RefundOrder | None]:
         request, transition, role, values = check_step(ctx, user, request_id, action, version, note=note)
         checked.append(transition)
         if transition.effect is not None:
@@ -99,7 +101,7 @@ def perform_refund_step(ctx, user, request_id, action, *, version=None, note=Non
 
     request_id, role, order = transaction(prepare)
     if order is None:
-        return ctx.session.get(Request, request_id)
+        return ctx.session.get_one(Request, request_id)
     try:
         result = ctx.adapter.initiate_refund(order)
         error = None
@@ -118,14 +120,15 @@ def perform_refund_step(ctx, user, request_id, action, *, version=None, note=Non
 
 
 
-def _record_answer(ctx, user, role, request_id, key, result: RefundResult | None, error: str | None, *,
-                   announced: bool = False):
-    def write():
+def _record_answer(ctx: Context, user: User | None, role: str, request_id: int, key: str,
+                   result: RefundResult | None, error: str | None, *, announced: bool = False) -> Request:
+    def write() -> Request:
         request = lock_request(request_id)
-        refund = ctx.session.scalar(
+        # The row was stored under this key before the shop was asked.
+        refund = ctx.session.scalars(
             sa.select(Refund).where(Refund.idempotency_key == key).with_for_update()
             .execution_options(populate_existing=True)
-        )
+        ).one()
         if refund.state == RefundState.COMPLETED:
             return request  # the shop confirmed from inside its hook
         if error is not None:
@@ -147,7 +150,7 @@ def _record_answer(ctx, user, role, request_id, key, result: RefundResult | None
     return request
 
 
-def _initiated(request: Request, refund: Refund, role: str, user, *, announced: bool = False) -> None:
+def _initiated(request: Request, refund: Refund, role: str, user: User | None, *, announced: bool = False) -> None:
     """The shop accepted the refund order: record it and tell the listeners
     (``announced``: the step that asked for it told the buyer already)."""
     refund.state = RefundState.INITIATED
@@ -158,7 +161,8 @@ def _initiated(request: Request, refund: Refund, role: str, user, *, announced: 
     queue_signal(signals.refund_initiated, request=request, refund=refund)
 
 
-def _complete(ctx, request: Request, refund: Refund | None, role: str, user, note):
+def _complete(ctx: Context, request: Request, refund: Refund | None, role: str, user: User | None,
+              note: str | None) -> tuple[Request, Refund]:
     if refund is None:
         raise Conflict(_("No refund was initiated for this request."))
     if refund.state != RefundState.COMPLETED:
@@ -178,7 +182,7 @@ def confirm_refund(idempotency_key: str, reference: str | None = None, *, contex
     """
     ctx = current_context(context)
 
-    def confirm():
+    def confirm() -> Request:
         refund = ctx.session.scalar(sa.select(Refund).where(Refund.idempotency_key == idempotency_key))
         if refund is None:
             raise NotFound(_("No refund has this key."))
@@ -197,7 +201,9 @@ def confirm_refund(idempotency_key: str, reference: str | None = None, *, contex
 
 
 def _refund_order(request: Request, refund: Refund) -> RefundOrder:
-    lines = () if request.kind == RequestKind.CANCELLATION else ((request.line_ref, request.quantity),)
+    # A return or an exchange always names its line; a cancellation has none.
+    lines = (() if request.kind == RequestKind.CANCELLATION
+             else ((cast(str, request.line_ref), request.quantity),))
     kind = "exchange" if request.converted_from_exchange else request.kind
     return RefundOrder(
         idempotency_key=refund.idempotency_key,

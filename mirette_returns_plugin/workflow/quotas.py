@@ -20,7 +20,7 @@ from .transaction import session
 LIMITED_ROLES = frozenset({Role.BUYER, Role.ARTIST})
 
 
-def check_rate(ctx, user: User) -> None:
+def check_rate(ctx: Context, user: User) -> None:
     most = ctx.config["REQUESTS_PER_HOUR"]
     if not most:
         return
@@ -33,7 +33,7 @@ def check_rate(ctx, user: User) -> None:
         raise NotAllowed(_("You have sent many requests in the last hour. Please wait a little and try again."))
 
 
-def check_message_rate(ctx, user: User, role: str) -> None:
+def check_message_rate(ctx: Context, user: User, role: str) -> None:
     most = ctx.config["MESSAGES_PER_MINUTE"]
     if most:
         since = ctx.now() - timedelta(minutes=1)
@@ -73,7 +73,7 @@ def closed_thread_reason(request: Request, role: str, *, context: Context | None
         "Contact the support team if you need help.", days)
 
 
-def check_thread_open(ctx, request: Request, role: str) -> None:
+def check_thread_open(ctx: Context, request: Request, role: str) -> None:
     """A thread takes messages while the request is open, a grace period
     after it closed, and up to a number of messages (support: always)."""
     if role not in LIMITED_ROLES:
@@ -92,13 +92,13 @@ def check_thread_open(ctx, request: Request, role: str) -> None:
                 most))
 
 
-def check_photo_quota(ctx, user: User, role: str, count: int) -> None:
+def check_photo_quota(ctx: Context, user: User, role: str, count: int) -> None:
     most = ctx.config["PHOTOS_PER_DAY"]
     if not count or not most or role not in LIMITED_ROLES:
         return
     since = ctx.now() - timedelta(days=1)
-    sent = session().scalar(sa.select(sa.func.count()).select_from(Photo)
-                            .where(Photo.uploaded_by_ref == user.ref, Photo.created_at >= since))
+    sent = session().scalars(sa.select(sa.func.count()).select_from(Photo)
+                             .where(Photo.uploaded_by_ref == user.ref, Photo.created_at >= since)).one()
     if sent + count > most:
         left = max(most - sent, 0)
         raise NotAllowed(ngettext(

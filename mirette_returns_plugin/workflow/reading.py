@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
+from typing import cast
 
 import sqlalchemy as sa
 from flask_babel import format_date
@@ -32,7 +33,8 @@ def held_quantities(order_ref: str, line_refs: Sequence[str] | None = None) -> d
     )
     if line_refs is not None:
         query = query.where(Request.line_ref.in_(line_refs))
-    return {line_ref: int(total or 0) for line_ref, total in session().execute(query)}
+    # Only line kinds are counted, and their requests always name a line.
+    return {cast(str, line_ref): int(total or 0) for line_ref, total in session().execute(query)}
 
 
 def paid_left(order_ref: str, part: OrderPart) -> Decimal | None:

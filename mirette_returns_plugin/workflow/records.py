@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from .. import notifications, signals
 from ..adapter import User
+from ..context import Context
 from ..domain import FINAL_STATUSES, Role
 from ..models import HistoryEntry, Message, Photo, Request, utcnow
-from ..photos import discard_on_rollback
+from ..photos import PreparedPhoto, discard_on_rollback
 from ..telling import Step
 from .transaction import queue_signal, session
 
@@ -88,7 +89,8 @@ def mark_actor_seen(request: Request, role: str, now: datetime) -> None:
         request.artist_seen_at = now
 
 
-def store_photo(ctx, request: Request, message: Message | None, upload, role: str, ref: str) -> Photo:
+def store_photo(ctx: Context, request: Request, message: Message | None, upload: PreparedPhoto, role: str,
+                ref: str) -> Photo:
     stored = ctx.photos.store(upload)
     discard_on_rollback(session(), ctx.photos.storage, (stored.key, stored.thumbnail_key))
     photo = Photo(

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from ..domain import RequestKind
 from ..context import Context, current_context
+from ..domain import RequestKind
 from ..i18n import gettext as _
 from ..models import Refund, RefundState, Request
 from .transaction import session

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from .. import words as shop_words
 from ..adapter import User
-from ..domain import ALL_KINDS, FINAL_STATUSES, LINE_KINDS, Role, RequestKind, Status, roles_on
+from ..context import Context
+from ..domain import ALL_KINDS, FINAL_STATUSES, LINE_KINDS, RequestKind, Role, Status, roles_on
 from ..i18n import N_, gettext as _
 from ..labels import STATUS_LABELS, came_back_faulty
 from ..models import REASON_LENGTH, HistoryEntry, Request
@@ -52,8 +53,8 @@ REFUND_REASON = FormField("note", N_("Why less is refunded, shown to the buyer")
 
 #: Returns a message when the step is not possible now.
 Guard = Callable[[Request], "str | None"]
-#: Changes the request as the step says (``state``, the request, the fields' values).
-Effect = Callable[..., None]
+#: Changes the request as the step says (the context, the request, the fields' values).
+Effect = Callable[[Context, Request, effects.Values], None]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..adapter import User
 from ..context import Context, current_context
-from ..models import Request
+from ..models import HistoryEntry, Request
 from .checking import check_step
 from .paying import perform_refund_step
 from .records import change_status
@@ -21,7 +21,7 @@ def perform(
     request_id: int,
     action: str,
     *,
-    version: int | None = None,
+    version: int | str | None = None,
     note: str | None = None,
     tracking: str | None = None,
     amount: str | None = None,
@@ -30,8 +30,9 @@ def perform(
 ) -> Request:
     """Take ``action`` on a request as ``user``, if the table allows it.
 
-    ``version`` is the request version the user's page showed; a different
-    current version means the page was stale and the step is refused.
+    ``version`` is the request version the user's page showed (a number, or
+    the form's text of one); a different current version means the page was
+    stale and the step is refused.
     Refund steps (see :mod:`mirette_returns_plugin.refunds`) always commit,
     because the shop's hook is called between two transactions.
     """
@@ -45,7 +46,8 @@ def perform(
     return request
 
 
-def _perform(ctx, user, request_id, action, version, note, tracking, amount=None):
+def _perform(ctx: Context, user: User | None, request_id: int, action: str, version: int | str | None,
+             note: str | None, tracking: str | None, amount: str | None = None) -> tuple[Request, HistoryEntry]:
     request, transition, role, values = check_step(ctx, user, request_id, action, version, note=note,
                                                    tracking=tracking, amount=amount)
     if transition.effect is not None:

@@ -9,11 +9,12 @@ are sent after the commit, so a receiver never sees a change that is undone.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import Conflict, MiretteReturnsError, NotFound
@@ -28,7 +29,7 @@ T = TypeVar("T")
 PENDING_SIGNALS = "mirette_returns_signals"
 
 
-def session() -> Session:
+def session() -> scoped_session[Session]:
     return current_state().session
 
 
@@ -121,7 +122,7 @@ def lock_part(order_ref: str, artist_ref: str) -> bool:
     ``False`` is returned; the caller must not decide on it.
     """
     db = session()
-    table = PartLock.__table__
+    table = cast(sa.Table, PartLock.__table__)  # a mapped class's table, typed as any FROM clause
     this_part = (table.c.order_ref == order_ref, table.c.artist_ref == artist_ref)
     dialect = db.get_bind(PartLock).dialect.name
     snapshot_reads = dialect in ("mysql", "mariadb")
