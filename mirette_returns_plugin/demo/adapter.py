@@ -160,7 +160,7 @@ def _int(ref: str) -> int:
     return number if 0 < number < 2**31 else -1
 
 
-def _order_query():
+def _order_query() -> sa.Select[ShopOrder]:
     return sa.select(ShopOrder).options(
         selectinload(ShopOrder.buyer),
         selectinload(ShopOrder.shipments)

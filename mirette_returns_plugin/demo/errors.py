@@ -12,7 +12,7 @@ def register_error_pages(app: Flask) -> None:
         app.register_error_handler(code, _error_page)
 
 
-def _error_page(error: HTTPException):
+def _error_page(error: HTTPException) -> tuple[str, int]:
     titles = {
         400: _("This request could not be understood"),
         403: _("You cannot see this page"),

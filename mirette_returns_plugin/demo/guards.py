@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from .signed_in import current_account
 
@@ -18,7 +19,7 @@ from .signed_in import current_account
 FORM_MAX_BYTES = 8 * 1024
 
 
-def staff_only():
+def staff_only() -> Response | None:
     """``before_request`` of a back-office page: a visitor is sent to choose
     an account, any account but the support team's is refused."""
     account = current_account()

@@ -20,7 +20,8 @@ def select_locale() -> str | None:
     """The language picked with the switch, then the account's, then the browser's."""
     if not has_request_context():
         return None  # Flask-Babel's default (English)
-    chosen = session.get("locale")
+    # Only the language switch writes it, with one of LANGUAGES.
+    chosen: str | None = session.get("locale")
     if chosen in LANGUAGES:
         return chosen
     account = current_account()

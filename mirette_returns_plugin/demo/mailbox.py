@@ -24,7 +24,7 @@ LIST_LIMIT = 200
 
 
 @mailbox.get("/")
-def index():
+def index() -> str:
     recipient = (request.args.get("to") or "").strip()
     emails = outbox_emails(recipient or None, limit=LIST_LIMIT)
     recipients = outbox_recipients()
@@ -32,13 +32,13 @@ def index():
 
 
 @mailbox.get("/<int:email_id>")
-def read(email_id: int):
+def read(email_id: int) -> str:
     email = outbox_email(email_id) or abort(404)
     return render_template("demo/email.html", email=email, links=links_in(email.body_html))
 
 
 @mailbox.get("/<int:email_id>/html")
-def html_body(email_id: int):
+def html_body(email_id: int) -> Response:
     """The HTML body alone, for the sandboxed frame of the reading page.
 
     Served at its own URL under a policy that runs nothing, instead of being

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -52,10 +53,18 @@ class ShopBase(DeclarativeBase):
 
 db = SQLAlchemy(model_class=ShopBase)
 
+if TYPE_CHECKING:
+    # A type checker cannot take an attribute (``db.Model``) as a base class.
+    # ``db.Model`` is built from ShopBase and adds no column or method the
+    # tables use, so to the checker the tables are ShopBase's.
+    ShopModel = ShopBase
+else:
+    ShopModel = db.Model
+
 MONEY = sa.Numeric(10, 2)
 
 
-class Account(db.Model):
+class Account(ShopModel):
     __tablename__ = "shop_account"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
@@ -66,7 +75,7 @@ class Account(db.Model):
     artist: Mapped[ArtistProfile | None] = relationship()
 
 
-class ArtistProfile(db.Model):
+class ArtistProfile(ShopModel):
     __tablename__ = "shop_artist"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
@@ -80,7 +89,7 @@ class ArtistProfile(db.Model):
     products: Mapped[list[Product]] = relationship(back_populates="artist")
 
 
-class Product(db.Model):
+class Product(ShopModel):
     __tablename__ = "shop_product"
     id: Mapped[int] = mapped_column(primary_key=True)
     artist_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_artist.id"))
@@ -93,7 +102,7 @@ class Product(db.Model):
     variants: Mapped[list[Variant]] = relationship(back_populates="product", order_by="Variant.id")
 
 
-class Variant(db.Model):
+class Variant(ShopModel):
     __tablename__ = "shop_variant"
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_product.id"))
@@ -102,7 +111,7 @@ class Variant(db.Model):
     product: Mapped[Product] = relationship(back_populates="variants")
 
 
-class ShopOrder(db.Model):
+class ShopOrder(ShopModel):
     __tablename__ = "shop_order"
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(32), unique=True)
@@ -118,7 +127,7 @@ class ShopOrder(db.Model):
         return sum((shipment.total for shipment in self.shipments), Decimal("0"))
 
 
-class Shipment(db.Model):
+class Shipment(ShopModel):
     """One artist's part of an order and how far it went."""
 
     __tablename__ = "shop_shipment"
@@ -142,7 +151,7 @@ class Shipment(db.Model):
         return self.items_total + (self.delivery_cost or Decimal("0"))
 
 
-class ShopOrderLine(db.Model):
+class ShopOrderLine(ShopModel):
     __tablename__ = "shop_order_line"
     id: Mapped[int] = mapped_column(primary_key=True)
     shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_shipment.id"))
@@ -159,7 +168,7 @@ class ShopOrderLine(db.Model):
         return self.unit_price * self.quantity
 
 
-class PaymentRefund(db.Model):
+class PaymentRefund(ShopModel):
     """The demo's stand-in for a payment provider: one row per refund key."""
 
     __tablename__ = "shop_payment_refund"

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 
 from .. import MiretteReturnsError, confirm_refund
 from .formatting import money
@@ -45,7 +46,7 @@ LIST_LIMIT = 100
 
 
 @payments.get("/")
-def index():
+def index() -> str:
     waiting_only = request.args.get("show") == "waiting"
     query = (
         sa.select(PaymentRefund)
@@ -61,7 +62,7 @@ def index():
 
 
 @payments.post("/<int:payment_id>/paid")
-def paid(payment_id: int):
+def paid(payment_id: int) -> Response | tuple[str, int]:
     problem = csrf_problem()
     if problem:
         return render_template("demo/error.html", message=problem), 400

@@ -71,12 +71,12 @@ def seed(now: datetime | None = None) -> None:
         db.session.add(Account(name=name, email=email, locale=locale, artist=artist))
         artists[name] = artist
         for title, image, price, variants in PRODUCTS[name]:
-            product = Product(artist=artist, name=title, image=f"products/{image}", price=Decimal(price),
-                              description=DESCRIPTIONS.get(title, f"{title} by {name}."),
-                              final_sale=title in FINAL_SALE)
-            db.session.add(product)
+            piece = Product(artist=artist, name=title, image=f"products/{image}", price=Decimal(price),
+                            description=DESCRIPTIONS.get(title, f"{title} by {name}."),
+                            final_sale=title in FINAL_SALE)
+            db.session.add(piece)
             for variant in variants:
-                db.session.add(Variant(product=product, name=variant))
+                db.session.add(Variant(product=piece, name=variant))
     db.session.add(Account(name="Sam from support", email="support@mirette.example", locale="en", is_support=True))
     buyers = []
     for name, email, locale in BUYERS:
@@ -88,7 +88,10 @@ def seed(now: datetime | None = None) -> None:
     def product(artist: str, index: int) -> Product:
         return artists[artist].products[index]
 
-    def order(number: str, buyer: Account, days_ago: int, parts: list[tuple[str, str, int | None, list]]):
+    # Each part: the artist, the shipment's state, days since delivery, and its
+    # lines as (product, quantity, index of the variant).
+    def order(number: str, buyer: Account, days_ago: int,
+              parts: list[tuple[str, str, int | None, list[tuple[Product, int, int | None]]]]) -> None:
         placed = now - timedelta(days=days_ago)
         shop_order = ShopOrder(number=number, buyer=buyer, placed_at=placed, currency="EUR")
         db.session.add(shop_order)

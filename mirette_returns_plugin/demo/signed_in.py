@@ -18,7 +18,8 @@ def current_account() -> Account | None:
     account_id = session.get("account_id") if has_request_context() else None
     if not account_id:
         return None
-    cached = request.environ.get(_ACCOUNT_KEY)
+    # What this module stored below: the account id and the account read for it.
+    cached: tuple[object, Account | None] | None = request.environ.get(_ACCOUNT_KEY)
     if cached is not None and cached[0] == account_id:
         return cached[1]
     account = db.session.get(Account, account_id)

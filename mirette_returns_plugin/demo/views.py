@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
+from werkzeug.wrappers import Response
 
 from .forms import csrf_problem, safe_next
 from .guards import bounded_form
@@ -33,7 +35,7 @@ demo.before_request(bounded_form)
 
 
 @demo.get("/")
-def index():
+def index() -> str:
     artists = db.session.scalars(
         sa.select(ArtistProfile).options(selectinload(ArtistProfile.products)).order_by(ArtistProfile.id)
     ).all()
@@ -41,7 +43,7 @@ def index():
 
 
 @demo.get("/orders")
-def orders():
+def orders() -> str | Response:
     account = current_account()
     if account is None:
         flash(_("Choose an account to see its orders."), "info")
@@ -56,7 +58,7 @@ def orders():
 
 
 @demo.get("/orders/<int:order_id>")
-def order(order_id: int):
+def order(order_id: int) -> str | Response:
     account = current_account()
     if account is None:
         flash(_("Choose an account to see its orders."), "info")
@@ -69,19 +71,19 @@ def order(order_id: int):
 
 
 @demo.get("/products/<int:product_id>")
-def product(product_id: int):
+def product(product_id: int) -> str:
     item = db.session.get(Product, product_id) or abort(404)
     return render_template("demo/product.html", product=item)
 
 
 @demo.get("/artists/<int:artist_id>")
-def artist(artist_id: int):
+def artist(artist_id: int) -> str:
     profile = db.session.get(ArtistProfile, artist_id) or abort(404)
     return render_template("demo/artist.html", artist=profile)
 
 
 @demo.route("/switch", methods=["GET", "POST"])
-def switch():
+def switch() -> Response | tuple[str, int]:
     problem = None
     status = 200
     if request.method == "POST":
@@ -106,7 +108,7 @@ def switch():
 
 
 @demo.post("/sign-out")
-def sign_out():
+def sign_out() -> Response | tuple[str, int]:
     problem = csrf_problem()
     if problem:
         return render_template("demo/error.html", message=problem), 400
@@ -116,7 +118,7 @@ def sign_out():
 
 
 @demo.post("/language")
-def language():
+def language() -> Response | tuple[str, int]:
     back = safe_next(request.form.get("next"), url_for("demo.index"))
     problem = csrf_problem()
     if problem:
@@ -149,7 +151,7 @@ def _landing_page(account: Account) -> str:
     return url_for("demo.orders")
 
 
-def _order_details():
+def _order_details() -> LoaderOption:
     return selectinload(ShopOrder.shipments).options(
         selectinload(Shipment.artist),
         selectinload(Shipment.lines).options(selectinload(ShopOrderLine.product),
