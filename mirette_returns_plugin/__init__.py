@@ -22,7 +22,6 @@ from .adapter import (
     Stage,
     User,
 )
-from .send_on_commit import wait_for_background
 from .errors import (
     AdapterError,
     ConfigurationError,
@@ -36,6 +35,7 @@ from .extension import MiretteReturns
 from .limits import abort_on_out_of_range_ids
 from .outbox import QueuedEmail, outbox_email, outbox_emails, outbox_recipients
 from .refunds import confirm_refund
+from .send_on_commit import wait_for_background
 from .workflow import ReturnForm, perform, post_message, request_cancellation, submit_return
 
 __all__ = [

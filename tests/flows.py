@@ -27,7 +27,14 @@ from mirette_returns_plugin.photos import PreparedPhoto
 from mirette_returns_plugin.state import current_state
 from mirette_returns_plugin.workflow import ReturnForm
 from tests.paths import (  # noqa: F401  (the tests read the paths here too)
-    DRIVING_ROLES, ESCALATE_FIRST, PATHS, REFUND_FAILS_ON_THE_WAY, UNPAID_OUTCOMES, Case, Step, cases,
+    DRIVING_ROLES,
+    ESCALATE_FIRST,
+    PATHS,
+    REFUND_FAILS_ON_THE_WAY,
+    UNPAID_OUTCOMES,
+    Case,
+    Step,
+    cases,
 )
 from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, VERRE, artist_ref, line_ref, order_ref, user
 

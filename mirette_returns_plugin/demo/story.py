@@ -80,8 +80,9 @@ def _account(email: str) -> Account:
 def _order(number: str, buyer: Account, now: datetime, *, days_ago: int, artist: ArtistProfile | None, state: str,
            delivered_days_ago: int | None, lines: list[tuple[str, str | None, int]]) -> ShopOrder:
     order = ShopOrder(number=number, buyer=buyer, placed_at=now - timedelta(days=days_ago), currency="EUR")
+    delivered_at = now - timedelta(days=delivered_days_ago) if delivered_days_ago is not None else None
     shipment = Shipment(order=order, artist=artist, state=state, delivery_cost=Decimal("6.90"),
-                        delivered_at=now - timedelta(days=delivered_days_ago) if delivered_days_ago is not None else None)
+                        delivered_at=delivered_at)
     db.session.add_all([order, shipment])
     for name, variant_name, quantity in lines:
         product = db.session.scalars(sa.select(Product).where(Product.name == name)).one()

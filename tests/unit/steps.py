@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from PIL import Image
 
 from mirette_returns_plugin import (
-    AdapterError, ReturnForm, User, perform, request_cancellation, submit_return, workflow,
+    AdapterError,
+    ReturnForm,
+    User,
+    perform,
+    request_cancellation,
+    submit_return,
+    workflow,
 )
 from mirette_returns_plugin.access import Role
 from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Photo, Refund, Request, RequestKind
