@@ -107,10 +107,11 @@ def test_thread_and_steps_in_place(shop, open_page) -> None:
         # went; the buyer hears the new status.
         kit.take_step(artist, "receive", "Product received in good condition")
         done = artist.locator("#mr-actions").get_by_role("status")
-        expect(done).to_have_text("Done. The request is now “Product received - reimbursement can be initiated”.")
+        # An exchange: what comes next is the replacement, not a reimbursement.
+        expect(done).to_have_text("Done. The request is now “Product received - the replacement can be shipped”.")
         expect(done).to_be_focused()
-        expect(kit.status(buyer)).to_have_text("Product received - reimbursement can be initiated")
-        expect(announcer).to_contain_text("Status: Product received - reimbursement can be initiated")
+        expect(kit.status(buyer)).to_have_text("Product received - the replacement can be shipped")
+        expect(announcer).to_contain_text("Status: Product received - the replacement can be shipped")
         expect(reply_box).to_have_value("Also, could")
 
         # News after the step: the artist keeps the focus and hears it.

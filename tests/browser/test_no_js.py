@@ -63,7 +63,8 @@ def test_return_without_javascript(shop, open_page, tmp_path: Path) -> None:
     expect(kit.timeline(buyer)).to_contain_text("Sorry about that! A prepaid label is on its way.")
     expect(kit.status(buyer)).to_have_text("Accepted - return instructions given")
 
-    kit.take_step(artist, "receive", "Product received in good condition", javascript=False)
+    # A damaged mug: the button does not say it came back in good condition.
+    kit.take_step(artist, "receive", "Product received", javascript=False)
     kit.take_step(artist, "initiate_refund", "Initiate the refund", javascript=False)
     expect(kit.status(artist)).to_have_text("Refund initiated")
     buyer.reload()
