@@ -1,6 +1,6 @@
 """Where one page's time goes: the plugin's pages under cProfile, in-process.
 
-Uses a database filled by ``run_benchmarks.py`` (or ``demo-generate``) and its
+Uses a database filled by ``run_benchmarks.py`` (or ``generate_data.py``) and its
 summary file; no server, no HTTP. Prints the CPU milliseconds per request and
 the functions that take the most of it::
 
