@@ -2,6 +2,8 @@
 --   BENCH_PATHS   space-separated paths, cycled; "POST:/path" posts BENCH_BODY
 --   BENCH_BODY    the form body of a POST (application/x-www-form-urlencoded)
 --   BENCH_COOKIE  the Cookie header (a signed-in session)
+--   BENCH_HEADER  one more header, "Name: value" (the poll's key)
+--   BENCH_DELAY_MS  a pause before each request of a connection (a person's think time; 0: none)
 -- At the end, one line "BENCH_JSON {...}" with the counts and latency percentiles.
 
 local entries = {}
@@ -14,11 +16,17 @@ for item in string.gmatch(os.getenv("BENCH_PATHS") or "/", "%S+") do
 end
 local body = os.getenv("BENCH_BODY") or ""
 local cookie = os.getenv("BENCH_COOKIE") or ""
+local extra = os.getenv("BENCH_HEADER") or ""
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0") or 0
 
 local prepared = {}
 for i, entry in ipairs(entries) do
   local headers = {}
   if cookie ~= "" then headers["Cookie"] = cookie end
+  if extra ~= "" then
+    local name, value = string.match(extra, "^([^:]+):%s*(.*)$")
+    headers[name] = value
+  end
   if entry.method == "POST" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
     prepared[i] = wrk.format("POST", entry.path, headers, body)
@@ -28,6 +36,13 @@ for i, entry in ipairs(entries) do
 end
 
 local counter = 0
+if pause > 0 then
+  -- Each connection waits about ``pause`` ms (give or take half) before each
+  -- request, so that connections do not fall into step.
+  delay = function()
+    return math.floor(pause * (0.5 + math.random()))
+  end
+end
 request = function()
   counter = counter + 1
   return prepared[(counter % #prepared) + 1]
