@@ -31,6 +31,9 @@ def bench_config(database_url: str) -> dict[str, Any]:
         # One signed-in user posts hundreds of messages a second: the
         # anti-flood limits would answer "slow down" instead of posting.
         "MIRETTE_RETURNS_MESSAGES_PER_MINUTE": 0,
+        # ... and one thread would reach the daily and per-thread caps in seconds.
+        "MIRETTE_RETURNS_MESSAGES_PER_DAY": 0,
+        "MIRETTE_RETURNS_MESSAGES_PER_THREAD": 0,
         "MIRETTE_RETURNS_REQUESTS_PER_HOUR": 0,
         "MIRETTE_RETURNS_PHOTO_DIR": os.path.join(tempfile.gettempdir(), "mirette-bench-photos"),
         # Flask-WTF's token normally expires after an hour; a run is shorter,

@@ -276,11 +276,11 @@ class Server:
 
 
 def start_server(name: str, module: str, scale: str, log_dir: Path, *, env_extra: dict[str, str] | None = None,
-                 code_root: Path = ROOT) -> Server:
+                 code_root: Path = ROOT, worker_args: tuple[str, ...] = ()) -> Server:
     """gunicorn serving ``module:app``; ``code_root``: the checkout the plugin is imported from."""
     port = free_port()
-    command = [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-               "--log-level", "warning", "--timeout", "60", f"{module}:app"]
+    command = [str(BIN / "gunicorn"), "--workers", "2", *worker_args, "--bind", f"127.0.0.1:{port}",
+               "--no-control-socket", "--log-level", "warning", "--timeout", "60", f"{module}:app"]
     env = {**os.environ, "BENCH_DATABASE_URL": database_url(scale), **(env_extra or {}),
            "PYTHONPATH": os.pathsep.join([str(code_root), str(HERE)])}
     log = open(log_dir / f"{name}-{scale}.log", "w")
