@@ -1,30 +1,34 @@
-"""Load test of the plugin's busiest pages, side by side with a bare Flask baseline.
+"""Load test of the plugin's busiest pages, beside a same-work page and a bare Flask page.
 
 For each scale (1,000 and 200,000 requests by default) this script:
 
 1. creates a dedicated PostgreSQL database (``mirette_bench_<scale>``; any
    existing one of that name is dropped) and fills it with
    ``benchmarks/generate_data.py`` (``benchmarks/marketplace``);
-2. serves the demo shop (``benchmarks/bench_app.py``) and the baseline
-   (``benchmarks/baseline_app.py``) with gunicorn, 2 sync workers each, on
-   127.0.0.1;
+2. serves the demo shop (``bench_app.py``) and the bare baseline
+   (``baseline_app.py``) with gunicorn, 2 sync workers each, on 127.0.0.1;
 3. signs each role in with a session cookie signed by the app's own session
-   interface, and takes a real CSRF token from a rendered page for posting;
-4. runs every URL once through the Flask test client to count its SQL
-   statements, and once over HTTP to measure its response size;
-5. measures each page with wrk (plugin then baseline, page after page, so
-   both see the same machine load) and prints requests per second, p50, p95,
-   the ratio to the baseline, statements and bytes;
-6. reads the plugin workers' memory (VmRSS) before and after 10,000 more
-   requests.
+   interface, and takes a real CSRF token and the poll's key from a
+   rendered page;
+4. captures the plugin's page of every measured URL and serves the
+   same-work pages (``same_work_app.py``) made from them;
+5. runs every URL once through the Flask test client to count its SQL
+   statements and CPU time, and once over HTTP to measure its response size;
+6. measures each page with wrk (plugin, same-work, bare, page after page, so
+   all see the same machine load) and prints requests per second, p50, p95,
+   both ratios, statements and bytes;
+7. reads the plugin workers' memory (VmRSS) before and after 10,000 more
+   requests;
+8. with ``--compare-ref``, serves that commit beside this checkout and
+   compares each page's CPU per request.
 
-Then it compares the scales and checks the targets of the issue, writes
+Then it compares the scales and checks the targets (``report.py``), writes
 ``benchmarks/results.json`` and, with ``--write-readme``, the results section
 of ``benchmarks/README.md``.
 
 Usage (from the repository root)::
 
-    /work/venv/bin/python benchmarks/run_benchmarks.py --write-readme
+    .venv/bin/python benchmarks/run_benchmarks.py --scales 1k --compare-ref HEAD~1 --write-readme
 """
 
 from __future__ import annotations
