@@ -749,7 +749,8 @@ def compare_ref(target: Target, ref: str, args: argparse.Namespace, work: Path) 
         subprocess.run(["git", "worktree", "add", "--detach", str(tree), sha], cwd=ROOT, check=True,
                        capture_output=True)
     old = start_server(f"ref-{sha}", "bench_app", target.run.scale, work, code_root=tree)
-    found: dict[str, Any] = {"ref": ref if sha.startswith(ref) else f"{ref} ({sha})", "seconds": args.duration, "rounds": args.rounds, "pages": {}}
+    found: dict[str, Any] = {"ref": ref if sha.startswith(ref) else f"{ref} ({sha})", "seconds": args.duration,
+                             "rounds": args.rounds, "pages": {}}
     try:
         sides = {"before": old, "after": target.plugin_server}
         totals = {(page.key, name): [0.0, 0, 0.0] for page in target.pages for name in sides}

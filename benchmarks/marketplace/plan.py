@@ -13,7 +13,15 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from mirette_returns_plugin.demo.models import Account, ArtistProfile, Product, Shipment, ShopOrder, ShopOrderLine, Variant
+from mirette_returns_plugin.demo.models import (
+    Account,
+    ArtistProfile,
+    Product,
+    Shipment,
+    ShopOrder,
+    ShopOrderLine,
+    Variant,
+)
 from mirette_returns_plugin.models import Request, RequestKind
 
 from .catalogue import CATALOGUE, CRAFT_WORDS, FIRST_NAMES, LAST_NAMES, POLICIES, STUDIO_WORDS
