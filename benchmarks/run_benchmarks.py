@@ -424,10 +424,10 @@ def measure_in_process(app, engine, page: Page, path: str, cookie: str, body: st
                 (time.perf_counter() - wall) * 1000 / repeat)
 
 
-def wrk(base: str, paths: list[str], cookie: str, body: str, seconds: float, connections: int, header: str = "",
-        delay_ms: float = 0) -> Result:
+def wrk(base: str, paths: list[str], cookie: str, body: str, seconds: float, connections: int,
+        header: str = "") -> Result:
     env = {**os.environ, "BENCH_PATHS": " ".join(paths), "BENCH_COOKIE": cookie, "BENCH_BODY": body,
-           "BENCH_HEADER": header, "BENCH_DELAY_MS": str(round(delay_ms))}
+           "BENCH_HEADER": header}
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
                "-s", str(HERE / "wrk" / "bench.lua"), base]
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
