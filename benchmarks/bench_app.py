@@ -1,6 +1,6 @@
 """The demo shop, as the load tests serve it under gunicorn.
 
-``BENCH_DATABASE_URL`` names the database (filled by ``demo-generate``). The
+``BENCH_DATABASE_URL`` names the database (filled by ``generate_data.py``). The
 only differences from ``flask --app mirette_returns_plugin.demo run`` are
 listed in :data:`BENCH_CONFIG`, each with its reason; CSRF protection stays
 on (the load test posts a real token).
@@ -22,7 +22,7 @@ def bench_config(database_url: str) -> dict[str, Any]:
     return {
         "SECRET_KEY": SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # The database is prepared by demo-generate before the servers start.
+        # The database is prepared by generate_data.py before the servers start.
         "DEMO_SEED": False,
         # Emails are queued in the outbox (that cost is measured) but not
         # delivered by the web worker: there is no SMTP server to talk to.
@@ -31,6 +31,9 @@ def bench_config(database_url: str) -> dict[str, Any]:
         # One signed-in user posts hundreds of messages a second: the
         # anti-flood limits would answer "slow down" instead of posting.
         "MIRETTE_RETURNS_MESSAGES_PER_MINUTE": 0,
+        # ... and one thread would reach the daily and per-thread caps in seconds.
+        "MIRETTE_RETURNS_MESSAGES_PER_DAY": 0,
+        "MIRETTE_RETURNS_MESSAGES_PER_THREAD": 0,
         "MIRETTE_RETURNS_REQUESTS_PER_HOUR": 0,
         "MIRETTE_RETURNS_PHOTO_DIR": os.path.join(tempfile.gettempdir(), "mirette-bench-photos"),
         # Flask-WTF's token normally expires after an hour; a run is shorter,

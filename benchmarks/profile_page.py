@@ -1,11 +1,11 @@
 """Where one page's time goes: the plugin's pages under cProfile, in-process.
 
-Uses a database filled by ``run_benchmarks.py`` (or ``demo-generate``) and its
+Uses a database filled by ``run_benchmarks.py`` (or ``generate_data.py``) and its
 summary file; no server, no HTTP. Prints the CPU milliseconds per request and
 the functions that take the most of it::
 
-    /work/venv/bin/python benchmarks/profile_page.py details --scale 1k
-    /work/venv/bin/python benchmarks/profile_page.py all --scale 200k --sort tottime
+    .venv/bin/python benchmarks/profile_page.py details --scale 1k
+    .venv/bin/python benchmarks/profile_page.py all --scale 200k --sort tottime
 
 Pages: details, inbox_first, inbox_deep, support_status, support_escalated,
 poll, post (as in ``run_benchmarks.py``), or ``all`` for the CPU figure of each.
@@ -14,6 +14,7 @@ poll, post (as in ``run_benchmarks.py``), or ``all`` for the CPU figure of each.
 from __future__ import annotations
 
 import argparse
+import html
 import cProfile
 import json
 import pstats
@@ -24,11 +25,17 @@ from pathlib import Path
 import run_benchmarks as bench
 
 
-def news_path(app, cookie: str, long_id: int) -> str:
-    """The poll URL exactly as the details page writes it."""
-    html = app.test_client(use_cookies=False).get(f"/returns/requests/{long_id}", headers={"Cookie": cookie})
-    found = re.search(r'hx-get="([^"]*/news\?[^"]*)"', html.get_data(as_text=True))
-    return found.group(1).replace("&amp;", "&") if found else f"/returns/requests/{long_id}/news"
+def poll_of(app, cookie: str, long_id: int) -> tuple[str, str]:
+    """The poll URL exactly as the details page writes it, and its key's header ("Name: value")."""
+    page = app.test_client(use_cookies=False).get(f"/returns/requests/{long_id}", headers={"Cookie": cookie})
+    text = page.get_data(as_text=True)
+    found = re.search(r'hx-get="([^"]*/news\?[^"]*)"', text)
+    path = found.group(1).replace("&amp;", "&") if found else f"/returns/requests/{long_id}/news"
+    keyed = re.search(r'hx-headers="([^"]*)"', text)
+    if not keyed:
+        return path, ""
+    (name, value), = json.loads(html.unescape(keyed.group(1))).items()
+    return path, f"{name}: {value}"
 
 
 def main() -> None:
@@ -54,13 +61,16 @@ def main() -> None:
     if set_cookie:
         cookies["buyer"] = set_cookie
     session = bench.Session(cookies["buyer"], token.group(1) if token else "")
-    pages = bench.pages_for(summary, marks, news_path(app, cookies["buyer"], summary["long_thread_request_id"]))
+    pages = bench.pages_for(summary, marks, *poll_of(app, cookies["buyer"], summary["long_thread_request_id"]))
     chosen = [page for page in pages if args.page in ("all", page.key)]
     if not chosen:
         parser.error(f"no page {args.page!r}; pages: {', '.join(page.key for page in pages)}")
 
     for page in chosen:
         headers = {"Cookie": cookies[page.role]}
+        if page.header:
+            name, _colon, value = page.header.partition(":")
+            headers[name] = value.strip()
         body = bench.post_body(session) if page.method == "POST" else ""
 
         def once() -> int:

@@ -1,35 +1,40 @@
-"""Load test of the plugin's busiest pages, side by side with a bare Flask baseline.
+"""Load test of the plugin's busiest pages, beside a same-work page and a bare Flask page.
 
 For each scale (1,000 and 200,000 requests by default) this script:
 
 1. creates a dedicated PostgreSQL database (``mirette_bench_<scale>``; any
    existing one of that name is dropped) and fills it with
-   ``flask --app mirette_returns_plugin.demo demo-generate``;
-2. serves the demo shop (``benchmarks/bench_app.py``) and the baseline
-   (``benchmarks/baseline_app.py``) with gunicorn, 2 sync workers each, on
-   127.0.0.1;
+   ``benchmarks/generate_data.py`` (``benchmarks/marketplace``);
+2. serves the demo shop (``bench_app.py``) and the bare baseline
+   (``baseline_app.py``) with gunicorn, 2 sync workers each, on 127.0.0.1;
 3. signs each role in with a session cookie signed by the app's own session
-   interface, and takes a real CSRF token from a rendered page for posting;
-4. runs every URL once through the Flask test client to count its SQL
-   statements, and once over HTTP to measure its response size;
-5. measures each page with wrk (plugin then baseline, page after page, so
-   both see the same machine load) and prints requests per second, p50, p95,
-   the ratio to the baseline, statements and bytes;
-6. reads the plugin workers' memory (VmRSS) before and after 10,000 more
-   requests.
+   interface, and takes a real CSRF token and the poll's key from a
+   rendered page;
+4. captures the plugin's page of every measured URL and serves the
+   same-work pages (``same_work_app.py``) made from them;
+5. runs every URL once through the Flask test client to count its SQL
+   statements and CPU time, and once over HTTP to measure its response size;
+6. measures each page with wrk (plugin, same-work, bare, page after page, so
+   all see the same machine load) and prints requests per second, p50, p95,
+   both ratios, statements and bytes;
+7. reads the plugin workers' memory (VmRSS) before and after 10,000 more
+   requests;
+8. with ``--compare-ref``, serves that commit beside this checkout and
+   compares each page's CPU per request.
 
-Then it compares the scales and checks the targets of the issue, writes
+Then it compares the scales and checks the targets (``report.py``), writes
 ``benchmarks/results.json`` and, with ``--write-readme``, the results section
 of ``benchmarks/README.md``.
 
 Usage (from the repository root)::
 
-    /work/venv/bin/python benchmarks/run_benchmarks.py --write-readme
+    .venv/bin/python benchmarks/run_benchmarks.py --scales 1k --compare-ref HEAD~1 --write-readme
 """
 
 from __future__ import annotations
 
 import argparse
+import html as html_module
 import json
 import os
 import platform
@@ -54,8 +59,9 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 import sqlalchemy as sa  # noqa: E402
+from report import MEMORY_REQUESTS, report, write_readme  # noqa: E402
 
-#: How much data each scale holds (``demo-generate`` options).
+#: How much data each scale holds (``generate_data.py`` options).
 SCALES: dict[str, dict[str, int]] = {
     "1k": {"orders": 500, "requests": 1_000, "messages": 5_000, "artists": 20, "busiest": 100},
     "200k": {"orders": 100_000, "requests": 200_000, "messages": 1_000_000, "artists": 1_000, "busiest": 20_000},
@@ -63,22 +69,15 @@ SCALES: dict[str, dict[str, int]] = {
 SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DATABASE_PREFIX = "mirette_bench_"
 BIN = Path(sys.executable).parent
-MEMORY_REQUESTS = 10_000
 #: How deep the "deep" inbox page is, as a share of the busiest artist's requests.
 DEEP_SHARE = 0.95
 POST_BODY = "Thank you, I will send the parcel back tomorrow morning."
 
-#: Targets of the issue.
-MIN_RATIO = 0.5
-MIN_POLL_RATIO = 0.8
-MAX_DEEP_GAP = 0.2
-MAX_P95_GROWTH = 1.3
-MAX_MEMORY_GROWTH = 0.05
 
 
 @dataclass
 class Page:
-    """One page measured: the plugin's URL and the baseline's."""
+    """One page measured: the plugin's URL, the same-work page's and the bare baseline's."""
 
     key: str
     title: str
@@ -88,6 +87,10 @@ class Page:
     role: str
     method: str = "GET"
     expect: int = 200
+    #: The same work in a bare Flask page (``same_work_app``), if there is one.
+    same: str | None = None
+    #: One more request header, "Name: value" (the poll's key).
+    header: str = ""
 
 
 @dataclass
@@ -117,7 +120,14 @@ class ScaleRun:
     round_loads: list[float] = field(default_factory=list)
     plugin: dict[str, Result] = field(default_factory=dict)
     baseline: dict[str, Result] = field(default_factory=dict)
+    same: dict[str, Result] = field(default_factory=dict)
     memory: dict[str, Any] = field(default_factory=dict)
+    #: SQL statements of the details page of a short thread (the long one's are in ``plugin``).
+    short_thread_statements: int | None = None
+    #: Substitutions of each same-work page (``same_work_app``).
+    substitutions: dict[str, int] = field(default_factory=dict)
+    #: CPU per request of the previous code beside this one (``--compare-ref``).
+    compared: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -141,7 +151,7 @@ def recreate_database(scale: str) -> None:
 
 
 def generate_command(scale: str, summary: Path) -> list[str]:
-    command = [str(BIN / "flask"), "--app", "mirette_returns_plugin.demo", "demo-generate"]
+    command = [sys.executable, "benchmarks/generate_data.py"]
     for option, value in SCALES[scale].items():
         command += [f"--{option}", str(value)]
     return command + ["--summary", str(summary)]
@@ -210,23 +220,25 @@ def find_landmarks(app, summary: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def pages_for(summary: dict[str, Any], marks: dict[str, Any], news_path: str) -> list[Page]:
+def pages_for(summary: dict[str, Any], marks: dict[str, Any], news_path: str, poll_header: str) -> list[Page]:
     long_id, post_id = summary["long_thread_request_id"], summary["post_request_id"]
     artist = summary["busiest_artist_ref"]
     deep = "after=" + urllib.parse.quote(marks["deep_cursor"], safe="")
+    version = urllib.parse.parse_qs(urllib.parse.urlsplit(news_path).query).get("after", ["0"])[0]
     return [
         Page("details", "See details, 50-message thread", f"/returns/requests/{long_id}",
-             f"/baseline/requests/{long_id}", "buyer"),
+             f"/baseline/requests/{long_id}", "buyer", same=f"/same/requests/{long_id}"),
         Page("inbox_first", "Busiest artist's inbox, first page", "/returns/artist/inbox",
-             f"/baseline/artist/{artist}/inbox", "artist"),
+             f"/baseline/artist/{artist}/inbox", "artist", same="/same/artist/inbox"),
         Page("inbox_deep", f"Busiest artist's inbox, deep page (row {marks['deep_page_start']:,})",
-             f"/returns/artist/inbox?{deep}", f"/baseline/artist/{artist}/inbox?{deep}", "artist"),
+             f"/returns/artist/inbox?{deep}", f"/baseline/artist/{artist}/inbox?{deep}", "artist",
+             same=f"/same/artist/inbox?{deep}"),
         Page("support_status", "Support list, filter status=requested", "/returns/support/requests?status=requested",
-             "/baseline/support/requests?status=requested", "support"),
+             "/baseline/support/requests?status=requested", "support", same="/same/support/requests?status=requested"),
         Page("support_escalated", "Support list, filter escalated", "/returns/support/requests?escalated=1",
-             "/baseline/support/requests?escalated=1", "support"),
+             "/baseline/support/requests?escalated=1", "support", same="/same/support/requests?escalated=1"),
         Page("poll", "Poll, nothing new (vs bare 204 endpoint)", news_path, "/baseline/empty", "buyer",
-             expect=204),
+             expect=204, same=f"/same/requests/{long_id}/news?after={version}", header=poll_header),
         Page("post", "Post a message", f"/returns/requests/{post_id}/messages",
              f"/baseline/requests/{post_id}/messages", "buyer", method="POST", expect=303),
     ]
@@ -267,12 +279,14 @@ class Server:
                 self.process.wait()
 
 
-def start_server(name: str, module: str, scale: str, log_dir: Path) -> Server:
+def start_server(name: str, module: str, scale: str, log_dir: Path, *, env_extra: dict[str, str] | None = None,
+                 code_root: Path = ROOT, worker_args: tuple[str, ...] = ()) -> Server:
+    """gunicorn serving ``module:app``; ``code_root``: the checkout the plugin is imported from."""
     port = free_port()
-    command = [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-               "--log-level", "warning", "--timeout", "60", f"{module}:app"]
-    env = {**os.environ, "BENCH_DATABASE_URL": database_url(scale),
-           "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}
+    command = [str(BIN / "gunicorn"), "--workers", "2", *worker_args, "--bind", f"127.0.0.1:{port}",
+               "--no-control-socket", "--log-level", "warning", "--timeout", "60", f"{module}:app"]
+    env = {**os.environ, "BENCH_DATABASE_URL": database_url(scale), **(env_extra or {}),
+           "PYTHONPATH": os.pathsep.join([str(code_root), str(HERE)])}
     log = open(log_dir / f"{name}-{scale}.log", "w")
     process = subprocess.Popen(command, env=env, cwd=HERE, stdout=log, stderr=subprocess.STDOUT)
     server = Server(name, port, process)
@@ -305,9 +319,16 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def fetch(url: str, cookie: str = "", data: bytes | None = None) -> tuple[int, bytes, str]:
-    """One request over HTTP: status, body, and the session cookie it set (if any)."""
-    request = urllib.request.Request(url, data=data, headers={"Cookie": cookie} if cookie else {})
+def fetch(url: str, cookie: str = "", data: bytes | None = None, more: list[str] | None = None
+          ) -> tuple[int, bytes, str]:
+    """One request over HTTP: status, body, and the session cookie it set (if any).
+
+    ``more``: headers, each "Name: value"."""
+    headers = {"Cookie": cookie} if cookie else {}
+    for header in more or ():
+        name, _colon, value = header.partition(":")
+        headers[name] = value.strip()
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
         response = OPENER.open(request, timeout=60)
     except urllib.error.HTTPError as error:
@@ -317,25 +338,40 @@ def fetch(url: str, cookie: str = "", data: bytes | None = None) -> tuple[int, b
     return response.status, body, set_cookie.split(";", 1)[0]
 
 
-def sign_in(app, server: Server, marks: dict[str, Any], long_id: int) -> tuple[dict[str, Session], str]:
-    """A session per role; the buyer's carries a CSRF token, taken from a rendered page."""
+def sign_in(app, server: Server, marks: dict[str, Any], long_id: int) -> tuple[dict[str, Session], str, str]:
+    """A session per role; the buyer's carries a CSRF token, taken from a rendered page.
+
+    Also returns the poll's path and its key's header ("Name: value").
+    """
     sessions = {
         "buyer": Session(forge_cookie(app, marks["buyer_id"])),
         "artist": Session(forge_cookie(app, marks["artist_id"])),
         "support": Session(forge_cookie(app, marks["support_id"])),
     }
-    status, body, set_cookie = fetch(f"{server.base}/returns/requests/{long_id}", sessions["buyer"].cookie)
+    news_path, header = open_details(server, sessions["buyer"], long_id)
+    return sessions, news_path, header
+
+
+def open_details(server: Server, session: Session, long_id: int) -> tuple[str, str]:
+    """Open the details page as ``session`` (keeping the cookie and CSRF token it gives):
+    the poll's path and its key's header, which expires after a few minutes."""
+    status, body, set_cookie = fetch(f"{server.base}/returns/requests/{long_id}", session.cookie)
     if status != 200:
         raise RuntimeError(f"the details page answered {status}: {body[:500]!r}")
     html = body.decode()
     token = re.search(r'name="csrf_token"\s+value="([^"]+)"', html) or re.search(
         r'value="([^"]+)"\s+name="csrf_token"', html)
     if set_cookie:
-        sessions["buyer"].cookie = set_cookie
-    sessions["buyer"].csrf_token = token.group(1) if token else ""
+        session.cookie = set_cookie
+    session.csrf_token = token.group(1) if token else ""
     news = re.search(r'hx-get="([^"]*/news\?[^"]*)"', html)
     news_path = news.group(1).replace("&amp;", "&") if news else f"/returns/requests/{long_id}/news"
-    return sessions, news_path
+    headers = re.search(r'hx-headers="([^"]*)"', html)
+    header = ""
+    if headers:
+        (name, value), = json.loads(html_module.unescape(headers.group(1))).items()
+        header = f"{name}: {value}"
+    return news_path, header
 
 
 def post_body(session: Session) -> str:
@@ -351,7 +387,8 @@ class Cost:
     wall_ms: float
 
 
-def measure_in_process(app, engine, page: Page, path: str, cookie: str, body: str, repeat: int = 20) -> Cost:
+def measure_in_process(app, engine, page: Page, path: str, cookie: str, body: str, header: str = "",
+                       repeat: int = 20) -> Cost:
     """SQL statements of one request (after a warm-up one), then CPU and wall time over ``repeat``.
 
     CPU time is the process's own (the database server's is not in it): it
@@ -364,6 +401,9 @@ def measure_in_process(app, engine, page: Page, path: str, cookie: str, body: st
 
     client = app.test_client(use_cookies=False)
     headers = {"Cookie": cookie} if cookie else {}
+    if header:
+        name, _colon, value = header.partition(":")
+        headers[name] = value.strip()
 
     def once():
         if page.method == "POST":
@@ -384,8 +424,10 @@ def measure_in_process(app, engine, page: Page, path: str, cookie: str, body: st
                 (time.perf_counter() - wall) * 1000 / repeat)
 
 
-def wrk(base: str, paths: list[str], cookie: str, body: str, seconds: float, connections: int) -> Result:
-    env = {**os.environ, "BENCH_PATHS": " ".join(paths), "BENCH_COOKIE": cookie, "BENCH_BODY": body}
+def wrk(base: str, paths: list[str], cookie: str, body: str, seconds: float, connections: int,
+        header: str = "") -> Result:
+    env = {**os.environ, "BENCH_PATHS": " ".join(paths), "BENCH_COOKIE": cookie, "BENCH_BODY": body,
+           "BENCH_HEADER": header}
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
                "-s", str(HERE / "wrk" / "bench.lua"), base]
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
@@ -425,23 +467,64 @@ def rss_kb(pid: int) -> int:
 
 
 @dataclass
+class Side:
+    """One app a page is measured on: its name, server, path, cookie and extra header."""
+
+    name: str
+    server: Server
+    path: str
+    cookie: str
+    header: str = ""
+
+
+@dataclass
 class Target:
     """One scale, ready to measure: its servers, sessions and pages."""
 
     run: ScaleRun
     app: Any
     baseline_app: Any
+    same_app: Any
     plugin_server: Server
     baseline_server: Server
+    same_server: Server | None
     sessions: dict[str, Session]
     pages: list[Page]
+    long_id: int = 0
+    #: When the poll's key was last renewed (it expires after a few minutes).
+    key_at: float = 0.0
 
-    def sides(self, page: Page):
+    def sides(self, page: Page) -> tuple[str, list[Side]]:
         session = self.sessions[page.role]
         body = post_body(session) if page.method == "POST" else ""
         method = "POST:" if page.method == "POST" else ""
-        return body, (("plugin", self.plugin_server, f"{method}{page.plugin}", session.cookie),
-                      ("baseline", self.baseline_server, f"{method}{page.baseline}", ""))
+        found = [Side("plugin", self.plugin_server, f"{method}{page.plugin}", session.cookie, page.header)]
+        if page.same and self.same_server:
+            found.append(Side("same", self.same_server, page.same, session.cookie))
+        found.append(Side("baseline", self.baseline_server, f"{method}{page.baseline}", ""))
+        return body, found
+
+    def renew_poll_key(self) -> None:
+        """A new key for the poll when the last is more than two minutes old."""
+        if time.monotonic() - self.key_at < 120:
+            return
+        news_path, header = open_details(self.plugin_server, self.sessions["buyer"], self.long_id)
+        for page in self.pages:
+            if page.key == "poll":
+                page.plugin, page.header = news_path, header
+        self.key_at = time.monotonic()
+
+
+def capture_pages(target: Target, path: Path) -> dict[str, str]:
+    """The plugin's HTML of every page that has a same-work page, for ``same_work_app``."""
+    captured = {}
+    for page in target.pages:
+        if page.same and page.method == "GET" and page.key != "poll":
+            status, body, _cookie = fetch(target.plugin_server.base + page.plugin, target.sessions[page.role].cookie)
+            if status == 200:
+                captured[page.key] = body.decode()
+    path.write_text(json.dumps(captured), encoding="utf-8")
+    return captured
 
 
 def prepare_scale(scale: str, args: argparse.Namespace, work: Path) -> Target:
@@ -459,33 +542,50 @@ def prepare_scale(scale: str, args: argparse.Namespace, work: Path) -> Target:
     app = plugin_app(scale)
     marks = find_landmarks(app, summary)
     from baseline_app import create_app as create_baseline
+    from bench_app import SECRET_KEY
+    from same_work_app import create_app as create_same_work
 
     baseline_app = create_baseline(database_url(scale))
     plugin_server = start_server("plugin", "bench_app", scale, work)
     baseline_server = start_server("baseline", "baseline_app", scale, work)
-    target = Target(run, app, baseline_app, plugin_server, baseline_server, {}, [])
+    long_id = summary["long_thread_request_id"]
+    target = Target(run, app, baseline_app, None, plugin_server, baseline_server, None, {}, [], long_id)
     try:
-        target.sessions, news_path = sign_in(app, plugin_server, marks, summary["long_thread_request_id"])
-        target.pages = pages_for(summary, marks, news_path)
+        target.sessions, news_path, poll_header = sign_in(app, plugin_server, marks, long_id)
+        target.key_at = time.monotonic()
+        target.pages = pages_for(summary, marks, news_path, poll_header)
+        skeletons_path = work / f"{scale}-pages.json"
+        skeletons = capture_pages(target, skeletons_path)
+        target.same_app = create_same_work(database_url(scale), SECRET_KEY, skeletons)
+        target.same_server = start_server("same", "same_work_app", scale, work,
+                                          env_extra={"BENCH_SKELETONS": str(skeletons_path)})
         from mirette_returns_plugin.demo.models import db
 
         with app.app_context():
             plugin_engine = db.engine
         engines = {"plugin": (app, plugin_engine),
+                   "same": (target.same_app, target.same_app.extensions["same_work_engine"]),
                    "baseline": (baseline_app, baseline_app.extensions["baseline_engine"])}
         for page in target.pages:
             body, sides = target.sides(page)
-            for side, server, path, cookie in sides:
-                path = path.removeprefix("POST:")
+            for side in sides:
+                path = side.path.removeprefix("POST:")
                 result = Result()
-                status, content, _cookie = fetch(server.base + path, cookie, body.encode() if body else None)
+                headers = [side.header] if side.header else []
+                status, content, _cookie = fetch(side.server.base + path, side.cookie,
+                                                 body.encode() if body else None, headers)
                 result.status, result.bytes = status, len(content)
                 if status != page.expect:
-                    run.problems.append(f"{side} {page.key}: HTTP {status} (expected {page.expect}): "
+                    run.problems.append(f"{side.name} {page.key}: HTTP {status} (expected {page.expect}): "
                                         f"{content[:300]!r}")
-                cost = measure_in_process(*engines[side], page, path, cookie, body)
+                cost = measure_in_process(*engines[side.name], page, path, side.cookie, body, side.header)
                 result.statements, result.cpu_ms, result.wall_ms = cost.statements, cost.cpu_ms, cost.wall_ms
-                getattr(run, side)[page.key] = result
+                getattr(run, side.name)[page.key] = result
+        short = Page("details_short", "", f"/returns/requests/{summary['post_request_id']}", "", "buyer")
+        run.short_thread_statements = measure_in_process(
+            app, plugin_engine, short, short.plugin, target.sessions["buyer"].cookie, "", repeat=1).statements
+        for key, skeleton in target.same_app.extensions["same_work_skeletons"].items():
+            run.substitutions[key] = skeleton.substitutions
     except BaseException:
         stop(target)
         raise
@@ -493,16 +593,17 @@ def prepare_scale(scale: str, args: argparse.Namespace, work: Path) -> Target:
 
 
 def measure_pages(targets: list[Target], args: argparse.Namespace) -> None:
-    """wrk on every page of every scale, plugin and baseline, in alternating slices.
+    """wrk on every page of every scale, plugin, same-work and bare baseline, in alternating slices.
 
     One slice of each (scale, page, side) per round: a change in the
     machine's load during the run falls on all of them alike.
     """
     for target in targets:
         for page in target.pages:
+            target.renew_poll_key()
             body, sides = target.sides(page)
-            for _side, server, path, cookie in sides:
-                wrk(server.base, [path], cookie, body, 2, args.connections)  # warm-up
+            for side in sides:
+                wrk(side.server.base, [side.path], side.cookie, body, 2, args.connections, side.header)  # warm-up
     slices: dict[tuple[str, str, str], list[Result]] = {}
     for number in range(args.rounds):
         load = os.getloadavg()[0]
@@ -512,13 +613,17 @@ def measure_pages(targets: list[Target], args: argparse.Namespace) -> None:
         for page_index in range(max(len(t.pages) for t in targets)):
             for target in targets:
                 page = target.pages[page_index]
+                target.renew_poll_key()
                 body, sides = target.sides(page)
-                for side, server, path, cookie in sides:
-                    slices.setdefault((target.run.scale, page.key, side), []).append(
-                        wrk(server.base, [path], cookie, body, args.duration / args.rounds, args.connections))
+                for side in sides:
+                    slices.setdefault((target.run.scale, page.key, side.name), []).append(
+                        wrk(side.server.base, [side.path], side.cookie, body, args.duration / args.rounds,
+                            args.connections, side.header))
     for target in targets:
         for page in target.pages:
-            for side in ("plugin", "baseline"):
+            for side in ("plugin", "same", "baseline"):
+                if (target.run.scale, page.key, side) not in slices:
+                    continue
                 measured = combine(slices[(target.run.scale, page.key, side)])
                 kept = getattr(target.run, side)[page.key]
                 for name in ("statements", "bytes", "status", "cpu_ms", "wall_ms"):
@@ -530,29 +635,33 @@ def measure_pages(targets: list[Target], args: argparse.Namespace) -> None:
 
 
 def stop(target: Target) -> None:
-    target.plugin_server.stop()
-    target.baseline_server.stop()
+    for server in (target.plugin_server, target.baseline_server, target.same_server):
+        if server:
+            server.stop()
     from mirette_returns_plugin.demo.models import db
 
     with target.app.app_context():
         db.session.remove()
         db.engine.dispose()
     target.baseline_app.extensions["baseline_engine"].dispose()
+    if target.same_app:
+        target.same_app.extensions["same_work_engine"].dispose()
 
 
-def measure_memory(server: Server, pages: list[Page], sessions: dict[str, Session],
-                   args: argparse.Namespace) -> dict[str, Any]:
+def measure_memory(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     """Worker RSS before and after ``MEMORY_REQUESTS`` more requests, every page in turn."""
+    server, pages, sessions = target.plugin_server, target.pages, target.sessions
     workers = server.workers()
     before = {pid: rss_kb(pid) for pid in workers}
     served = 0
     deadline = time.monotonic() + 1800
     while served < MEMORY_REQUESTS and time.monotonic() < deadline:
         for page in pages:
+            target.renew_poll_key()
             session = sessions[page.role]
             path = f"POST:{page.plugin}" if page.method == "POST" else page.plugin
             body = post_body(session) if page.method == "POST" else ""
-            served += wrk(server.base, [path], session.cookie, body, 2, args.connections).requests
+            served += wrk(server.base, [path], session.cookie, body, 2, args.connections, page.header).requests
     after_workers = server.workers()
     after = {pid: rss_kb(pid) for pid in after_workers}
     return {
@@ -567,9 +676,6 @@ def measure_memory(server: Server, pages: list[Page], sessions: dict[str, Sessio
 # --------------------------------------------------------------------------- #
 # Reporting
 # --------------------------------------------------------------------------- #
-
-TITLES: dict[str, str] = {}
-
 
 def machine() -> dict[str, str]:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -599,165 +705,78 @@ def machine() -> dict[str, str]:
     }
 
 
-def ms(value: float) -> str:
-    return f"{value:.1f}"
-
-
-def cpu_ratio(plugin: Result, base: Result) -> float:
-    """The baseline's in-process CPU per request over the plugin's: a load-independent ratio."""
-    return base.cpu_ms / plugin.cpu_ms if plugin.cpu_ms and base.cpu_ms else 0.0
-
-
-def scale_table(run: ScaleRun) -> list[str]:
-    lines = [
-        f"| Page ({run.scale} requests) | req/s | p50 ms | p95 ms | baseline req/s | baseline p95 ms | "
-        "ratio | CPU ms per request (baseline) | CPU ratio | SQL statements (baseline) | bytes (baseline) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for key, result in run.plugin.items():
-        base = run.baseline[key]
-        ratio = result.rps / base.rps if base.rps else 0
-        errors = f" ⚠ {result.errors}" if result.errors else ""
-        lines.append(
-            f"| {TITLES.get(key, key)}{errors} | {result.rps:,.0f} | {ms(result.p50_ms)} | {ms(result.p95_ms)} | "
-            f"{base.rps:,.0f} | {ms(base.p95_ms)} | {ratio:.2f} | {result.cpu_ms:.1f} ({base.cpu_ms:.1f}) | "
-            f"{cpu_ratio(result, base):.2f} | {result.statements} ({base.statements}) | "
-            f"{result.bytes:,} ({base.bytes:,}) |")
-    return lines
-
-
-def growth_table(small: ScaleRun, large: ScaleRun) -> list[str]:
-    a_name, b_name = small.scale, large.scale
-    lines = [
-        f"| Page | req/s {a_name} → {b_name} | p95 ms {a_name} → {b_name} | p95 growth | baseline p95 growth | "
-        f"ratio to baseline {a_name} → {b_name} | CPU ms per request {a_name} → {b_name} | "
-        f"statements {a_name} → {b_name} |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for key, a in small.plugin.items():
-        b = large.plugin[key]
-        base_a, base_b = small.baseline[key], large.baseline[key]
-        ra = a.rps / base_a.rps if base_a.rps else 0
-        rb = b.rps / base_b.rps if base_b.rps else 0
-        lines.append(
-            f"| {TITLES.get(key, key)} | {a.rps:,.0f} → {b.rps:,.0f} | {ms(a.p95_ms)} → {ms(b.p95_ms)} | "
-            f"{growth(a.p95_ms, b.p95_ms)} | {growth(base_a.p95_ms, base_b.p95_ms)} | {ra:.2f} → {rb:.2f} | "
-            f"{a.cpu_ms:.1f} → {b.cpu_ms:.1f} | {a.statements} → {b.statements} |")
-    return lines
-
-
-def growth(before: float, after: float) -> str:
-    return f"{after / before - 1:+.0%}" if before else "?"
-
-
-def targets(runs: list[ScaleRun]) -> list[str]:
-    """Each target of the issue, met or missed and by how much."""
-    lines = ["| Target | Measured | Verdict |", "| --- | --- | --- |"]
-
-    def verdict(ok: bool) -> str:
-        return "met" if ok else "**missed**"
-
-    for run in runs:
-        for key, result in run.plugin.items():
-            base = run.baseline[key]
-            ratio = result.rps / base.rps if base.rps else 0
-            floor = MIN_POLL_RATIO if key == "poll" else MIN_RATIO
-            what = "bare Flask endpoint" if key == "poll" else "baseline"
-            lines.append(f"| {run.scale}: {TITLES.get(key, key)} ≥ {floor:.0%} of the {what}'s req/s | "
-                         f"{ratio:.0%} (CPU per request: {cpu_ratio(result, base):.0%}) | "
-                         f"{verdict(ratio >= floor)} |")
-        first, deep = run.plugin.get("inbox_first"), run.plugin.get("inbox_deep")
-        if first and deep and first.rps and first.p95_ms:
-            gap = deep.rps / first.rps - 1
-            p95_gap = deep.p95_ms / first.p95_ms - 1
-            base_first, base_deep = run.baseline["inbox_first"], run.baseline["inbox_deep"]
-            lines.append(f"| {run.scale}: deep inbox page within 20% of the first | req/s {gap:+.0%}, "
-                         f"p95 {p95_gap:+.0%} (the baseline's, same query shape: req/s "
-                         f"{growth(base_first.rps, base_deep.rps)}, "
-                         f"p95 {growth(base_first.p95_ms, base_deep.p95_ms)}); "
-                         f"CPU per request {growth(first.cpu_ms, deep.cpu_ms)}; statements {first.statements} and "
-                         f"{deep.statements} | "
-                         f"{verdict(abs(gap) <= MAX_DEEP_GAP and abs(p95_gap) <= MAX_DEEP_GAP)} |")
-        if run.memory:
-            change = run.memory["growth"]
-            before = ", ".join(f"{kb / 1024:.1f}" for kb in run.memory["before_kb"].values())
-            after = ", ".join(f"{kb / 1024:.1f}" for kb in run.memory["after_kb"].values())
-            restarted = " (a worker was restarted!)" if run.memory["workers_restarted"] else ""
-            enough = run.memory["requests"] >= MEMORY_REQUESTS
-            lines.append(f"| {run.scale}: worker memory flat over {MEMORY_REQUESTS:,} requests "
-                         f"(≤ {MAX_MEMORY_GROWTH:.0%}) | {run.memory['requests']:,} requests: RSS MB {before} → "
-                         f"{after}, {change:+.1%}{restarted} | "
-                         f"{verdict(enough and change <= MAX_MEMORY_GROWTH and not run.memory['workers_restarted'])} |")
-    if len(runs) >= 2:
-        small, large = runs[0], runs[-1]
-        for key, a in small.plugin.items():
-            b = large.plugin[key]
-            ratio = b.p95_ms / a.p95_ms if a.p95_ms else 0
-            lines.append(f"| p95 at {large.scale} within 30% of p95 at {small.scale}: {TITLES.get(key, key)} | "
-                         f"{ms(a.p95_ms)} → {ms(b.p95_ms)} ms ({growth(a.p95_ms, b.p95_ms)}; baseline "
-                         f"{growth(small.baseline[key].p95_ms, large.baseline[key].p95_ms)}; CPU per request "
-                         f"{growth(a.cpu_ms, b.cpu_ms)}) | {verdict(ratio <= MAX_P95_GROWTH)} |")
-    return lines
-
-
-def report(runs: list[ScaleRun], info: dict[str, str], args: argparse.Namespace, started: datetime) -> str:
-    lines = [
-        f"Run of {started:%Y-%m-%d %H:%M} UTC on {info['nproc']} cores ({info['cpu']}, {info['memory']} RAM), "
-        f"PostgreSQL {info['postgresql']}, Python {info['python']}, {info['gunicorn']}, {info['wrk']}. "
-        f"wrk: {args.duration:g} s per URL after a 2 s warm-up, 2 threads, {args.connections} connections, "
-        f"in {args.rounds} rounds; each round measures every page of every scale, plugin then baseline, for "
-        f"{args.duration / args.rounds:g} s each (req/s over all rounds, p50 and p95 the median of the rounds'), "
-        "so a change in the machine's load falls on all of them alike; gunicorn: 2 sync workers per app. "
-        "CPU ms per request: the Flask app's own CPU time (not the database's), in-process, averaged over 20 "
-        "requests.",
-        "",
-    ]
-    for run in runs:
-        load = "/".join(f"{x:.2f}" for x in run.load_before)
-        load_after = "/".join(f"{x:.2f}" for x in run.load_after) if run.load_after else "?"
-        generated = (f", generated by demo-generate in {run.generate_seconds:.0f} s"
-                     if run.generate_seconds else "")
-        options = ", ".join(f"{v:,} {k}" for k, v in run.options.items())
-        during = (f", {min(run.round_loads):.1f} to {max(run.round_loads):.1f} while measuring"
-                  if run.round_loads else "")
-        lines += [f"**{run.scale}** ({options}{generated}; load average {load} before{during}, "
-                  f"{load_after} after the memory check)", ""]
-        lines += scale_table(run)
-        lines.append("")
-        for problem in run.problems:
-            lines.append(f"- ⚠ {problem}")
-        if run.problems:
-            lines.append("")
-    if len(runs) >= 2:
-        lines += ["**How cost grows with the data**", ""] + growth_table(runs[0], runs[-1]) + [""]
-    lines += ["**Targets**", ""] + targets(runs) + [""]
-    lines += ["**Commands** (from the repository root; the script runs all of them)", "", "```sh",
-              f"{Path(sys.executable)} benchmarks/run_benchmarks.py --scales {','.join(r.scale for r in runs)} "
-              f"--duration {args.duration:g} --rounds {args.rounds} --connections {args.connections}"
-              f"{' --write-readme' if args.write_readme else ''}",
-              "# which, for each scale, runs:"]
+def commands(runs: list[ScaleRun], args: argparse.Namespace) -> list[str]:
+    """The commands this run ran, for the report."""
+    found = [f"{Path(sys.executable)} benchmarks/run_benchmarks.py --scales {','.join(r.scale for r in runs)} "
+             f"--duration {args.duration:g} --rounds {args.rounds} --connections {args.connections}"
+             f"{' --compare-ref ' + args.compare_ref if args.compare_ref else ''}"
+             f"{' --write-readme' if args.write_readme else ''}",
+             "# which, for each scale, runs:"]
     for run in runs:
         summary = Path(tempfile.gettempdir()) / "mirette-bench" / f"{run.scale}-summary.json"
-        lines.append(f"DEMO_DATABASE_URL={database_url(run.scale)} {' '.join(generate_command(run.scale, summary))}")
-    lines += [
+        found.append(f"DEMO_DATABASE_URL={database_url(run.scale)} {' '.join(generate_command(run.scale, summary))}")
+    return found + [
         "cd benchmarks && BENCH_DATABASE_URL=<database> gunicorn --workers 2 --bind 127.0.0.1:<port> "
-        "--no-control-socket bench_app:app       # and baseline_app:app",
-        "BENCH_PATHS=<path> BENCH_COOKIE='session=<signed>' [BENCH_BODY=<form>] "
+        "--no-control-socket bench_app:app       # and baseline_app:app, same_work_app:app (BENCH_SKELETONS=<pages>)",
+        "BENCH_PATHS=<path> BENCH_COOKIE='session=<signed>' [BENCH_HEADER=<poll key>] [BENCH_BODY=<form>] "
         f"wrk -t 2 -c {args.connections} -d <seconds>s --timeout 10s -s benchmarks/wrk/bench.lua "
         "http://127.0.0.1:<port>",
-        "```", ""]
-    return "\n".join(lines)
+    ]
 
 
-def write_readme(text: str) -> None:
-    readme = HERE / "README.md"
-    start, end = "<!-- results:start -->", "<!-- results:end -->"
-    current = readme.read_text(encoding="utf-8") if readme.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
-    if start not in current:
-        current += f"\n{start}\n{end}\n"
-    head, _sep, rest = current.partition(start)
-    _old, _sep, tail = rest.partition(end)
-    readme.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+# --------------------------------------------------------------------------- #
+# Before and after: the previous code served beside this one
+# --------------------------------------------------------------------------- #
+
+
+def worker_cpu_seconds(server: Server) -> float:
+    """User and system CPU time of the server's workers so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in server.workers():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def compare_ref(target: Target, ref: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Serve ``ref`` (a git worktree of it) beside this checkout on the same database, and measure
+    each page's CPU per request on both, in alternating slices."""
+    sha = subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    tree = work / f"ref-{sha}"
+    if not tree.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), sha], cwd=ROOT, check=True,
+                       capture_output=True)
+    old = start_server(f"ref-{sha}", "bench_app", target.run.scale, work, code_root=tree)
+    found: dict[str, Any] = {"ref": ref if sha.startswith(ref) else f"{ref} ({sha})", "seconds": args.duration,
+                             "rounds": args.rounds, "pages": {}}
+    try:
+        sides = {"before": old, "after": target.plugin_server}
+        totals = {(page.key, name): [0.0, 0, 0.0] for page in target.pages for name in sides}
+        for _round in range(args.rounds):
+            for page in target.pages:
+                target.renew_poll_key()
+                session = target.sessions[page.role]
+                body = post_body(session) if page.method == "POST" else ""
+                path = f"POST:{page.plugin}" if page.method == "POST" else page.plugin
+                for name, server in sides.items():
+                    cpu = worker_cpu_seconds(server)
+                    result = wrk(server.base, [path], session.cookie, body, args.duration / args.rounds,
+                                 args.connections, page.header)
+                    total = totals[(page.key, name)]
+                    total[0] += worker_cpu_seconds(server) - cpu
+                    total[1] += result.requests
+                    total[2] += result.requests / result.rps if result.rps else 0
+        for page in target.pages:
+            found["pages"][page.key] = {
+                name: {"cpu_ms": 1000 * cpu / requests if requests else 0.0,
+                       "rps": requests / seconds if seconds else 0.0}
+                for name in sides for cpu, requests, seconds in [totals[(page.key, name)]]}
+    finally:
+        old.stop()
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+    return found
 
 
 def main() -> None:
@@ -770,6 +789,9 @@ def main() -> None:
     parser.add_argument("--reuse-data", action="store_true",
                         help="keep a database generated by an earlier run of this script")
     parser.add_argument("--write-readme", action="store_true", help="write the results into benchmarks/README.md")
+    parser.add_argument("--compare-ref", metavar="REF",
+                        help="also serve this git ref (a worktree of it) beside this checkout, on the first scale's "
+                             "data, and compare each page's CPU per request")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
@@ -787,32 +809,25 @@ def main() -> None:
         measure_pages(targets, args)
         for target in targets:
             print(f"{target.run.scale}: worker memory over {MEMORY_REQUESTS:,} requests", flush=True)
-            target.run.memory = measure_memory(target.plugin_server, target.pages, target.sessions, args)
+            target.run.memory = measure_memory(target, args)
             target.run.load_after = os.getloadavg()
+        if args.compare_ref and targets:
+            print(f"{targets[0].run.scale}: {args.compare_ref} beside this checkout", flush=True)
+            targets[0].run.compared = compare_ref(targets[0], args.compare_ref, args, work)
     finally:
         for target in targets:
             stop(target)
     runs = [target.run for target in targets]
     info = machine()
-    text = report(runs, info, args, started)
+    text = report(runs, info, args, started, commands(runs, args))
     print("\n" + text)
     (HERE / "results.json").write_text(json.dumps({
         "started": started.isoformat(), "machine": info, "duration": args.duration,
         "connections": args.connections, "runs": [asdict(run) for run in runs],
     }, indent=2, default=str) + "\n", encoding="utf-8")
     if args.write_readme:
-        write_readme(text)
+        write_readme(HERE / "README.md", text)
 
-
-TITLES.update({
-    "details": "See details (50-message thread)",
-    "inbox_first": "Busiest artist's inbox, first page",
-    "inbox_deep": "Busiest artist's inbox, deep page",
-    "support_status": "Support list, status filter",
-    "support_escalated": "Support list, escalated filter",
-    "poll": "Poll, nothing new (vs bare 204)",
-    "post": "Post a message",
-})
 
 if __name__ == "__main__":
     main()

@@ -4,7 +4,7 @@ What it does (everything on 127.0.0.1, bounded in time):
 
 1. creates the PostgreSQL database ``mirette_load`` (dropped first if it
    exists), creates the demo shop's tables, seeds it, and adds a
-   marketplace's worth of artists, buyers and orders with ``demo-generate``;
+   marketplace's worth of artists, buyers and orders with ``benchmarks/marketplace``;
 2. starts an SMTP server (aiosmtpd), the demo shop under gunicorn (2 workers)
    with ``MIRETTE_RETURNS_SEND_EMAILS_ON_COMMIT=False``, and a separate
    ``flask mirette-returns send-emails --loop`` worker;
@@ -69,7 +69,7 @@ DATABASE = os.environ.get("LOAD_DATABASE", "mirette_load")
 DATABASE_URL = f"{SERVER_URL}/{DATABASE}"
 HOST = "127.0.0.1"
 
-#: ``demo-generate`` options: enough artists, buyers and orders for the run.
+#: ``benchmarks/marketplace`` scale: enough artists, buyers and orders for the run.
 SCALE = {"orders": 3000, "requests": 1500, "messages": 4000, "artists": 80, "busiest": 120, "buyers": 400,
          "long_thread": 20}
 
@@ -92,11 +92,11 @@ def recreate_database(database: str = DATABASE) -> None:
 
 
 def prepare_data(seed: int, database_url: str = DATABASE_URL) -> None:
-    """Tables, the demo's seed, then ``demo-generate`` on top."""
+    """Tables, the demo's seed, then the benchmarks' marketplace generator on top."""
     from load_app import load_config
+    from benchmarks.marketplace import Scale, generate
 
     from mirette_returns_plugin.demo import create_app
-    from mirette_returns_plugin.demo.generate import Scale, generate
     from mirette_returns_plugin.demo.models import db
     from mirette_returns_plugin.models import OutboxEmail, OutboxState
 

@@ -146,11 +146,10 @@ def shoot_insights(folder: Path) -> None:
     seeded one has too few requests to chart)."""
     (folder / "insights").mkdir()
     template = seed_template(folder / "insights")
-    generate = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{template}", "DEMO_SEED": False})
-    result = generate.test_cli_runner().invoke(args=[
-        "demo-generate", "--orders", "1500", "--requests", "3000", "--messages", "9000", "--artists", "40",
-        "--busiest", "300"])
-    assert result.exit_code == 0, result.output
+    from benchmarks.marketplace import Scale, generate
+
+    with create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{template}", "DEMO_SEED": False}).app_context():
+        generate(Scale(orders=1500, requests=3000, messages=9000, artists=40, busiest=300))
     with serve(template, folder / "insights-shop") as shop, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         support = browser.new_context(base_url=shop.url, viewport=SIZES["desktop"]).new_page()

@@ -1,4 +1,4 @@
-"""The load-test data generator: a small marketplace history, consistent end to end."""
+"""The benchmarks' data generator (``benchmarks/marketplace``): a marketplace history, consistent end to end."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
-from mirette_returns_plugin.demo.generate import FINAL, Scale, generate
+from benchmarks.marketplace import FINAL, FULL_PAGE, Scale, generate, generate_command
 from mirette_returns_plugin.demo.models import (
     Account,
     ArtistProfile,
@@ -150,8 +150,8 @@ def test_the_busiest_artist_finds_the_requests_in_the_inbox(app, generated, clie
 
 def test_the_command_shows_progress_and_writes_a_summary(app, tmp_path):
     summary = tmp_path / "summary.json"
-    result = app.test_cli_runner().invoke(args=[
-        "demo-generate", "--orders", "5", "--requests", "8", "--messages", "30", "--artists", "2",
+    result = app.test_cli_runner().invoke(generate_command, args=[
+        "--orders", "5", "--requests", "8", "--messages", "30", "--artists", "2",
         "--busiest", "5", "--long-thread", "10", "--summary", str(summary)])
     assert result.exit_code == 0, result.output
     assert "Generating" in result.output
@@ -167,8 +167,8 @@ def test_the_command_shows_progress_and_writes_a_summary(app, tmp_path):
 def test_impossible_numbers_are_refused_and_nothing_is_written(app):
     with app.app_context():
         before = count(Request)
-    result = app.test_cli_runner().invoke(args=[
-        "demo-generate", "--orders", "5", "--requests", "8", "--messages", "30", "--busiest", "9"])
+    result = app.test_cli_runner().invoke(generate_command, args=[
+        "--orders", "5", "--requests", "8", "--messages", "30", "--busiest", "9"])
     assert result.exit_code != 0
     assert "--busiest must be between 2 and --requests" in result.output
     with app.app_context():
@@ -191,3 +191,20 @@ def test_a_second_run_appends_with_new_ids(app):
 
 def buyer_order_time(buyer_id: int):
     return db.session.scalar(sa.select(sa.func.max(ShopOrder.placed_at)).where(ShopOrder.buyer_id == buyer_id))
+
+
+def test_every_support_filter_has_a_full_first_page_at_the_smallest_benchmark_scale(app):
+    """Both scales list a full page for each filter, so their growth measures the query."""
+    with app.app_context():
+        generate(Scale(orders=500, requests=1000, messages=3000, artists=20, busiest=100))
+        requests = new_requests()
+        db.session.remove()
+    statuses = Counter(r.status for r in requests)
+    kinds = Counter(r.kind for r in requests)
+    escalated = [r for r in requests if r.escalated]
+    assert {status: n for status, n in statuses.items() if n < FULL_PAGE} == {}, statuses
+    assert set(statuses) >= {"requested", "accepted", "shipped_back", "received", "refund_initiated", "refunded",
+                             "order_refused", "replacement_shipped", "declined", "withdrawn"}
+    assert min(kinds.values()) >= FULL_PAGE and len(kinds) == 3, kinds
+    assert len(escalated) >= FULL_PAGE
+    assert all(r.status not in FINAL for r in escalated)

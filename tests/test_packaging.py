@@ -220,6 +220,10 @@ def test_the_wheel_carries_templates_static_files_migrations_and_types(wheel: Pa
     for catalogue in (REPOSITORY / PACKAGE / "translations").glob("*/LC_MESSAGES/*.mo"):
         assert f"{PACKAGE}/{catalogue.relative_to(REPOSITORY / PACKAGE).as_posix()}" in translations
 
+    # The benchmarks' data generator stays in the repository.
+    assert not [name for name in names if "generate" in name.rsplit("/", 1)[-1]], sorted(names)
+    assert not any(name.startswith(("benchmarks/", "load/")) for name in names)
+
     # Only the package: no tests, no top-level folders of the repository.
     top_level = {name.split("/")[0] for name in names} - {PACKAGE}
     assert len(top_level) == 1 and top_level.pop().endswith(".dist-info")

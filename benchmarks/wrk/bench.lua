@@ -2,6 +2,7 @@
 --   BENCH_PATHS   space-separated paths, cycled; "POST:/path" posts BENCH_BODY
 --   BENCH_BODY    the form body of a POST (application/x-www-form-urlencoded)
 --   BENCH_COOKIE  the Cookie header (a signed-in session)
+--   BENCH_HEADER  one more header, "Name: value" (the poll's key)
 -- At the end, one line "BENCH_JSON {...}" with the counts and latency percentiles.
 
 local entries = {}
@@ -14,11 +15,16 @@ for item in string.gmatch(os.getenv("BENCH_PATHS") or "/", "%S+") do
 end
 local body = os.getenv("BENCH_BODY") or ""
 local cookie = os.getenv("BENCH_COOKIE") or ""
+local extra = os.getenv("BENCH_HEADER") or ""
 
 local prepared = {}
 for i, entry in ipairs(entries) do
   local headers = {}
   if cookie ~= "" then headers["Cookie"] = cookie end
+  if extra ~= "" then
+    local name, value = string.match(extra, "^([^:]+):%s*(.*)$")
+    headers[name] = value
+  end
   if entry.method == "POST" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
     prepared[i] = wrk.format("POST", entry.path, headers, body)

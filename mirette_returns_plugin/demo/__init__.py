@@ -77,10 +77,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # An id in a URL beyond any row is a 404, not a database error.
     app.url_value_preprocessor(abort_on_out_of_range_ids)
     from .cli import demo_reset
-    from .generate import generate_command
 
     app.cli.add_command(demo_reset)
-    app.cli.add_command(generate_command)
     from .setup import install
 
     install(app)
