@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from marketplace import generate_command  # noqa: E402
+from marketplace import generate_command
 
-from mirette_returns_plugin.demo import create_app  # noqa: E402
+from mirette_returns_plugin.demo import create_app
 
 if __name__ == "__main__":
     with create_app().app_context():

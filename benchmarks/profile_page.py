@@ -14,8 +14,8 @@ poll, post (as in ``run_benchmarks.py``), or ``all`` for the CPU figure of each.
 from __future__ import annotations
 
 import argparse
-import html
 import cProfile
+import html
 import json
 import pstats
 import re
@@ -73,7 +73,7 @@ def main() -> None:
             headers[name] = value.strip()
         body = bench.post_body(session) if page.method == "POST" else ""
 
-        def once() -> int:
+        def once(page: bench.Page = page, body: str = body, headers: dict[str, str] = headers) -> int:
             if page.method == "POST":
                 return client.post(page.plugin, data=body, headers=headers,
                                    content_type="application/x-www-form-urlencoded").status_code

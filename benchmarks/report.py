@@ -74,7 +74,7 @@ def scale_table(run: Any) -> list[str]:
         errors = f" ⚠ {result.errors}" if result.errors else ""
         same_rps = f"{same.rps:,.0f} ({ms(same.p95_ms)})" if same else "–"
 
-        def three(name: str, fmt: str) -> str:
+        def three(name: str, fmt: str, result: Any = result, same: Any = same, base: Any = base) -> str:
             values = [getattr(side, name) if side else None for side in (result, same, base)]
             return ", ".join("–" if value is None else format(value, fmt) for value in values)
 
@@ -199,7 +199,7 @@ def compared_table(run: Any) -> list[str]:
         before, after = pair["before"], pair["after"]
         lines.append(f"| {TITLES.get(key, key)} | {before['rps']:,.0f} → {after['rps']:,.0f} | "
                      f"{before['cpu_ms']:.2f} → {after['cpu_ms']:.2f} | {growth(before['cpu_ms'], after['cpu_ms'])} |")
-    return lines + [""]
+    return [*lines, ""]
 
 
 def report(runs: list[Any], info: dict[str, str], args: argparse.Namespace, started: datetime,
@@ -238,8 +238,8 @@ def report(runs: list[Any], info: dict[str, str], args: argparse.Namespace, star
         if run.compared:
             lines += compared_table(run)
     if len(runs) >= 2:
-        lines += ["**How cost grows with the data**", ""] + growth_table(runs[0], runs[-1]) + [""]
-    lines += ["**Targets**", ""] + targets(runs) + [""]
+        lines += ["**How cost grows with the data**", "", *growth_table(runs[0], runs[-1]), ""]
+    lines += ["**Targets**", "", *targets(runs), ""]
     lines += ["**Commands** (from the repository root; the script runs all of them)", "", "```sh", *commands,
               "```", ""]
     return "\n".join(lines)

@@ -154,7 +154,7 @@ def generate_command(scale: str, summary: Path) -> list[str]:
     command = [sys.executable, "benchmarks/generate_data.py"]
     for option, value in SCALES[scale].items():
         command += [f"--{option}", str(value)]
-    return command + ["--summary", str(summary)]
+    return [*command, "--summary", str(summary)]
 
 
 def generate(scale: str, summary: Path) -> float:
@@ -287,7 +287,7 @@ def start_server(name: str, module: str, scale: str, log_dir: Path, *, env_extra
                "--no-control-socket", "--log-level", "warning", "--timeout", "60", f"{module}:app"]
     env = {**os.environ, "BENCH_DATABASE_URL": database_url(scale), **(env_extra or {}),
            "PYTHONPATH": os.pathsep.join([str(code_root), str(HERE)])}
-    log = open(log_dir / f"{name}-{scale}.log", "w")
+    log = open(log_dir / f"{name}-{scale}.log", "w")  # noqa: SIM115 - the server writes to it until it stops
     process = subprocess.Popen(command, env=env, cwd=HERE, stdout=log, stderr=subprocess.STDOUT)
     server = Server(name, port, process)
     deadline = time.monotonic() + 60
@@ -715,7 +715,8 @@ def commands(runs: list[ScaleRun], args: argparse.Namespace) -> list[str]:
     for run in runs:
         summary = Path(tempfile.gettempdir()) / "mirette-bench" / f"{run.scale}-summary.json"
         found.append(f"DEMO_DATABASE_URL={database_url(run.scale)} {' '.join(generate_command(run.scale, summary))}")
-    return found + [
+    return [
+        *found,
         "cd benchmarks && BENCH_DATABASE_URL=<database> gunicorn --workers 2 --bind 127.0.0.1:<port> "
         "--no-control-socket bench_app:app       # and baseline_app:app, same_work_app:app (BENCH_SKELETONS=<pages>)",
         "BENCH_PATHS=<path> BENCH_COOKIE='session=<signed>' [BENCH_HEADER=<poll key>] [BENCH_BODY=<form>] "

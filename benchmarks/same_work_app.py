@@ -91,7 +91,7 @@ class Skeleton:
         source, position = [], 0
         for start, end, index in claimed:
             source.append("{% raw %}" + html[position:start] + "{% endraw %}")
-            source.append("{{ v[%d] }}" % index)
+            source.append(f"{{{{ v[{index}] }}}}")
             position = end
         source.append("{% raw %}" + html[position:] + "{% endraw %}")
         self.substitutions = len(claimed)

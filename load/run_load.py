@@ -94,8 +94,8 @@ def recreate_database(database: str = DATABASE) -> None:
 def prepare_data(seed: int, database_url: str = DATABASE_URL) -> None:
     """Tables, the demo's seed, then the benchmarks' marketplace generator on top."""
     from load_app import load_config
-    from benchmarks.marketplace import Scale, generate
 
+    from benchmarks.marketplace import Scale, generate
     from mirette_returns_plugin.demo import create_app
     from mirette_returns_plugin.demo.models import db
     from mirette_returns_plugin.models import OutboxEmail, OutboxState

@@ -15,8 +15,7 @@ from datetime import timezone
 import sqlalchemy as sa
 
 from mirette_returns_plugin.demo.models import db
-from mirette_returns_plugin.models import Base as ReturnsBase
-from mirette_returns_plugin.models import UTCDateTime
+from mirette_returns_plugin.models import Base as ReturnsBase, UTCDateTime
 
 #: Rows per ``INSERT`` (or per progress step of a ``COPY``).
 CHUNK = 5000
@@ -66,7 +65,7 @@ class BulkWriter:
             for row in rows:
                 copy.write_row([
                     value.astimezone(timezone.utc).replace(tzinfo=None) if time and value is not None else value
-                    for value, time in zip(row.values(), is_time)
+                    for value, time in zip(row.values(), is_time, strict=False)
                 ])
 
 

@@ -208,7 +208,7 @@ def plan_history(scale: Scale, ids: Ids, now: datetime, support_email: str | Non
     landmarks = _plan_part(rng, ids, now, orders[0], artists[0], 2, full_pages, landmark=True)
     requests.extend(landmarks)
     history, refunds, locks = 0, 0, 1
-    for order, by_artist in zip(orders[1:], wanted[1:]):
+    for order, by_artist in zip(orders[1:], wanted[1:], strict=False):
         if not by_artist:
             by_artist = {rng.randrange(len(artists)): 0}
         for artist_index, count in by_artist.items():
@@ -285,7 +285,7 @@ def _plan_part(rng: random.Random, ids: Ids, now: datetime, order: _Order, artis
         return [_request(rng, ids, now, part, None, RequestKind.CANCELLATION, status, created, full_pages)]
     requests = []
     start = min(delivered_at or placed + timedelta(days=1), now)
-    lines = [line for line, units in zip(part.lines, held) for _ in range(units)]
+    lines = [line for line, units in zip(part.lines, held, strict=False) for _ in range(units)]
     for number, line in enumerate(lines):
         kind = RequestKind.EXCHANGE if line.product.variants and rng.random() < 0.3 else RequestKind.RETURN
         created = between(rng, start, min(start + timedelta(days=7), now))

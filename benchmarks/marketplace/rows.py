@@ -179,7 +179,7 @@ def _thread_rows(request: PlannedRequest, ids: Ids, rng: random.Random, support:
     seen = {"buyer": request.created_at, "artist": None}
     first_history = ids.take(HistoryEntry.__table__, len(request.path))
     first_message = ids.take(Message.__table__, request.messages)
-    for moment, kind in zip(times, kinds):
+    for moment, kind in zip(times, kinds, strict=False):
         if kind == "history":
             action = next(steps)
             target, role = ACTIONS[action]
