@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from PIL import Image
 
 from mirette_returns_plugin import workflow
-from mirette_returns_plugin.access import Role
 from mirette_returns_plugin.adapter import RefundOrder, RefundResult, User
 from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import PaymentRefund, Shipment, ShopOrder, db
@@ -27,49 +26,30 @@ from mirette_returns_plugin.photos import PreparedPhoto
 from mirette_returns_plugin.state import current_state
 from mirette_returns_plugin.workflow import ReturnForm
 from tests.paths import (  # noqa: F401  (the tests read the paths here too)
+    AMOUNT,
+    CANCEL_ORDER,
     DRIVING_ROLES,
     ESCALATE_FIRST,
+    LINE_ORDER,
+    LINE_PRODUCT,
+    NOTE,
     PATHS,
     REFUND_FAILS_ON_THE_WAY,
+    ROLE_OF,
+    STEP_VALUES,
+    TRACKING,
     UNPAID_OUTCOMES,
     Case,
+    Cast,
+    Driver,
     Step,
     cases,
 )
 from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, VERRE, artist_ref, line_ref, order_ref, user
 
-#: Line requests are made on Camille's delivered mugs (Atelier Lune, 4 bought).
-LINE_ORDER, LINE_PRODUCT = "MIR-1004", "Speckled mug"
-#: Cancellations are asked on Atelier Lune's pending part of MIR-1002.
-CANCEL_ORDER = "MIR-1002"
-
-#: The people who may try a step, by the part they play on those requests.
-#: Verre Soufflé sells in both orders too, so "another artist" is a real
-#: neighbour, not a stranger.
-PEOPLE: dict[str, str | None] = {
-    "buyer": CAMILLE,
-    "artist": LUNE,
-    "another artist": VERRE,
-    "another buyer": ALEX,
-    "support": SUPPORT,
-    "anonymous": None,
-}
-#: The role each of them holds on the request (``None``: no role at all).
-ROLE_OF: dict[str, str | None] = {
-    "buyer": Role.BUYER,
-    "artist": Role.ARTIST,
-    "another artist": None,
-    "another buyer": None,
-    "support": Role.SUPPORT,
-    "anonymous": None,
-}
-#: Who takes a step when the role is what matters.
-PERSON_FOR_ROLE = {Role.BUYER: CAMILLE, Role.ARTIST: LUNE, Role.SUPPORT: SUPPORT}
-
-NOTE = "Please use the prepaid label in the parcel."
-TRACKING = "LP123456789FR"
-#: A refund less than the estimate of a mug (€25.38).
-AMOUNT = "10.00"
+CAST = Cast(buyer=CAMILLE, artist=LUNE, another_artist=VERRE, another_buyer=ALEX, support=SUPPORT)
+PEOPLE = CAST.people()
+PERSON_FOR_ROLE = CAST.for_role()
 
 
 def as_user(email: str | None) -> User | None:
@@ -78,7 +58,7 @@ def as_user(email: str | None) -> User | None:
 
 def take(email: str | None, request_id: int, action: str, **fields) -> Request:
     """``email`` takes ``action``, filling in every field a step may ask for."""
-    values = {"note": NOTE, "tracking": TRACKING, "amount": AMOUNT}
+    values: dict[str, object] = dict(STEP_VALUES)
     values.update(fields)
     return workflow.perform(as_user(email), request_id, action, **values)
 
@@ -124,25 +104,8 @@ def submit(kind: str) -> Request:
 
 def drive(case: Case) -> int:
     """A fresh request in ``case.source``, ready for ``case.action``."""
-    request_id = submit(case.start_kind).id
-    if case.action in ESCALATE_FIRST:
-        take(CAMILLE, request_id, "escalate")
-    for number, step in enumerate(case.path):
-        last = number == len(case.path) - 1
-        if last and case.action in REFUND_FAILS_ON_THE_WAY and step.action in workflow.REFUND_ACTIONS:
-            with shop_refunds(FailingPaymentShop()):
-                try:
-                    take(PERSON_FOR_ROLE[step.role], request_id, step.action)
-                except AdapterError:
-                    pass
-                else:
-                    raise AssertionError("the failing payment provider did not fail")
-        elif last and case.source in UNPAID_OUTCOMES:
-            with shop_refunds(UnpaidShop()):
-                take(PERSON_FOR_ROLE[step.role], request_id, step.action)
-        else:
-            take(PERSON_FOR_ROLE[step.role], request_id, step.action)
-    return request_id
+    return Driver(CAST, submit, take, refunds_failing=lambda: shop_refunds(FailingPaymentShop()),
+                  unpaid=lambda: shop_refunds(UnpaidShop())).drive(case)
 
 
 # --------------------------------------------------------------------------- #

@@ -14,52 +14,34 @@ import sqlalchemy as sa
 from PIL import Image
 
 from mirette_returns_plugin import (
-    AdapterError,
     ReturnForm,
     User,
     perform,
     request_cancellation,
     submit_return,
-    workflow,
 )
-from mirette_returns_plugin.access import Role
 from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Photo, Refund, Request, RequestKind
 from mirette_returns_plugin.photos import PreparedPhoto
 from mirette_returns_plugin.state import current_state
-from tests.paths import ESCALATE_FIRST, REFUND_FAILS_ON_THE_WAY, UNPAID_OUTCOMES, Case
+from tests.paths import (  # noqa: F401  (the tests read these here too)
+    AMOUNT,
+    CANCEL_ORDER,
+    LINE_ORDER,
+    LINE_PRODUCT,
+    NOTE,
+    ROLE_OF,
+    STEP_VALUES,
+    TRACKING,
+    Case,
+    Cast,
+    Driver,
+)
 
 from .tiny_shop import ALEX, CAMILLE, LUNE, SUPPORT, VERRE, TinyShop, line_ref
 
-#: Line requests are made on Camille's delivered mugs (Atelier Lune, 4 bought).
-LINE_ORDER, LINE_PRODUCT = "MIR-1004", "Speckled mug"
-#: Cancellations are asked on Atelier Lune's pending part of MIR-1002.
-CANCEL_ORDER = "MIR-1002"
-
-#: The people who may try a step, by the part they play on those requests.
-PEOPLE: dict[str, str | None] = {
-    "buyer": CAMILLE,
-    "artist": LUNE,
-    "another artist": VERRE,
-    "another buyer": ALEX,
-    "support": SUPPORT,
-    "anonymous": None,
-}
-#: The role each of them holds on the request (``None``: no role at all).
-ROLE_OF: dict[str, str | None] = {
-    "buyer": Role.BUYER,
-    "artist": Role.ARTIST,
-    "another artist": None,
-    "another buyer": None,
-    "support": Role.SUPPORT,
-    "anonymous": None,
-}
-#: Who takes a step when the role is what matters.
-PERSON_FOR_ROLE = {Role.BUYER: CAMILLE, Role.ARTIST: LUNE, Role.SUPPORT: SUPPORT}
-
-NOTE = "Please use the prepaid label in the parcel."
-TRACKING = "LP123456789FR"
-#: A refund less than the estimate of a mug (€25.38).
-AMOUNT = "10.00"
+CAST = Cast(buyer=CAMILLE, artist=LUNE, another_artist=VERRE, another_buyer=ALEX, support=SUPPORT)
+PEOPLE = CAST.people()
+PERSON_FOR_ROLE = CAST.for_role()
 
 
 def shop() -> TinyShop:
@@ -77,7 +59,7 @@ def as_user(who: str | None) -> User | None:
 
 def take(who: str | None, request_id: object, action: str, **fields) -> Request:
     """``who`` takes ``action``, filling in every field a step may ask for."""
-    values = {"note": NOTE, "tracking": TRACKING, "amount": AMOUNT}
+    values: dict[str, object] = dict(STEP_VALUES)
     values.update(fields)
     return perform(as_user(who), request_id, action, **values)
 
@@ -108,25 +90,8 @@ def submit(kind: str) -> Request:
 
 def drive(case: Case) -> int:
     """A fresh request in ``case.source``, ready for ``case.action``."""
-    request_id = submit(case.start_kind).id
-    if case.action in ESCALATE_FIRST:
-        take(CAMILLE, request_id, "escalate")
-    for number, step in enumerate(case.path):
-        last = number == len(case.path) - 1
-        if last and case.action in REFUND_FAILS_ON_THE_WAY and step.action in workflow.REFUND_ACTIONS:
-            with shop().refunds_failing():
-                try:
-                    take(PERSON_FOR_ROLE[step.role], request_id, step.action)
-                except AdapterError:
-                    pass
-                else:
-                    raise AssertionError("the failing payment provider did not fail")
-        elif last and case.source in UNPAID_OUTCOMES:
-            with shop().waiting_for_payment():
-                take(PERSON_FOR_ROLE[step.role], request_id, step.action)
-        else:
-            take(PERSON_FOR_ROLE[step.role], request_id, step.action)
-    return request_id
+    return Driver(CAST, submit, take, refunds_failing=lambda: shop().refunds_failing(),
+                  unpaid=lambda: shop().waiting_for_payment()).drive(case)
 
 
 def photo(name: str = "damage.jpg", size: tuple[int, int] = (64, 48)) -> PreparedPhoto:
