@@ -32,10 +32,10 @@ from .errors import (
     ValidationError,
 )
 from .extension import MiretteReturns
-from .limits import abort_on_out_of_range_ids
 from .outbox import QueuedEmail, outbox_email, outbox_emails, outbox_recipients
 from .refunds import confirm_refund
 from .send_on_commit import wait_for_background
+from .views.limits import abort_on_out_of_range_ids
 from .workflow import ReturnForm, perform, post_message, request_cancellation, submit_return
 
 __all__ = [

@@ -7,12 +7,17 @@ from typing import Any
 
 from flask import Flask
 
-from . import config as defaults
+from . import config as defaults, locales, rate_limits, reminders, send_on_commit, windows, words
 from .adapter import REQUIRED_METHODS, ShopAdapter
+from .deployment import check_deployment
 from .errors import ConfigurationError
+from .mail_settings import check_at_mount
+from .mount_checks import check_base_template
 from .photos import LocalPhotoStorage, PhotoStorage, PhotoStore
 from .reasons import DEFAULT_REASONS, ReasonCatalogue
+from .s3_photos import storage_from_settings
 from .state import EXTENSION_KEY, PluginState
+from .views import create_blueprint
 
 PREFIX = "MIRETTE_RETURNS_"
 
@@ -69,15 +74,9 @@ class MiretteReturns:
                 "before mounting it."
             )
         settings = read_config(app)
-        from .deployment import check_deployment
-
         check_deployment(app)
-        from .mail_settings import check_at_mount
-
         check_at_mount(app, settings)
         reasons = ReasonCatalogue(settings["REASONS"] or DEFAULT_REASONS)
-        from .s3_photos import storage_from_settings
-
         storage = photo_storage or self.photo_storage or storage_from_settings(settings) or LocalPhotoStorage(
             settings["PHOTO_DIR"] or Path(app.instance_path) / "mirette_returns_photos"
         )
@@ -90,14 +89,10 @@ class MiretteReturns:
             decoders=settings["PHOTO_DECODERS"],
             busy_wait=settings["PHOTO_BUSY_WAIT_SECONDS"],
         )
-        from .views import create_blueprint
-
         blueprint = create_blueprint()
         # Flask-Babel first: the layout check parses with the app's Jinja
         # environment, which then knows ``{% trans %}``.
         _ensure_babel(app)
-        from .mount_checks import check_base_template
-
         check_base_template(app, blueprint, settings["BASE_TEMPLATE"])
         app.extensions[EXTENSION_KEY] = PluginState(
             adapter=adapter,
@@ -108,14 +103,12 @@ class MiretteReturns:
             blueprint_name=blueprint.name,
         )
         app.register_blueprint(blueprint, url_prefix=settings["URL_PREFIX"])
+        # Imported here: the init command it carries mounts the plugin on a trial
+        # app (scaffold.dry_run imports this module).
         from .cli import cli
 
         app.cli.add_command(cli)
-        from . import send_on_commit
-
         send_on_commit.install(app, settings)
-        from . import rate_limits
-
         rate_limits.install(app)
 
 
@@ -127,13 +120,9 @@ def read_config(app: Flask) -> dict[str, Any]:
     prefix = settings["URL_PREFIX"]
     if prefix and not str(prefix).startswith("/"):
         raise ConfigurationError("MIRETTE_RETURNS_URL_PREFIX must start with '/' (e.g. '/returns').")
-    from .reminders import check_settings as check_reminder_settings
-    from .windows import check_minimum
-    from .words import check_settings
-
-    check_settings(settings)
-    check_reminder_settings(settings)
-    check_minimum(settings)
+    words.check_settings(settings)
+    reminders.check_settings(settings)
+    windows.check_minimum(settings)
     return settings
 
 
@@ -155,6 +144,4 @@ def check_adapter(adapter: object) -> None:
 def _ensure_babel(app: Flask) -> None:
     """Use the shop's Flask-Babel (and its locale selector) when it has one;
     otherwise set one up choosing the language as :mod:`.locales` says."""
-    from .locales import install
-
-    install(app)
+    locales.install(app)

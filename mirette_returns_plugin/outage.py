@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from . import htmx
 from .i18n import gettext, ngettext
+from .locales import SHIPPED_LOCALES, available_locales
 from .state import current_state
 
 #: Errors that mean "the database is not answering just now".
@@ -105,8 +106,6 @@ def _language() -> str:
             return str(chosen)
     except OUTAGE_ERRORS:
         pass
-    from .locales import SHIPPED_LOCALES, available_locales
-
     try:
         choices = available_locales()
     except Exception:  # noqa: BLE001 - the shop's catalogue folders: never worth a 500 here

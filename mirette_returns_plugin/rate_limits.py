@@ -26,6 +26,7 @@ from .access import current_user
 from .errors import MiretteReturnsError
 from .i18n import ngettext
 from .state import EXTENSION_KEY, current_flask_app
+from .views.common import error_response
 
 if TYPE_CHECKING:
     from flask_limiter import RequestLimit
@@ -103,8 +104,6 @@ def _photo_count() -> int:
 
 def _refused(limit: RequestLimit) -> Response:
     """The plugin's own refusal page (or fragment), with ``Retry-After``."""
-    from .views.common import error_response
-
     wait = max(1, int(limit.reset_at - time.time()))
     refused = MiretteReturnsError(
         ngettext("You are doing this too often. Please wait %(num)s second and try again.",

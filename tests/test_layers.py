@@ -47,26 +47,9 @@ FLASK_WEB_NAMES = {"request", "render_template", "render_template_string", "sess
 #: Modules whose function-local imports are left for now, each with the
 #: reason it is still there. Empty it as they are moved.
 LOCAL_IMPORTS_ALLOWED: dict[str, str] = {
-    # Mounting: init_app loads the blueprint, the CLI, the S3 backend and the
-    # worker only when a shop mounts the plugin; a cleaner split waits for
-    # the web package (views import the extension's state).
-    f"{ROOT}.extension": "mount-time loading of the web side and optional backends",
-    # The limits answer with the web side's error pages, and the web side
-    # mounts the limits: one of them belongs in views/.
-    f"{ROOT}.limits": "answers with views.common.not_found; belongs under views/",
-    f"{ROOT}.rate_limits": "answers with views.common.error_response; belongs under views/",
-    f"{ROOT}.views": "the outage page is mounted by the blueprint it guards",
-    # The outage page must render while the database (and so the shop's
-    # language choice, in locales) is down: it loads what it can, late.
-    f"{ROOT}.outage": "loads the catalogue list only when the database is down",
-    f"{ROOT}.migrate": "alembic's render hook names a column type of the models",
-    # Mail delivery, being reworked beside this change (rendering at delivery).
-    f"{ROOT}.delivery": "reads the sender settings when a worker starts",
-    # The scaffolding command and the demo shop mount like any shop: they
-    # import the web side while they run, never at import time.
-    f"{ROOT}.scaffold.dry_run": "tries the order page of a shop being scaffolded",
-    f"{ROOT}.demo": "builds the demo app: its parts load when the app is created",
-    f"{ROOT}.demo.forms": "uses the plugin's safe_next when a form is checked",
+    # The CLI it registers carries the init command, which mounts the plugin
+    # on a trial app (scaffold.dry_run imports the extension).
+    f"{ROOT}.extension": "registers the CLI, whose init command mounts the plugin",
 }
 
 

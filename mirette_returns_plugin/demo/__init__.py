@@ -19,7 +19,17 @@ from flask_wtf.csrf import generate_csrf
 
 from .. import MiretteReturns, abort_on_out_of_range_ids
 from .adapter import DemoShopAdapter
+from .cli import demo_reset
+from .errors import register_error_pages
+from .formatting import money, percent, when, when_exactly
+from .locale import current_language, select_locale, shop_gettext
+from .mailbox import mailbox
 from .models import db
+from .payments import payments
+from .security import add_security_headers
+from .setup import install
+from .signed_in import current_account
+from .views import demo, role_label
 
 returns = MiretteReturns()
 
@@ -59,28 +69,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     # The shop's own Flask-Babel, set up before the plugin so that the plugin
     # uses it (and its language choice) instead of creating one.
-    from .locale import select_locale
-
     Babel(app, locale_selector=select_locale)
     returns.init_app(app, adapter=DemoShopAdapter())
     _install_templating(app)
-    from .security import add_security_headers
-
     app.after_request(add_security_headers)
-    from .mailbox import mailbox
-    from .payments import payments
-    from .views import demo
-
     app.register_blueprint(demo)
     app.register_blueprint(mailbox)
     app.register_blueprint(payments)
     # An id in a URL beyond any row is a 404, not a database error.
     app.url_value_preprocessor(abort_on_out_of_range_ids)
-    from .cli import demo_reset
-
     app.cli.add_command(demo_reset)
-    from .setup import install
-
     install(app)
     return app
 
@@ -132,12 +130,6 @@ def mail_settings(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _install_templating(app: Flask) -> None:
-    from .errors import register_error_pages
-    from .formatting import money, percent, when, when_exactly
-    from .locale import current_language, shop_gettext
-    from .signed_in import current_account
-    from .views import role_label
-
     app.add_template_filter(money, "shop_money")
     app.add_template_filter(when, "shop_date")
     app.add_template_filter(when_exactly, "shop_datetime")

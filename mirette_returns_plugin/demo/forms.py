@@ -7,6 +7,8 @@ from flask import current_app, request
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
+from ..sign_in import safe_next as plugin_safe_next
+
 
 def csrf_problem() -> str | None:
     """Why the posted form cannot be trusted, or ``None`` when it can.
@@ -27,6 +29,4 @@ def csrf_problem() -> str | None:
 def safe_next(target: str | None, default: str) -> str:
     """``target`` if it is a path on this site, else ``default`` (no open redirect):
     the plugin's check, as the README tells a shop to use."""
-    from ..sign_in import safe_next as plugin_safe_next
-
     return plugin_safe_next(target, default)

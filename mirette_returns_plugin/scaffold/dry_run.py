@@ -30,7 +30,7 @@ from ..extension import MiretteReturns, check_adapter
 from ..models import Request
 from ..mount_checks import SETTING, base_template_problem
 from ..state import EXTENSION_KEY
-from ..views import BLUEPRINT_NAME
+from ..views import BLUEPRINT_NAME, order_page
 
 
 @dataclass
@@ -154,8 +154,6 @@ class _AsBuyer:
 
 def try_order(app: Flask, adapter: Any, order_ref: str, settings: dict[str, str] | None = None) -> list[str]:
     """The Return Request page of one order, rendered in memory, as text lines for the terminal."""
-    from ..views import order_page
-
     db = app.extensions["sqlalchemy"]
     with app.app_context():
         if not sa.inspect(db.engine).has_table(Request.__tablename__):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import csrf, limits
+from .. import csrf, outage
 from ..errors import MiretteReturnsError
 from ..i18n import gettext
 from ..templating import STATIC_FOLDER, TEMPLATE_FOLDER
-from . import artist, buyer, common, details, insights, photos, support
+from . import artist, buyer, common, details, insights, limits, photos, support
 from .entry import nav_links, order_actions
 
 BLUEPRINT_NAME = "mirette_returns"
@@ -35,8 +35,6 @@ def create_blueprint() -> Blueprint:
     blueprint.after_request(common.private_pages)
     blueprint.register_error_handler(MiretteReturnsError, common.handle_plugin_error)
     blueprint.register_error_handler(RequestEntityTooLarge, common.handle_too_large)
-    from .. import outage
-
     outage.register(blueprint)
     # For the shop's own templates (its order page), app-wide.
     blueprint.add_app_template_global(order_actions, "mirette_returns_order_actions")

@@ -14,9 +14,9 @@ from flask import request
 from werkzeug.datastructures import MultiDict
 
 from .. import workflow
-from ..limits import MAX_ID
 from ..models import Request, RequestKind
 from ..state import current_state
+from .limits import MAX_ID
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,10 @@ def perform_refund_step(ctx: Context, user: User | None, request_id: object, act
 
     request_id, role, order = transaction(prepare)
     if order is None:
-        return ctx.session.get_one(Request, request_id)
+        # Session.get_one needs SQLAlchemy 2.0.22; the floor is 2.0.16.
+        done = ctx.session.get(Request, request_id)
+        assert done is not None, "the request was committed just before"
+        return done
     try:
         result = ctx.adapter.initiate_refund(order)
         error = None

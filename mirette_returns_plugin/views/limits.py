@@ -16,8 +16,10 @@ from typing import Any
 
 from flask import abort, request
 
-from .errors import MiretteReturnsError
-from .i18n import gettext as _
+from ..errors import MiretteReturnsError
+from ..i18n import gettext as _
+from ..state import current_state
+from .common import not_found
 
 #: Largest id of an integer primary key on every supported database
 #: (a signed 32-bit ``INTEGER``).
@@ -39,8 +41,6 @@ def refuse_out_of_range_ids(endpoint: str | None, values: dict[str, Any] | None)
     """``url_value_preprocessor`` of the plugin's blueprint: such an id is
     answered like any unknown one (the same 404 page)."""
     if ids_out_of_range(values):
-        from .views.common import not_found
-
         raise not_found()
 
 
@@ -48,8 +48,6 @@ def abort_on_out_of_range_ids(endpoint: str | None, values: dict[str, Any] | Non
     """The same for a shop's own routes (its usual 404 page), registered
     app-wide with ``app.url_value_preprocessor``; the plugin's own routes
     keep their own 404 page."""
-    from .state import current_state
-
     if (endpoint or "").startswith(f"{current_state().blueprint_name}."):
         return
     if ids_out_of_range(values):
