@@ -26,8 +26,8 @@ from jinja2 import TemplateError
 from .. import config as defaults
 from ..adapter import Order, User
 from ..errors import ConfigurationError, MiretteReturnsError
-from ..extension import MiretteReturns, check_adapter
 from ..models import Request
+from ..mount import check_adapter, mount
 from ..mount_checks import SETTING, base_template_problem
 from ..state import EXTENSION_KEY
 from ..views import BLUEPRINT_NAME, order_page
@@ -72,7 +72,7 @@ def mounted(app: Flask, adapter: Any, settings: dict[str, str] | None = None) ->
     if state is None:
         for key, source in (settings or {}).items():
             app.config.setdefault(key, ast.literal_eval(source))
-        MiretteReturns().init_app(app, adapter=adapter)
+        mount(app, adapter)
         yield
         return
     original = state.adapter
