@@ -47,8 +47,10 @@ SERVER_ONLY := -m "not slow and not browser"
 .PHONY: test test-fast test-sqlite test-postgresql test-mariadb test-lowest
 
 # The SQLite run spreads its tests over this many processes (pytest-xdist);
-# WORKERS=0 runs them in one.
-WORKERS ?= 2
+# WORKERS=0 runs them in one. Three on two cores: the browser tests wait on
+# Chromium. Within `make test`, which runs four suites side by side, two.
+WORKERS ?= 3
+TEST_WORKERS ?= 2
 
 $(VENV)/.test-installed: $(VENV)/.installed
 	$(VENV_BIN)/python -m pip install --quiet --editable '.[test]'
@@ -63,7 +65,7 @@ test: $(VENV)/.test-installed ## Run the tests on SQLite, PostgreSQL and MariaDB
 	$(MAKE) --no-print-directory test-postgresql > test-results/postgresql.log 2>&1 & postgresql=$$!; \
 	$(MAKE) --no-print-directory test-mariadb > test-results/mariadb.log 2>&1 & mariadb=$$!; \
 	$(MAKE) --no-print-directory test-lowest > test-results/lowest.log 2>&1 & lowest=$$!; \
-	$(MAKE) --no-print-directory test-sqlite || status=1; \
+	$(MAKE) --no-print-directory test-sqlite WORKERS=$(TEST_WORKERS) || status=1; \
 	wait $$postgresql || status=1; cat test-results/postgresql.log; \
 	wait $$mariadb || status=1; cat test-results/mariadb.log; \
 	wait $$lowest || status=1; cat test-results/lowest.log; \
@@ -74,7 +76,7 @@ test-fast: $(VENV)/.test-installed ## Run the unit layer alone: rules and servic
 	@echo "== unit tests (tests/unit)"
 	$(PYTEST) -m unit tests/unit $(PYTEST_ARGS)
 
-test-sqlite: $(VENV)/.test-installed ## Run the tests on SQLite only (the quick local run; WORKERS=2 processes)
+test-sqlite: $(VENV)/.test-installed ## Run the tests on SQLite only (the quick local run; WORKERS=3 processes)
 	@echo "== tests on SQLite"
 	MIRETTE_TEST_DATABASE=sqlite $(PYTEST) -n $(WORKERS) $(PYTEST_ARGS)
 
