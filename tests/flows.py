@@ -7,14 +7,12 @@ tests. Every step goes through the public service functions, as a page would.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 
 import sqlalchemy as sa
-from PIL import Image
 
 from mirette_returns_plugin import workflow
 from mirette_returns_plugin.adapter import RefundOrder, RefundResult, User
@@ -22,7 +20,6 @@ from mirette_returns_plugin.demo.adapter import DemoShopAdapter
 from mirette_returns_plugin.demo.models import PaymentRefund, Shipment, ShopOrder, db
 from mirette_returns_plugin.errors import AdapterError
 from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Photo, Refund, Request, RequestKind
-from mirette_returns_plugin.photos import PreparedPhoto
 from mirette_returns_plugin.state import current_state
 from mirette_returns_plugin.workflow import ReturnForm
 from tests.paths import (  # noqa: F401  (the tests read the paths here too)
@@ -45,6 +42,7 @@ from tests.paths import (  # noqa: F401  (the tests read the paths here too)
     Step,
     cases,
 )
+from tests.sample_photo import photo  # noqa: F401  (the tests read it here)
 from tests.shop import ALEX, CAMILLE, LUNE, SUPPORT, VERRE, artist_ref, line_ref, order_ref, user
 
 CAST = Cast(buyer=CAMILLE, artist=LUNE, another_artist=VERRE, another_buyer=ALEX, support=SUPPORT)
@@ -161,15 +159,6 @@ def shop_refunds(adapter: DemoShopAdapter) -> Iterator[DemoShopAdapter]:
         yield adapter
     finally:
         state.adapter = original
-
-
-def photo(name: str = "damage.jpg", size: tuple[int, int] = (64, 48)) -> PreparedPhoto:
-    """A real photo, checked and re-encoded by the plugin."""
-    image = Image.new("RGB", size, (180, 40, 30))
-    data = io.BytesIO()
-    image.save(data, "JPEG")
-    data.seek(0)
-    return current_state().photos.prepare(data, name)
 
 
 # --------------------------------------------------------------------------- #

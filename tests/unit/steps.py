@@ -8,10 +8,7 @@ orders, Alex buys elsewhere, Sam is support), the same paths through the table
 
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
-from PIL import Image
 
 from mirette_returns_plugin import (
     ReturnForm,
@@ -21,7 +18,6 @@ from mirette_returns_plugin import (
     submit_return,
 )
 from mirette_returns_plugin.models import HistoryEntry, Message, OutboxEmail, Photo, Refund, Request, RequestKind
-from mirette_returns_plugin.photos import PreparedPhoto
 from mirette_returns_plugin.state import current_state
 from tests.paths import (  # noqa: F401  (the tests read these here too)
     AMOUNT,
@@ -36,6 +32,7 @@ from tests.paths import (  # noqa: F401  (the tests read these here too)
     Cast,
     Driver,
 )
+from tests.sample_photo import photo  # noqa: F401  (the tests read it here)
 
 from .tiny_shop import ALEX, CAMILLE, LUNE, SUPPORT, VERRE, TinyShop, line_ref
 
@@ -92,15 +89,6 @@ def drive(case: Case) -> int:
     """A fresh request in ``case.source``, ready for ``case.action``."""
     return Driver(CAST, submit, take, refunds_failing=lambda: shop().refunds_failing(),
                   unpaid=lambda: shop().waiting_for_payment()).drive(case)
-
-
-def photo(name: str = "damage.jpg", size: tuple[int, int] = (64, 48)) -> PreparedPhoto:
-    """A real photo, checked and re-encoded by the plugin."""
-    image = Image.new("RGB", size, (180, 40, 30))
-    data = io.BytesIO()
-    image.save(data, "JPEG")
-    data.seek(0)
-    return current_state().photos.prepare(data, name)
 
 
 # --------------------------------------------------------------------------- #
