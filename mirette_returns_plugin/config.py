@@ -166,6 +166,12 @@ MESSAGES_AFTER_CLOSING_DAYS = 14
 #: among them), newest first; older ones come with an "Older messages" link.
 TIMELINE_PAGE_SIZE = 50
 
+#: Bytes of rendered HTML each worker keeps per app (a request's timeline, a
+#: list's rows), drawn once per version of a request, language and time zone
+#: and served again while the request does not change (see "Speed" in
+#: docs/install.md); ``0`` draws everything on every page.
+FRAGMENT_CACHE_BYTES = 16 * 1024 * 1024
+
 #: Whether an artist sees the buyer's email address on a request (pages and
 #: emails). The support team always sees it; an address the buyer typed for a
 #: cancellation is shown to the artist, since it was given for the answer.

@@ -45,6 +45,8 @@ class MomentFormatter:
         self._joined = str(get_datetime_format("medium", locale=locale)).replace("'", "")
         self._whole_pattern = parse_pattern(datetime_format) if datetime_format else None
         self._days: dict[date, str] = {}
+        #: What the text depends on, to key rendered pieces by (:mod:`.fragments`).
+        self.reader_key = (str(locale), str(getattr(zone, "key", None) or zone), date_format, datetime_format)
 
     def local(self, moment: datetime) -> datetime:
         if moment.tzinfo is None:

@@ -17,6 +17,7 @@ from . import config as defaults, locales, rate_limits, reminders, send_on_commi
 from .adapter import REQUIRED_METHODS, ShopAdapter
 from .deployment import check_deployment
 from .errors import ConfigurationError
+from .fragments import FragmentCache
 from .mail_settings import check_at_mount
 from .mount_checks import check_base_template
 from .photos import LocalPhotoStorage, PhotoStorage, PhotoStore
@@ -70,6 +71,7 @@ def mount(app: Flask, adapter: ShopAdapter | None, photo_storage: PhotoStorage |
         reasons=reasons,
         photos=photos,
         blueprint_name=blueprint.name,
+        fragments=FragmentCache(settings["FRAGMENT_CACHE_BYTES"]),
     )
     app.register_blueprint(blueprint, url_prefix=settings["URL_PREFIX"])
     send_on_commit.install(app, settings)

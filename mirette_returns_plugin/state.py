@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
 from .errors import ConfigurationError
+from .fragments import FragmentCache
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -33,6 +34,8 @@ class PluginState:
     photos: PhotoStore
     #: Name of the blueprint (endpoints are ``<name>.<view>``).
     blueprint_name: str
+    #: Rendered pieces of pages, per version of a request (:mod:`.fragments`).
+    fragments: FragmentCache = field(default_factory=lambda: FragmentCache(0))
 
     @property
     def session(self) -> scoped_session[Session]:

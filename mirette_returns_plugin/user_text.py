@@ -19,6 +19,7 @@ once:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import overload
 
@@ -31,6 +32,8 @@ _ISOLATES = frozenset("\u2066\u2067\u2068")  # LRI, RLI, FSI
 _POP_FORMATTING = "\u202c"  # PDF: closes an embedding or an override
 _POP_ISOLATE = "\u2069"  # PDI: closes an isolate
 _BIDI_CONTROLS = _OVERRIDES | _EMBEDDINGS | _ISOLATES | {_POP_FORMATTING, _POP_ISOLATE}
+# One scan in C: most texts hold none, and a page shows dozens of them.
+_ANY_BIDI_CONTROL = re.compile("[" + "".join(sorted(_BIDI_CONTROLS)) + "]")
 
 
 def _draws_nothing(character: str) -> bool:
@@ -57,7 +60,7 @@ def neutral_bidi(text: str) -> str: ...
 def neutral_bidi(text: None) -> None: ...
 def neutral_bidi(text: str | None) -> str | None:
     """``text`` without overrides and without unpaired bidirectional controls."""
-    if not text or not any(character in _BIDI_CONTROLS for character in text):
+    if not text or not _ANY_BIDI_CONTROL.search(text):
         return text
     keep = [True] * len(text)
     # Open controls, innermost last: (position, closing character).
