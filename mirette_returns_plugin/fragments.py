@@ -22,9 +22,31 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import TypeVar
+from datetime import datetime
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
+
+
+class Versioned(Protocol):
+    """A request row, as far as a key needs it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def last_activity_at(self) -> datetime: ...
+
+
+def request_key(name: str, request: Versioned, *more: Hashable) -> tuple[Hashable, ...]:
+    """The key of the piece ``name`` drawn from ``request`` as it is now.
+
+    The version changes with every change; the moment of the last activity
+    is there too, so that a version drawn inside a transaction that was then
+    rolled back can never stand for a later change given the same number.
+    """
+    return (name, request.id, request.version, request.last_activity_at, *more)
 
 
 class FragmentCache:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from . import moments
+from . import fragments, moments
 from .domain import Role, Status
 from .errors import ConfigurationError, Conflict, NotFound
 from .i18n import N_, gettext as _
@@ -141,8 +141,15 @@ def wait_of(request: Request) -> Wait | None:
 def support_steps_in_at(request: Request) -> datetime | None:
     """When support will be asked to step in if the artist stays silent, for
     the buyer's page; ``None`` when that is not going to happen on its own."""
+    # Read from the request's history, messages and claims: the same while its version stays.
+    due = current_state().fragments.get_or_make(
+        fragments.request_key("escalation-due", request), lambda: _escalation_due(request), lambda _due: 64)
+    return due if due is not None and due > now() else None
+
+
+def _escalation_due(request: Request) -> datetime | None:
     wait = wait_of(request)
-    if wait is None or wait.escalate_at is None or wait.escalate_at <= now():
+    if wait is None or wait.escalate_at is None:
         return None
     if _claimed(request.id, request.status, ReminderStep.ESCALATE):
         return None  # escalated once in this status, and resolved since

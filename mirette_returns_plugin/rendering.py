@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Response, current_app, make_response, render_template, session, url_for
 from flask_babel import format_currency, format_decimal, get_locale
+from markupsafe import Markup
 
 from . import htmx, labels, moments, words as shop_words
 from .csrf import csrf_token, field_name
@@ -118,7 +119,7 @@ def flash_notice(message: str) -> None:
     session[NOTICE_KEY] = message
 
 
-def _context(extra: dict[str, Any]) -> dict[str, Any]:
+def _context(extra: dict[str, Any], *, take_notice: bool = True) -> dict[str, Any]:
     context: dict[str, Any] = {
         "_": gettext,
         "gettext": gettext,
@@ -128,7 +129,7 @@ def _context(extra: dict[str, Any]) -> dict[str, Any]:
         "base_template": current_state().config["BASE_TEMPLATE"],
         "mr": HELPERS,
         "htmx": htmx.details(),
-        "notice": session.pop(NOTICE_KEY, None),
+        "notice": session.pop(NOTICE_KEY, None) if take_notice else None,
         "oob_blocks": frozenset(),
     }
     context.update(extra)
@@ -151,6 +152,15 @@ def render_blocks(template_name: str, blocks: Sequence[str], *, oob: Iterable[st
         render_block = template.blocks[name]
         parts.append("".join(render_block(template.new_context(values))))
     return _respond("".join(parts), status)
+
+
+def render_partial(template_name: str, **context: Any) -> Markup:
+    """A piece of a page drawn on its own, to be shown inside one (kept by
+    :mod:`.fragments`): the pages' helpers, and the one-off notice left for
+    the page itself."""
+    values = _context(context, take_notice=False)
+    current_app.update_template_context(values)
+    return Markup(current_app.jinja_env.get_template(template_name).render(values))
 
 
 def render_page(template_name: str, *, status: int = 200, **context: Any) -> Response:

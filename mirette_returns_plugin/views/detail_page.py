@@ -6,21 +6,27 @@ request, its timeline, the steps they may take, the refund and the poll.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask import url_for
+from markupsafe import Markup
 
-from .. import poll_keys, refunds, reminders, workflow
+from .. import fragments, moments, poll_keys, refunds, reminders, workflow
 from ..access import Role, roles_on, sees_buyer_address
 from ..adapter import OrderLine, ReturnPolicy, ReturnShippingPayer, User
 from ..models import HistoryEntry, Message, Photo, Refund, Request, RequestKind
+from ..rendering import render_partial
 from ..state import current_state
 from ..windows import ReturnWindow, applicable_window
 from . import timeline
 from .common import FormState, not_found
-from .timeline import PhotoView, TimelineItem
+from .timeline import PhotoView
+
+#: One page of the timeline's items.
+TIMELINE_TEMPLATE = "mirette_returns/_timeline_items.html"
 
 
 @dataclass
@@ -61,7 +67,8 @@ class DetailPage:
     request: Request
     user: User
     roles: tuple[str, ...]
-    timeline: list[TimelineItem]
+    #: This page of the timeline, drawn (``_timeline_items.html``).
+    timeline_html: Markup
     photos: list[PhotoView]
     refund: Refund | None
     actions: list[ActionForm]
@@ -155,18 +162,73 @@ def visible_request(user: User | None, request_id: int) -> tuple[Request, tuple[
 
 
 def load(user: User | None, request_id: int, *, before: int | None = None) -> DetailPage:
-    """Everything the page shows, in a fixed number of queries.
+    """Everything the page shows, in a fixed number of queries (fewer when
+    the page of the timeline is already drawn).
 
-    The timeline is paged, newest first, by message id (a keyset: a page of
-    old messages costs what the first one does): ``before`` is the oldest
-    message id the previous page showed. The steps shown with a page are
-    those between its oldest message and the previous page's.
+    ``before``: the oldest message id the previous page of the timeline
+    showed (see :func:`_draw_timeline`).
     """
     state = current_state()
-    db = state.session
     req, roles = visible_request(user, request_id)
     assert user is not None  # roles_on() gives nobody a role
     size = max(1, state.config["TIMELINE_PAGE_SIZE"])
+    # The same for every reader allowed to see the request (checked above),
+    # while its version stays (see mirette_returns_plugin.fragments).
+    key = fragments.request_key("timeline", req, before, size, moments.formatter().reader_key)
+    drawn = state.fragments.get_or_make(key, lambda: _draw_timeline(req, before, size), TimelineSlice.bytes)
+    adapter = state.adapter
+    page = DetailPage(
+        request=req,
+        user=user,
+        roles=roles,
+        timeline_html=drawn.html,
+        photos=drawn.photos,
+        refund=refunds.refund_of(req),
+        actions=[ActionForm(transition, role, FormState(values={"version": req.version}),
+                            workflow.action_label(transition, req))
+                 for transition, role in workflow.available_actions(user, req)],
+        policy=frozen_policy(req),
+        reason_label=state.reasons.label(req.reason_code) if req.reason_code else None,
+        artist_url=adapter.artist_url(req.artist_ref),
+        product_url=adapter.product_url(req.product_ref) if req.product_ref else None,
+        order_url=adapter.order_url(req.order_ref) if Role.BUYER in roles else None,
+        older_url=drawn.older_url,
+        newer_url=url_for(".request_detail", request_id=req.id) if before is not None else None,
+        reply_closed=workflow.closed_thread_reason(req, roles[0]),
+        support_steps_in=reminders.support_steps_in_at(req) if Role.BUYER in roles else None,
+    )
+    if page.is_cancellation:
+        order = adapter.get_order(req.order_ref)
+        part = order.part(req.artist_ref) if order else None
+        page.part_lines = list(part.lines) if part else []
+    return page
+
+
+@dataclass(frozen=True)
+class TimelineSlice:
+    """One page of a request's timeline as drawn, with what the page around it needs."""
+
+    html: Markup
+    #: The photos sent with the request, and with the messages of this page.
+    photos: list[PhotoView]
+    #: The page of older items (``None``: none older).
+    older_url: str | None
+
+    def bytes(self) -> int:
+        """About what keeping it costs, for the fragment cache's bound."""
+        return sys.getsizeof(self.html) + 512 * len(self.photos) + 256
+
+
+def _draw_timeline(req: Request, before: int | None, size: int) -> TimelineSlice:
+    """Read and draw one page of ``req``'s timeline, newest first.
+
+    Paged by message id (a keyset: a page of old messages costs what the
+    first one does): ``before`` is the oldest message id the previous page
+    showed. The steps shown with a page are those between its oldest
+    message and the previous page's.
+    """
+    state = current_state()
+    db = state.session
     newest_first = sa.select(Message).where(Message.request_id == req.id).order_by(Message.id.desc())
     if before is not None:
         newest_first = newest_first.where(Message.id < before)
@@ -186,33 +248,14 @@ def load(user: User | None, request_id: int, *, before: int | None = None) -> De
         sa.or_(Photo.message_id.is_(None), Photo.message_id.in_([m.id for m in messages])),
     ).order_by(Photo.id)).all()
     edge = state.config["THUMBNAIL_EDGE"]
-    adapter = state.adapter
-    page = DetailPage(
-        request=req,
-        user=user,
-        roles=roles,
-        timeline=timeline.build(history, messages, photos, edge, seller_name=req.artist_name,
-                                currency=req.currency, estimate=req.refund_total, request=req),
+    items = timeline.build(history, messages, photos, edge, seller_name=req.artist_name,
+                           currency=req.currency, estimate=req.refund_total, request=req)
+    older_url = url_for(".request_detail", request_id=req.id, before=messages[-1].id) if has_older else None
+    return TimelineSlice(
+        html=render_partial(TIMELINE_TEMPLATE, items=items, older_url=older_url),
         photos=timeline.photo_views(photos, edge, req.artist_name),
-        refund=refunds.refund_of(req),
-        actions=[ActionForm(transition, role, FormState(values={"version": req.version}),
-                            workflow.action_label(transition, req))
-                 for transition, role in workflow.available_actions(user, req)],
-        policy=frozen_policy(req),
-        reason_label=state.reasons.label(req.reason_code) if req.reason_code else None,
-        artist_url=adapter.artist_url(req.artist_ref),
-        product_url=adapter.product_url(req.product_ref) if req.product_ref else None,
-        order_url=adapter.order_url(req.order_ref) if Role.BUYER in roles else None,
-        older_url=url_for(".request_detail", request_id=req.id, before=messages[-1].id) if has_older else None,
-        newer_url=url_for(".request_detail", request_id=req.id) if before is not None else None,
-        reply_closed=workflow.closed_thread_reason(req, roles[0]),
-        support_steps_in=reminders.support_steps_in_at(req) if Role.BUYER in roles else None,
+        older_url=older_url,
     )
-    if page.is_cancellation:
-        order = adapter.get_order(req.order_ref)
-        part = order.part(req.artist_ref) if order else None
-        page.part_lines = list(part.lines) if part else []
-    return page
 
 
 def frozen_policy(req: Request) -> ReturnPolicy:
