@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import force_locale, format_currency
+from flask_babel import force_locale
 from werkzeug.routing import BuildError
 
 from . import words as shop_words
+from .amounts import money
 from .domain import RequestKind, Role, sees_buyer_address
 from .email_facts import EXCERPT_LENGTH, Event, Recipient, RequestFacts, excerpt
 from .email_ids import mail_domain, message_id, thread_id
@@ -113,7 +114,7 @@ def build_context(event: Event, recipient: Recipient) -> EmailContext:
         "quantity": request.quantity,
         "number": request.order_number,
         "amount": amount or "",
-        "estimate": format_currency(request.refund_total or Decimal("0"), request.currency),
+        "estimate": money(request.refund_total, request.currency),
     }
     if step is None:
         headline = _(MESSAGE_HEADLINE, **words)
@@ -247,7 +248,7 @@ def _actor_name(event: Event) -> str:
 
 def _money(request: Request | RequestFacts) -> str:
     amount = request.refund_amount if request.refund_amount is not None else Decimal("0")
-    return format_currency(amount, request.currency)
+    return money(amount, request.currency)
 
 
 def _tidy_text(text: str) -> str:

@@ -11,18 +11,18 @@ catalogue wins over the shop's), the CSRF token, the ``mr`` helpers and the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from flask import Response, current_app, make_response, render_template, session, url_for
-from flask_babel import format_currency, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from markupsafe import Markup
 
-from . import htmx, labels, moments, words as shop_words
+from . import amounts, htmx, labels, moments, words as shop_words
 from .csrf import csrf_token, field_name
-from .i18n import gettext, ngettext
+from .i18n import bound_catalogue
 from .links import safe_url
 from .reasons import ReasonCatalogue
 from .state import current_state
@@ -38,9 +38,7 @@ NOTICE_KEY = "mirette_returns_notice"
 class Helpers:
     """Formatting helpers, as ``mr`` in every template."""
 
-    @staticmethod
-    def money(amount: Decimal | None, currency: str) -> str:
-        return format_currency(amount or Decimal("0"), currency)
+    money = staticmethod(amounts.money)
 
     when = staticmethod(moments.when)
     day = staticmethod(moments.day)
@@ -120,11 +118,14 @@ def flash_notice(message: str) -> None:
 
 
 def _context(extra: dict[str, Any], *, take_notice: bool = True) -> dict[str, Any]:
+    # The locale stays the same through one render: its catalogue is found once.
+    catalogue = bound_catalogue()
     context: dict[str, Any] = {
-        "_": gettext,
-        "gettext": gettext,
-        "ngettext": ngettext,
-        "csrf_token": csrf_token,
+        "_": catalogue.gettext,
+        "gettext": catalogue.gettext,
+        "ngettext": catalogue.ngettext,
+        # Signed once per render, however many forms the page has.
+        "csrf_token": _once(csrf_token),
         "csrf_field_name": field_name(),
         "base_template": current_state().config["BASE_TEMPLATE"],
         "mr": HELPERS,
@@ -186,3 +187,14 @@ def _respond(html: str, status: int) -> Response:
     response = make_response(html, status)
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     return htmx.add_vary(response)
+
+
+def _once(make: Callable[[], str]) -> Callable[[], str]:
+    """``make``, called at most once; its answer is given again after."""
+    made: list[str] = []
+
+    def once() -> str:
+        if not made:
+            made.append(make())
+        return made[0]
+    return once

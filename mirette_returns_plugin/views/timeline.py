@@ -8,9 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import url_for
-from flask_babel import format_currency
 
 from .. import moments, reminders, words, workflow
+from ..amounts import money
 from ..domain import Role
 from ..i18n import N_, gettext as _
 from ..labels import status_label
@@ -146,8 +146,7 @@ def build(history: Iterable[HistoryEntry], messages: Iterable[Message], photos: 
         changed = entry.from_status != entry.to_status
         amounts = {}
         if entry.amount is not None:
-            amounts = {"amount": format_currency(entry.amount, currency),
-                       "estimate": format_currency(estimate or Decimal("0"), currency)}
+            amounts = {"amount": money(entry.amount, currency), "estimate": money(estimate, currency)}
         items.append(item(
             f"h{entry.id}", False, entry.created_at, entry.actor_name, entry.actor_role, entry.note,
             action_text=action_text(entry, request, **amounts),

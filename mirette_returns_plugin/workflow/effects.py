@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_babel import format_currency
-
+from ..amounts import money
 from ..context import Context
 from ..domain import RequestKind
 from ..errors import NotAllowed, NotFound, ValidationError
@@ -90,5 +89,5 @@ def decided_amount(request: Request, typed: str | None) -> Decimal:
         raise ValidationError({"amount": _("The amount cannot be below zero.")})
     if amount > most:
         raise ValidationError({"amount": _("You can refund at most %(most)s, the estimated refund.",
-                                           most=format_currency(most, request.currency))})
+                                           most=money(most, request.currency))})
     return amount
