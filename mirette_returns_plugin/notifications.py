@@ -130,6 +130,12 @@ def event_key(event: Event, recipient: Recipient) -> str:
     return f"{event.key}:{recipient.role}"
 
 
+#: Messages one email quotes at most: a long burst makes several emails, each
+#: readable, and adding a message to a waiting email costs the same however
+#: long the burst.
+GATHERED_AT_MOST = 20
+
+
 def _queue(event: Event, roles: Iterable[str], *, replace: bool = False, gather_seconds: float = 0) -> None:
     """Queue ``event``'s emails.
 
@@ -189,11 +195,20 @@ def _waiting_for(request_id: int, address: str, now: datetime) -> tuple[sa.Colum
 
 
 def _gather_into_waiting(event: Event, recipient: Recipient, now: datetime) -> bool:
-    """Add the message to the email already waiting for ``recipient``; ``False`` if none waits."""
+    """Add the message to the email already waiting for ``recipient``; ``False`` if none waits.
+
+    An email quotes at most :data:`GATHERED_AT_MOST` messages: a full one
+    leaves at once, and this message starts the next.
+    """
     session = current_state().session
     waiting = session.scalar(sa.select(OutboxEmail).where(*_waiting_for(event.request.id, recipient.address, now))
                              .order_by(OutboxEmail.id).limit(1))
     if waiting is None:
+        return False
+    if len((waiting.facts or {}).get("gathered") or ()) >= GATHERED_AT_MOST:
+        session.execute(sa.update(OutboxEmail).where(OutboxEmail.id == waiting.id, *_waiting_for(
+            event.request.id, recipient.address, now)).values(next_attempt_at=now)
+            .execution_options(synchronize_session=False))
         return False
     first = int(waiting.event_key.split(":", 1)[0].removeprefix("message-"))
     messages = [m for m in session.scalars(

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from mirette_returns_plugin import delivery, send_on_commit, workflow
+from mirette_returns_plugin import delivery, notifications, send_on_commit, workflow
 from mirette_returns_plugin.models import OutboxState, utcnow
 from tests.shop import CAMILLE, LUNE, user
 from tests.test_notifications_smtp import outbox, submit
@@ -54,6 +54,24 @@ def test_three_messages_in_a_row_make_one_email_quoting_them_all(smtp):
     delivery.deliver(now=after_the_window() + timedelta(seconds=WINDOW))
     assert len(smtp.arrived) == 2 and "One more thing." in smtp.arrived[1].text
     assert "cracked" not in smtp.arrived[1].text
+
+
+def test_a_long_burst_makes_several_emails_of_at_most_twenty_messages(smtp):
+    request = submit()
+    delivery.deliver()
+    smtp.clear()
+    bodies = [f"Detail number {number}." for number in range(1, notifications.GATHERED_AT_MOST + 2)]
+    for body in bodies:
+        workflow.post_message(user(CAMILLE), request.id, body)
+
+    # The full email leaves at once, without waiting for the window.
+    assert delivery.deliver().sent == 1
+    [full] = smtp.arrived
+    assert full.html.count("<blockquote") == notifications.GATHERED_AT_MOST
+    assert all(body in full.text for body in bodies[:-1]) and bodies[-1] not in full.text
+    delivery.deliver(now=after_the_window())
+    [_full, rest] = smtp.arrived
+    assert bodies[-1] in rest.text and bodies[-2] not in rest.text
 
 
 def test_each_party_gets_the_other_partys_messages_only(smtp):
