@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Mapping
 
 from flask import current_app, session
 
@@ -45,8 +46,7 @@ def _now() -> int:
     return int(time.time())
 
 
-def _mac(request_id: int, viewer_ref: str, expires: int) -> str | None:
-    secret = current_app.config.get("SECRET_KEY")
+def _mac(secret: object, request_id: int, viewer_ref: str, expires: int) -> str | None:
     if not secret:
         return None
     key = hmac.new(secret if isinstance(secret, bytes) else str(secret).encode(), _PURPOSE, hashlib.sha256).digest()
@@ -57,7 +57,7 @@ def _mac(request_id: int, viewer_ref: str, expires: int) -> str | None:
 def issue(request_id: int, viewer_ref: str) -> str | None:
     """A key for ``viewer_ref``'s poll of ``request_id``, or ``None`` when the app has no secret key."""
     expires = _now() + LIFETIME_SECONDS
-    mac = _mac(request_id, viewer_ref, expires)
+    mac = _mac(current_app.config.get("SECRET_KEY"), request_id, viewer_ref, expires)
     if mac is None:
         return None
     if session.get(VIEWER_KEY) != viewer_ref:
@@ -65,19 +65,27 @@ def issue(request_id: int, viewer_ref: str) -> str | None:
     return f"{expires}.{mac}"
 
 
-def is_valid(key: str | None, request_id: int) -> bool:
-    """Whether ``key`` was issued by this app for ``request_id``, to the
-    viewer of this session, and has not expired."""
+def accepts(key: str | None, request_id: int, session_data: Mapping[str, object], secret: object) -> bool:
+    """Whether ``key`` was issued with ``secret`` for ``request_id``, to the
+    viewer named in ``session_data`` (the Flask session's contents), and has
+    not expired: the rule itself, for a view or for code running before Flask."""
     if not key or len(key) > 64 or not key.isascii():
         return False
-    viewer_ref = session.get(VIEWER_KEY)
+    viewer_ref = session_data.get(VIEWER_KEY)
     if not isinstance(viewer_ref, str):
         return False
     expires_text, _dot, mac = key.partition(".")
     if not expires_text.isdecimal() or not 0 <= int(expires_text) - _now() <= LIFETIME_SECONDS:
         return False
-    expected = _mac(request_id, viewer_ref, int(expires_text))
+    expected = _mac(secret, request_id, viewer_ref, int(expires_text))
     return expected is not None and hmac.compare_digest(expected, mac)
+
+
+def is_valid(key: str | None, request_id: int) -> bool:
+    """Whether ``key`` was issued by this app for ``request_id``, to the
+    viewer of this session, and has not expired."""
+    # Without a key the session is left untouched.
+    return bool(key) and accepts(key, request_id, session, current_app.config.get("SECRET_KEY"))
 
 
 def headers_json(key: str | None) -> str:
