@@ -22,11 +22,11 @@ whether the request changed, and only for :data:`LIFETIME_SECONDS`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import time
-from collections.abc import Mapping
 
 from flask import current_app, session
 
@@ -46,10 +46,18 @@ def _now() -> int:
     return int(time.time())
 
 
+@functools.lru_cache(maxsize=8)
+def _derived_key(secret: bytes) -> bytes:
+    # The app's secret, turned into a key for this purpose alone.
+    return hmac.new(secret, _PURPOSE, hashlib.sha256).digest()
+
+
+# Kept: an open page's polls check the same key again and again.
+@functools.lru_cache(maxsize=4096)
 def _mac(secret: object, request_id: int, viewer_ref: str, expires: int) -> str | None:
     if not secret:
         return None
-    key = hmac.new(secret if isinstance(secret, bytes) else str(secret).encode(), _PURPOSE, hashlib.sha256).digest()
+    key = _derived_key(secret if isinstance(secret, bytes) else str(secret).encode())
     message = json.dumps([request_id, viewer_ref, expires]).encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
@@ -65,14 +73,11 @@ def issue(request_id: int, viewer_ref: str) -> str | None:
     return f"{expires}.{mac}"
 
 
-def accepts(key: str | None, request_id: int, session_data: Mapping[str, object], secret: object) -> bool:
-    """Whether ``key`` was issued with ``secret`` for ``request_id``, to the
-    viewer named in ``session_data`` (the Flask session's contents), and has
-    not expired: the rule itself, for a view or for code running before Flask."""
-    if not key or len(key) > 64 or not key.isascii():
-        return False
-    viewer_ref = session_data.get(VIEWER_KEY)
-    if not isinstance(viewer_ref, str):
+def accepts(key: str | None, request_id: int, viewer_ref: object, secret: object) -> bool:
+    """Whether ``key`` was issued with ``secret`` for ``request_id`` to
+    ``viewer_ref`` (the viewer named in the Flask session), and has not
+    expired: the rule itself, for the view or for the shortcut before Flask."""
+    if not key or len(key) > 64 or not key.isascii() or not isinstance(viewer_ref, str):
         return False
     expires_text, _dot, mac = key.partition(".")
     if not expires_text.isdecimal() or not 0 <= int(expires_text) - _now() <= LIFETIME_SECONDS:
@@ -85,7 +90,7 @@ def is_valid(key: str | None, request_id: int) -> bool:
     """Whether ``key`` was issued by this app for ``request_id``, to the
     viewer of this session, and has not expired."""
     # Without a key the session is left untouched.
-    return bool(key) and accepts(key, request_id, session, current_app.config.get("SECRET_KEY"))
+    return bool(key) and accepts(key, request_id, session.get(VIEWER_KEY), current_app.config.get("SECRET_KEY"))
 
 
 def headers_json(key: str | None) -> str:

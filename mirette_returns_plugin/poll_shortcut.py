@@ -38,7 +38,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -47,7 +47,7 @@ from flask import Flask
 from flask.ctx import RequestContext
 from flask.sessions import SecureCookieSessionInterface
 from flask.testing import EnvironBuilder
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -72,6 +72,9 @@ KEY_IN_ENVIRON = "HTTP_" + poll_keys.HEADER.upper().replace("-", "_")
 #: answer it as before.
 POLLER_PARAMETERS = frozenset({"after", "actions"})
 
+#: Most session cookies kept verified per app (a few hundred bytes each).
+VERIFIED_COOKIES = 4096
+
 #: The id in the poll's URL rule.
 _ID_PART = "<int:request_id>"
 
@@ -85,6 +88,8 @@ class Plan:
     engine: sa.Engine
     #: Flask's own reader of the session cookie, its name and maximum age.
     serializer: URLSafeTimedSerializer
+    #: One of its signers, for its clock.
+    signer: TimestampSigner
     cookie_name: str
     max_age: int
     secret: object
@@ -92,6 +97,9 @@ class Plan:
     #: The 204 the view gives, status line and headers as sent.
     status: str
     headers: tuple[tuple[str, str], ...]
+    #: Session cookies already verified: each one's viewer and signing time
+    #: (a page's polls send the same cookie over and over).
+    verified: dict[str, tuple[object, int]] = field(default_factory=dict)
 
 
 class PollShortcut:
@@ -155,6 +163,9 @@ def plan_for(app: Flask) -> Plan | None:
     serializer = interface.get_signing_serializer(app)
     if serializer is None:
         return None
+    signer = serializer.make_signer(serializer.salt)
+    if not isinstance(signer, TimestampSigner):
+        return None
     if app.url_map.host_matching or app.subdomain_matching:
         return None
     state = app.extensions[EXTENSION_KEY]
@@ -171,6 +182,7 @@ def plan_for(app: Flask) -> Plan | None:
         path=re.compile(f"{re.escape(before)}([1-9][0-9]{{0,9}}){re.escape(after)}"),
         engine=poll_version.engine(),
         serializer=serializer,
+        signer=signer,
         cookie_name=interface.get_cookie_name(app),
         max_age=int(app.permanent_session_lifetime.total_seconds()),
         secret=app.config.get("SECRET_KEY"),
@@ -240,15 +252,8 @@ def nothing_new(plan: Plan, environ: WSGIEnvironment) -> bool:
         except SecurityError:
             return False
     cookie = parse_cookie(environ).get(plan.cookie_name)
-    if not cookie:
-        return False
-    try:
-        session_data = plan.serializer.loads(cookie, max_age=plan.max_age)
-    except Exception:  # noqa: BLE001 (expired, forged or unreadable: Flask decides)
-        return False
-    if not isinstance(session_data, dict):
-        return False
-    if not poll_keys.accepts(environ[KEY_IN_ENVIRON], request_id, session_data, plan.secret):
+    if not cookie or not poll_keys.accepts(environ[KEY_IN_ENVIRON], request_id, viewer_in(plan, cookie),
+                                           plan.secret):
         return False
     try:
         version = poll_version.read(plan.engine, request_id)
@@ -256,6 +261,34 @@ def nothing_new(plan: Plan, environ: WSGIEnvironment) -> bool:
         # Flask reads it again, and reports the failure as on every page.
         return False
     return version is not None and after == str(version)
+
+
+def viewer_in(plan: Plan, cookie: str) -> object:
+    """The poll viewer's ref in a session cookie, read as Flask reads the
+    cookie; ``None`` where Flask would find no session (a cookie forged,
+    unreadable, or older than the sessions' lifetime)."""
+    # The same clock as the check of the cookie's age in Flask.
+    now = plan.signer.get_timestamp()
+    known = plan.verified.get(cookie)
+    if known is None:
+        try:
+            data, signed = plan.serializer.loads(cookie, max_age=plan.max_age, return_timestamp=True)
+        except Exception:  # noqa: BLE001 (expired, forged or unreadable: Flask decides)
+            return None
+        if not isinstance(data, dict):
+            return None
+        known = (data.get(poll_keys.VIEWER_KEY), int(signed.timestamp()))
+        if len(plan.verified) >= VERIFIED_COOKIES:
+            try:
+                del plan.verified[next(iter(plan.verified))]
+            except (KeyError, RuntimeError, StopIteration):
+                pass  # another thread made room first
+        plan.verified[cookie] = known
+    viewer_ref, signed_at = known
+    # Flask's check of the age, again for a cookie verified before.
+    if not 0 <= now - signed_at <= plan.max_age:
+        return None
+    return viewer_ref
 
 
 def _after(query_string: str) -> str | None:

@@ -68,7 +68,7 @@ def watch(shop: Flask) -> Seen:
         seen.sessions += 1
         return flask_open(app, request)
 
-    interface.open_session = counting_open  # type: ignore[method-assign]
+    interface.open_session = counting_open
     shop.session_interface = interface
     return seen
 
@@ -297,7 +297,7 @@ def test_flask_limiter_without_a_poll_limit_leaves_the_shortcut(shop_with, reque
 
 def test_the_shortcut_goes_inside_proxy_fix_and_never_outside_another_middleware():
     plain = Flask("plain")
-    plain.wsgi_app = ProxyFix(plain.wsgi_app)  # type: ignore[method-assign]
+    plain.wsgi_app = ProxyFix(plain.wsgi_app)
     poll_shortcut.install(plain, {"POLL_BEFORE_FLASK": True})
     assert isinstance(plain.wsgi_app, ProxyFix) and isinstance(plain.wsgi_app.app, poll_shortcut.PollShortcut)
 
@@ -308,6 +308,6 @@ def test_the_shortcut_goes_inside_proxy_fix_and_never_outside_another_middleware
     def shops_middleware(environ, start_response):  # noqa: ANN001, ANN202
         return flask_own(environ, start_response)
 
-    wrapped.wsgi_app = shops_middleware  # type: ignore[method-assign]
+    wrapped.wsgi_app = shops_middleware
     poll_shortcut.install(wrapped, {"POLL_BEFORE_FLASK": True})
     assert wrapped.wsgi_app is shops_middleware
