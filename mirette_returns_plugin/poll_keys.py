@@ -14,7 +14,8 @@ key is issued, and read back from there when the poll comes: the key works
 only in the session it was issued to, for the viewer it was issued to.
 Someone else holding it (another buyer, a stranger, a copy from a log) has
 another session, so the HMAC does not match. With a valid key, "no" is
-answered from one indexed read of the request's version; anything else (a
+answered from one indexed read of the request's version (before Flask sets
+up the request when it can: :mod:`.poll_shortcut`); anything else (a
 change, a missing, wrong or expired key) takes the full path, which checks
 the viewer as every page does and gives a new key. A key reveals only
 whether the request changed, and only for :data:`LIFETIME_SECONDS`.
