@@ -67,6 +67,15 @@ LOGIN_URL: str | None = None
 #: Seconds between two polls of a details page for news.
 POLL_SECONDS = 10
 
+#: Answer a details page's quiet poll ("nothing new", with the key its page
+#: gave it, in the session it was given to) before Flask sets up the request
+#: (:mod:`.poll_shortcut`): about a quarter of the CPU time. Such a poll
+#: then skips your ``before_request`` and ``after_request`` hooks, Flask's
+#: signals and the renewal of a permanent session's cookie; it steps aside
+#: for Flask-Limiter (see ``LIMIT_POLL``) and for sessions kept on the server.
+#: ``False``: every poll goes through Flask.
+POLL_BEFORE_FLASK = True
+
 #: Requests per page in the artist inbox and the support list.
 PAGE_SIZE = 25
 

@@ -1,5 +1,6 @@
 """Mounting the plugin on a shop's app: its settings read and checked, its
-blueprint, its state, its languages, its emails and its limits.
+blueprint, its state, its languages, its emails, its limits and the
+shortcut that answers quiet polls before Flask.
 
 :class:`~.extension.MiretteReturns` mounts through :func:`mount` and adds the
 ``flask mirette-returns`` commands; the init command's dry run mounts a trial
@@ -13,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import config as defaults, locales, rate_limits, reminders, send_on_commit, windows, words
+from . import config as defaults, locales, poll_shortcut, rate_limits, reminders, send_on_commit, windows, words
 from .adapter import REQUIRED_METHODS, ShopAdapter
 from .deployment import check_deployment
 from .errors import ConfigurationError
@@ -76,6 +77,7 @@ def mount(app: Flask, adapter: ShopAdapter | None, photo_storage: PhotoStorage |
     app.register_blueprint(blueprint, url_prefix=settings["URL_PREFIX"])
     send_on_commit.install(app, settings)
     rate_limits.install(app)
+    poll_shortcut.install(app, settings)
 
 
 def read_config(app: Flask) -> dict[str, Any]:

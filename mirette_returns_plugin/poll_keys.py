@@ -14,7 +14,8 @@ key is issued, and read back from there when the poll comes: the key works
 only in the session it was issued to, for the viewer it was issued to.
 Someone else holding it (another buyer, a stranger, a copy from a log) has
 another session, so the HMAC does not match. With a valid key, "no" is
-answered from one indexed read of the request's version; anything else (a
+answered from one indexed read of the request's version (before Flask sets
+up the request when it can: :mod:`.poll_shortcut`); anything else (a
 change, a missing, wrong or expired key) takes the full path, which checks
 the viewer as every page does and gives a new key. A key reveals only
 whether the request changed, and only for :data:`LIFETIME_SECONDS`.
@@ -22,6 +23,7 @@ whether the request changed, and only for :data:`LIFETIME_SECONDS`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -45,11 +47,18 @@ def _now() -> int:
     return int(time.time())
 
 
-def _mac(request_id: int, viewer_ref: str, expires: int) -> str | None:
-    secret = current_app.config.get("SECRET_KEY")
+@functools.lru_cache(maxsize=8)
+def _derived_key(secret: bytes) -> bytes:
+    # The app's secret, turned into a key for this purpose alone.
+    return hmac.new(secret, _PURPOSE, hashlib.sha256).digest()
+
+
+# Kept: an open page's polls check the same key again and again.
+@functools.lru_cache(maxsize=4096)
+def _mac(secret: object, request_id: int, viewer_ref: str, expires: int) -> str | None:
     if not secret:
         return None
-    key = hmac.new(secret if isinstance(secret, bytes) else str(secret).encode(), _PURPOSE, hashlib.sha256).digest()
+    key = _derived_key(secret if isinstance(secret, bytes) else str(secret).encode())
     message = json.dumps([request_id, viewer_ref, expires]).encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
@@ -57,7 +66,7 @@ def _mac(request_id: int, viewer_ref: str, expires: int) -> str | None:
 def issue(request_id: int, viewer_ref: str) -> str | None:
     """A key for ``viewer_ref``'s poll of ``request_id``, or ``None`` when the app has no secret key."""
     expires = _now() + LIFETIME_SECONDS
-    mac = _mac(request_id, viewer_ref, expires)
+    mac = _mac(current_app.config.get("SECRET_KEY"), request_id, viewer_ref, expires)
     if mac is None:
         return None
     if session.get(VIEWER_KEY) != viewer_ref:
@@ -65,19 +74,24 @@ def issue(request_id: int, viewer_ref: str) -> str | None:
     return f"{expires}.{mac}"
 
 
-def is_valid(key: str | None, request_id: int) -> bool:
-    """Whether ``key`` was issued by this app for ``request_id``, to the
-    viewer of this session, and has not expired."""
-    if not key or len(key) > 64 or not key.isascii():
-        return False
-    viewer_ref = session.get(VIEWER_KEY)
-    if not isinstance(viewer_ref, str):
+def accepts(key: str | None, request_id: int, viewer_ref: object, secret: object) -> bool:
+    """Whether ``key`` was issued with ``secret`` for ``request_id`` to
+    ``viewer_ref`` (the viewer named in the Flask session), and has not
+    expired: the rule itself, for the view or for the shortcut before Flask."""
+    if not key or len(key) > 64 or not key.isascii() or not isinstance(viewer_ref, str):
         return False
     expires_text, _dot, mac = key.partition(".")
     if not expires_text.isdecimal() or not 0 <= int(expires_text) - _now() <= LIFETIME_SECONDS:
         return False
-    expected = _mac(request_id, viewer_ref, int(expires_text))
+    expected = _mac(secret, request_id, viewer_ref, int(expires_text))
     return expected is not None and hmac.compare_digest(expected, mac)
+
+
+def is_valid(key: str | None, request_id: int) -> bool:
+    """Whether ``key`` was issued by this app for ``request_id``, to the
+    viewer of this session, and has not expired."""
+    # Without a key the session is left untouched.
+    return bool(key) and accepts(key, request_id, session.get(VIEWER_KEY), current_app.config.get("SECRET_KEY"))
 
 
 def headers_json(key: str | None) -> str:

@@ -40,7 +40,7 @@ DOMAIN = (
 )
 #: Modules (and packages) only a page may use.
 WEB = ("views", "rendering", "templating", "links", "csrf", "htmx", "sign_in", "access", "outage",
-       "poll_keys", "rate_limits", "locales")
+       "poll_keys", "poll_shortcut", "rate_limits", "locales")
 #: Names the domain may not import from Flask: they exist only during a web request, or render a page.
 FLASK_WEB_NAMES = {"request", "render_template", "render_template_string", "session", "url_for", "redirect"}
 
