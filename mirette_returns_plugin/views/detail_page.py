@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import url_for
 from markupsafe import Markup
 
-from .. import fragments, moments, poll_keys, refunds, reminders, workflow
+from .. import fragments, moments, poll_keys, reminders, workflow
 from ..access import Role, roles_on, sees_buyer_address
 from ..adapter import OrderLine, ReturnPolicy, ReturnShippingPayer, User
 from ..models import HistoryEntry, Message, Photo, Refund, Request, RequestKind
@@ -153,8 +153,28 @@ class DetailPage:
         return any(form.transition is workflow.ESCALATE for form in self.actions)
 
 
+#: The page's first read, built once: the request, fresh, and its refund.
+_REQUEST_WITH_REFUND = (
+    sa.select(Request, Refund).outerjoin(Refund, Refund.request_id == Request.id)
+    .where(Request.id == sa.bindparam("id")).execution_options(populate_existing=True)
+)
+
+
 def visible_request(user: User | None, request_id: int) -> tuple[Request, tuple[str, ...]]:
     found = current_state().session.get(Request, request_id, populate_existing=True)
+    return _seen_by(user, found)
+
+
+def _visible_with_refund(user: User | None, request_id: int) -> tuple[Request, tuple[str, ...], Refund | None]:
+    """:func:`visible_request`, and the request's refund read with it in the same statement."""
+    row = current_state().session.execute(_REQUEST_WITH_REFUND, {"id": request_id}).first()
+    found, roles = _seen_by(user, row[0] if row is not None else None)
+    assert row is not None  # refused by _seen_by()
+    return found, roles, row[1]
+
+
+def _seen_by(user: User | None, found: Request | None) -> tuple[Request, tuple[str, ...]]:
+    """``found`` and ``user``'s roles on it; not found for someone without any."""
     roles = roles_on(user, found) if found is not None else ()
     if found is None or not roles:
         raise not_found()
@@ -169,7 +189,7 @@ def load(user: User | None, request_id: int, *, before: int | None = None) -> De
     showed (see :func:`_draw_timeline`).
     """
     state = current_state()
-    req, roles = visible_request(user, request_id)
+    req, roles, refund = _visible_with_refund(user, request_id)
     assert user is not None  # roles_on() gives nobody a role
     size = max(1, state.config["TIMELINE_PAGE_SIZE"])
     # The same for every reader allowed to see the request (checked above),
@@ -183,7 +203,7 @@ def load(user: User | None, request_id: int, *, before: int | None = None) -> De
         roles=roles,
         timeline_html=drawn.html,
         photos=drawn.photos,
-        refund=refunds.refund_of(req),
+        refund=refund,
         actions=[ActionForm(transition, role, FormState(values={"version": req.version}),
                             workflow.action_label(transition, req))
                  for transition, role in workflow.available_actions(user, req)],
