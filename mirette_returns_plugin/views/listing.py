@@ -2,21 +2,35 @@
 
 Pages are cut on ``(last_activity_at, id)`` descending, which an index
 covers: page 50 costs what page 1 costs, and nothing counts the whole table.
+A page reads only the columns its rows show (:data:`LIST_COLUMNS`), never
+whole requests; the rows are drawn by :mod:`.list_rows`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 import sqlalchemy as sa
 from flask import request
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from .. import workflow
 from ..models import Request, RequestKind
 from ..state import current_state
 from .limits import MAX_ID
+from .list_rows import RowDrawer, list_words
+
+#: What a list reads of each request: what its row shows (``_request_row.html``),
+#: the unread mark's ``artist_seen_at``, and the ``version`` its kept HTML is keyed by.
+LIST_COLUMNS = (
+    Request.id, Request.version, Request.kind, Request.status, Request.escalated, Request.last_activity_at,
+    Request.artist_seen_at, Request.order_number, Request.product_name, Request.variant, Request.quantity,
+    Request.buyer_name, Request.artist_name,
+)
 
 
 @dataclass(frozen=True)
@@ -60,31 +74,26 @@ class Filters:
 
 @dataclass
 class ListPage:
-    rows: list[Request]
+    #: The page's requests, each with the columns of :data:`LIST_COLUMNS` only.
+    rows: list[Any]
     filters: Filters
     #: Cursor of the next (older) page, if there is one.
     next_cursor: str | None
     #: Whether this is the first (newest) page.
     is_first: bool
+    #: ``draw_row(row, is_unread)``: a row's ``<tr>`` (:class:`.list_rows.RowDrawer`).
+    draw_row: Callable[[Any, bool], Markup]
+    #: Whether the rows show the artist (the support list).
+    show_artist: bool
     #: Statuses and kinds offered in the filters.
     statuses: list[tuple[str, str]] = field(default_factory=list)
     kinds: list[tuple[str, str]] = field(default_factory=list)
-    def status_labels(self) -> dict[object, str]:
-        """Every status's words, for the rows (a dict: a row may hold any status),
-        and under ``(status, kind)`` the words that differ by kind."""
-        labels: dict[object, str] = dict(self.statuses)
-        labels.update({key: workflow.status_label(*key) for key in workflow.KIND_STATUS_LABELS})
-        return labels
-
-    def kind_labels(self) -> dict[str, str]:
-        return dict(self.kinds)
-
     #: The first names an artist filter matched, and how many artists it matched.
     artists: list[str] = field(default_factory=list)
     artists_found: int = 0
 
 
-def encode_cursor(row: Request) -> str:
+def encode_cursor(row: Any) -> str:
     return f"{row.last_activity_at.isoformat()}~{row.id}"
 
 
@@ -107,12 +116,15 @@ def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
     return when, ident
 
 
-def load_page(scope: list[sa.ColumnElement[bool]], filters: Filters) -> ListPage:
-    """One page of requests matching ``scope`` and ``filters``, newest activity first."""
+def load_page(scope: list[sa.ColumnElement[bool]], filters: Filters, *, show_artist: bool) -> ListPage:
+    """One page of requests matching ``scope`` and ``filters``, newest activity first.
+
+    ``scope`` is who may list what: the rows shown are the query's, and
+    only theirs, whatever the kept HTML of rows holds."""
     state = current_state()
     size = max(1, int(state.config["PAGE_SIZE"]))
     cursor = decode_cursor(request.args.get("after"))
-    query = sa.select(Request).where(*scope, *filters.conditions())
+    query = sa.select(*LIST_COLUMNS).where(*scope, *filters.conditions())
     if cursor is not None:
         when, ident = cursor
         # The first condition bounds the index range (a plain OR would make
@@ -123,14 +135,17 @@ def load_page(scope: list[sa.ColumnElement[bool]], filters: Filters) -> ListPage
             sa.or_(Request.last_activity_at < when, Request.id < ident),
         )
     query = query.order_by(Request.last_activity_at.desc(), Request.id.desc()).limit(size + 1)
-    rows = list(state.session.scalars(query))
+    rows = list(state.session.execute(query))
     more = len(rows) > size
     rows = rows[:size]
+    words = list_words()
     return ListPage(
         rows=rows,
         filters=filters,
         next_cursor=encode_cursor(rows[-1]) if more and rows else None,
         is_first=cursor is None,
-        statuses=[(code, workflow.status_label(code)) for code in workflow.STATUS_LABELS],
-        kinds=[(code, workflow.kind_label(code)) for code in RequestKind.ALL],
+        draw_row=RowDrawer(show_artist=show_artist, words=words),
+        show_artist=show_artist,
+        statuses=words.statuses,
+        kinds=words.kinds,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, request
 
@@ -38,10 +40,10 @@ def support_list() -> Response:
     if filters.artist:
         condition, names, total = _artist_search(filters.artist)
         scope.append(condition)
-    page = listing.load_page(scope, filters)
+    page = listing.load_page(scope, filters, show_artist=True)
     page.artists, page.artists_found = names, total
     return render(TEMPLATE, fragment=("results",), page=page, list_endpoint="mirette_returns.support_list",
-                  show_artist=True, unread=_never)
+                  show_artist=page.show_artist, unread=_never)
 
 
 def _artist_search(typed: str) -> tuple[sa.ColumnElement[bool], list[str], int]:
@@ -73,5 +75,5 @@ def _escape_like(text: str) -> str:
     return text
 
 
-def _never(row: Request) -> bool:
+def _never(row: Any) -> bool:
     return False
