@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import request
@@ -24,13 +24,20 @@ from ..state import current_state
 from .limits import MAX_ID
 from .list_rows import RowDrawer, list_words
 
+#: The requests' table, queried with Core: a list's rows are plain rows, not
+#: requests loaded by the ORM (conditions on it, such as a view's scope, name
+#: its columns, so that the query stays Core).
+REQUESTS = cast(sa.Table, Request.__table__)  # a mapped class's table, typed as any FROM clause
+
 #: What a list reads of each request: what its row shows (``_request_row.html``),
 #: the unread mark's ``artist_seen_at``, and the ``version`` its kept HTML is keyed by.
-LIST_COLUMNS = (
-    Request.id, Request.version, Request.kind, Request.status, Request.escalated, Request.last_activity_at,
-    Request.artist_seen_at, Request.order_number, Request.product_name, Request.variant, Request.quantity,
-    Request.buyer_name, Request.artist_name,
-)
+LIST_COLUMNS = tuple(REQUESTS.c[name] for name in (
+    "id", "version", "kind", "status", "escalated", "last_activity_at", "artist_seen_at", "order_number",
+    "product_name", "variant", "quantity", "buyer_name", "artist_name",
+))
+
+#: Every list's query before its conditions: built once (a statement is immutable).
+_NEWEST_FIRST = sa.select(*LIST_COLUMNS).order_by(REQUESTS.c.last_activity_at.desc(), REQUESTS.c.id.desc())
 
 
 @dataclass(frozen=True)
@@ -64,11 +71,11 @@ class Filters:
         artist references (``views.support``)."""
         found = []
         if self.status:
-            found.append(Request.status == self.status)
+            found.append(REQUESTS.c.status == self.status)
         if self.kind:
-            found.append(Request.kind == self.kind)
+            found.append(REQUESTS.c.kind == self.kind)
         if self.escalated:
-            found.append(Request.escalated.is_(True))
+            found.append(REQUESTS.c.escalated.is_(True))
         return found
 
 
@@ -91,6 +98,11 @@ class ListPage:
     #: The first names an artist filter matched, and how many artists it matched.
     artists: list[str] = field(default_factory=list)
     artists_found: int = 0
+
+    def drawn_rows(self, unread: Callable[[Any], bool]) -> list[Markup]:
+        """Each row's ``<tr>``, marked new where ``unread(row)`` says so."""
+        draw_row = self.draw_row
+        return [draw_row(row, unread(row)) for row in self.rows]
 
 
 def encode_cursor(row: Any) -> str:
@@ -124,17 +136,17 @@ def load_page(scope: list[sa.ColumnElement[bool]], filters: Filters, *, show_art
     state = current_state()
     size = max(1, int(state.config["PAGE_SIZE"]))
     cursor = decode_cursor(request.args.get("after"))
-    query = sa.select(*LIST_COLUMNS).where(*scope, *filters.conditions())
+    query = _NEWEST_FIRST.where(*scope, *filters.conditions())
     if cursor is not None:
         when, ident = cursor
         # The first condition bounds the index range (a plain OR would make
         # the database walk every newer row of the index: 19,000 of them on the
         # busiest artist's page 760); the second drops the cursor's own ties.
         query = query.where(
-            Request.last_activity_at <= when,
-            sa.or_(Request.last_activity_at < when, Request.id < ident),
+            REQUESTS.c.last_activity_at <= when,
+            sa.or_(REQUESTS.c.last_activity_at < when, REQUESTS.c.id < ident),
         )
-    query = query.order_by(Request.last_activity_at.desc(), Request.id.desc()).limit(size + 1)
+    query = query.limit(size + 1)
     rows = list(state.session.execute(query))
     more = len(rows) > size
     rows = rows[:size]
