@@ -149,3 +149,21 @@ def test_a_shops_own_row_template_draws_the_rows(app, client_as):
     rows = parse(client_as(LUNE).get("/returns/artist/inbox")).find_all("tr", class_="shop-row")
     assert [row.get("id") for row in rows] == [f"mr-row-{ident}" for ident in ids[::-1]]
     assert [cell.text for cell in rows[0].find_all("td")] == ["MIR-X001", "Requested"]
+
+
+def test_a_row_kept_in_one_language_is_drawn_again_in_another(app, client_as):
+    with app.app_context():
+        [ident] = insert_requests(1, artist_ref=artist_ref(LUNE), buyer_ref=str(account(CAMILLE).id))
+    english = row_of(client_as(LUNE), "/returns/artist/inbox", ident)
+    assert english.find("span", class_="mr-badge-unread").text == "New"
+    assert [cell.get("data-label") for cell in english.find_all("td")][2] == "Order"
+    french = login(app.test_client(), LUNE)
+    with french.session_transaction() as session:
+        session["locale"] = "fr"
+    row = row_of(french, "/returns/artist/inbox", ident)
+    assert row.find("span", class_="mr-badge-unread").text == "Nouveau"
+    assert [cell.get("data-label") for cell in row.find_all("td")][2] == "Commande"
+    assert row.find("a").text == f"Retour #{ident}"
+    assert "En attente de réponse" in row.text
+    # And the English reader still reads English.
+    assert row_of(client_as(LUNE), "/returns/artist/inbox", ident).find("a").text == f"Return #{ident}"
