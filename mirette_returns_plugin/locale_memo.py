@@ -14,6 +14,7 @@ its public functions.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import is_
 from typing import Any, TypeVar
 
 from flask import g, has_app_context
@@ -32,8 +33,8 @@ def remembered(name: str, made_for: tuple[Any, ...], make: Callable[[], T]) -> T
         return make()
     memo: dict[str, tuple[tuple[Any, ...], Any]] = g.setdefault(_SLOT, {})
     kept = memo.get(name)
-    if (kept is not None and len(kept[0]) == len(made_for)
-            and all(a is b for a, b in zip(kept[0], made_for, strict=True))):
+    # Every string of a page passes here: a map, not a generator (several times as fast).
+    if kept is not None and len(kept[0]) == len(made_for) and all(map(is_, kept[0], made_for)):
         return kept[1]  # type: ignore[no-any-return]
     value = make()
     memo[name] = (made_for, value)

@@ -71,8 +71,23 @@ def test_inbox_and_support_list_cost_the_same_for_3_and_60_requests(app, client_
         insert_requests(57, artist_ref=artist_ref(LUNE), buyer_ref=camille)
     many = (statements_for(app, lune, "/returns/artist/inbox"),
             statements_for(app, support, "/returns/support/requests"))
-    assert few == many
+    # The signed-in account, then the page's rows.
+    assert few == many == (2, 2)
     assert len(parse(lune.get("/returns/artist/inbox")).find_all("tr", class_="mr-row")) == 25
+
+
+def test_lists_read_only_the_columns_their_rows_show(app, client_as):
+    with app.app_context():
+        insert_requests(3, artist_ref=artist_ref(LUNE), buyer_ref=str(account(CAMILLE).id))
+        engine = db.engine
+    for email, url in ((LUNE, "/returns/artist/inbox"), (SUPPORT, "/returns/support/requests")):
+        client = client_as(email)
+        with count_statements(engine) as log:
+            assert len(parse(client.get(url)).find_all("tr", class_="mr-row")) == 3
+        [rows] = [statement for statement in log.statements if "FROM mirette_returns_request" in statement]
+        assert "mirette_returns_request.version" in rows and "mirette_returns_request.buyer_name" in rows
+        for unshown in ("buyer_email", "comment", "policy_text", "refund_total", "instructions", "image_url"):
+            assert f"mirette_returns_request.{unshown}" not in rows, unshown
 
 
 def test_quiet_poll_is_one_query_of_the_plugin(app, client_as):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, request
 
 from ..access import current_user
 from ..errors import NotAllowed
 from ..i18n import gettext as _
-from ..models import Request, RequestArtist
+from ..models import RequestArtist
 from ..rendering import render
 from ..state import current_state
 from . import listing
@@ -38,10 +40,10 @@ def support_list() -> Response:
     if filters.artist:
         condition, names, total = _artist_search(filters.artist)
         scope.append(condition)
-    page = listing.load_page(scope, filters)
+    page = listing.load_page(scope, filters, show_artist=True)
     page.artists, page.artists_found = names, total
     return render(TEMPLATE, fragment=("results",), page=page, list_endpoint="mirette_returns.support_list",
-                  show_artist=True, unread=_never)
+                  show_artist=page.show_artist, unread=_never)
 
 
 def _artist_search(typed: str) -> tuple[sa.ColumnElement[bool], list[str], int]:
@@ -56,14 +58,14 @@ def _artist_search(typed: str) -> tuple[sa.ColumnElement[bool], list[str], int]:
     db = current_state().session
     exact = db.execute(sa.select(table.c.name).where(table.c.ref == typed)).scalar()
     if exact is not None:
-        return Request.artist_ref == typed, [exact], 1
+        return listing.REQUESTS.c.artist_ref == typed, [exact], 1
     matches = table.c.name_key.like("%" + _escape_like(typed.casefold()) + "%", escape=LIKE_ESCAPE)
     names = list(db.scalars(sa.select(table.c.name).where(matches)
                             .order_by(table.c.name_key, table.c.ref).limit(SHOWN_ARTISTS + 1)))
     total = len(names)
     if total > SHOWN_ARTISTS:
         total = db.scalar(sa.select(sa.func.count()).select_from(table).where(matches)) or total
-    return Request.artist_ref.in_(sa.select(table.c.ref).where(matches)), names[:SHOWN_ARTISTS], total
+    return listing.REQUESTS.c.artist_ref.in_(sa.select(table.c.ref).where(matches)), names[:SHOWN_ARTISTS], total
 
 
 def _escape_like(text: str) -> str:
@@ -73,5 +75,5 @@ def _escape_like(text: str) -> str:
     return text
 
 
-def _never(row: Request) -> bool:
+def _never(row: Any) -> bool:
     return False
