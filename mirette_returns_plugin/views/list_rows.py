@@ -24,7 +24,7 @@ from flask import current_app, url_for
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from .. import labels, moments, words as shop_words
+from .. import fragments, labels, moments, words as shop_words
 from ..domain import RequestKind
 from ..i18n import domain, gettext as _, ngettext
 from ..rendering import HELPERS
@@ -105,7 +105,7 @@ class RowDrawer:
                           show_artist, self._detail_prefix)
 
     def __call__(self, row: Any, is_unread: bool) -> Markup:
-        return self._fragments.get_or_make((self._page_key, row.id, row.version, bool(is_unread)),
+        return self._fragments.get_or_make(fragments.request_key("list-row", row, self._page_key, bool(is_unread)),
                                            lambda: self._draw(row, is_unread))
 
     def _draw(self, row: Any, is_unread: bool) -> Markup:
