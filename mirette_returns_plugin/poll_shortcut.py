@@ -37,9 +37,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
@@ -59,8 +59,10 @@ from .views.common import private_pages
 from .views.details import NEWS_ENDPOINT
 from .views.limits import MAX_ID
 
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+#: The WSGI types (PEP 3333), as the standard library names them from Python 3.11 on.
+WSGIEnvironment = dict[str, Any]
+StartResponse = Callable[..., Any]
+WSGIApplication = Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]
 
 log = logging.getLogger(__name__)
 

@@ -226,6 +226,8 @@ def test_the_url_prefix_and_the_script_name_are_honoured(shop_with, request_id):
     assert seen.hooks == before.hooks + 2
 
 
+# Werkzeug 3.0.0 (the floor) warns of a host that is not SERVER_NAME; later releases do not.
+@pytest.mark.filterwarnings("ignore:Current server name:UserWarning")
 def test_an_untrusted_host_goes_through_flask(shop_with, request_id):
     shop, seen = shop_with(TRUSTED_HOSTS=["shop.test"])
     # Flask's answer to an untrusted host, in a page that needs no URL of the shop.

@@ -42,8 +42,10 @@ class ListWords:
     """The words of the lists in one language, for the rows and the filters."""
 
     def __init__(self) -> None:
-        self.order, self.item, self.buyer, self.status = _("Order"), _("Item"), _("Buyer"), _("Status")
-        self.artist = shop_words.seller_label()
+        #: The columns' headings, which each cell repeats for narrow screens.
+        self.order_heading, self.item_heading = _("Order"), _("Item")
+        self.buyer_heading, self.status_heading = _("Buyer"), _("Status")
+        self.artist_heading = shop_words.seller_label()
         self.new, self.support_asked = _("New"), _("Support asked")
         self.whole_part = _("Their whole part of the order")
         #: The filters' choices, in the order they are offered.
