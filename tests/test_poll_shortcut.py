@@ -240,7 +240,10 @@ def test_an_untrusted_host_goes_through_flask(shop_with, request_id):
     sessions = seen.sessions
     elsewhere = shop.test_client(use_cookies=False).get(url, base_url="http://elsewhere.test/",
                                        headers={**headers, "Cookie": f"session={cookie.value}"})
-    assert elsewhere.status_code == 400 and seen.sessions == sessions + 1
+    # Flask 3.1 and later refuse the host (400); Flask 3.0, the floor, has no
+    # TRUSTED_HOSTS and finds no page on a host other than SERVER_NAME (404).
+    # Either way Flask answered, with the session opened: never the shortcut's 204.
+    assert elsewhere.status_code in (400, 404) and seen.sessions == sessions + 1
 
 
 def test_a_database_error_goes_through_flask(app, request_id):
