@@ -205,18 +205,18 @@ def _gather_into_waiting(event: Event, recipient: Recipient, now: datetime) -> b
                              .order_by(OutboxEmail.id).limit(1))
     if waiting is None:
         return False
-    if len((waiting.facts or {}).get("gathered") or ()) >= GATHERED_AT_MOST:
+    kept = waiting.facts or {}
+    # The messages the email already quotes: each one joined it when posted.
+    earlier = list(kept.get("gathered") or ([kept["message"]] if kept.get("message") else []))
+    if len(earlier) >= GATHERED_AT_MOST:
         session.execute(sa.update(OutboxEmail).where(OutboxEmail.id == waiting.id, *_waiting_for(
             event.request.id, recipient.address, now)).values(next_attempt_at=now)
             .execution_options(synchronize_session=False))
         return False
-    first = int(waiting.event_key.split(":", 1)[0].removeprefix("message-"))
-    messages = [m for m in session.scalars(
-        sa.select(Message).where(Message.request_id == event.request.id, Message.id >= first,
-                                 Message.id <= event.message.id).order_by(Message.id))
-        if not _is_actor(recipient.role, Event(request=event.request, message=m))]
-    facts = email_facts.capture(Event(request=event.request, message=event.message, gathered=tuple(messages)),
-                                recipient)
+    if not earlier:
+        return False  # queued before emails kept their facts: sent as it was written
+    facts = email_facts.capture(Event(request=event.request, message=event.message), recipient)
+    facts["gathered"] = [*earlier, facts["message"]]
     # Guarded: a worker that took the email meanwhile keeps it as it was,
     # and this message gets an email of its own.
     # An UPDATE's result is a cursor result, which counts the rows it changed.
