@@ -102,6 +102,8 @@ class Result:
     requests: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     statements: int | None = None
+    #: The statements of the page's first view (nothing of it kept yet).
+    first_statements: int | None = None
     bytes: int | None = None
     status: int | None = None
     #: In-process cost of one request (see ``measure_in_process``).
@@ -124,6 +126,7 @@ class ScaleRun:
     memory: dict[str, Any] = field(default_factory=dict)
     #: SQL statements of the details page of a short thread (the long one's are in ``plugin``).
     short_thread_statements: int | None = None
+    short_thread_first_statements: int | None = None
     #: Substitutions of each same-work page (``same_work_app``).
     substitutions: dict[str, int] = field(default_factory=dict)
     #: CPU per request of the previous code beside this one (``--compare-ref``).
@@ -385,11 +388,14 @@ class Cost:
     statements: int
     cpu_ms: float
     wall_ms: float
+    #: The statements of the first request, before anything was kept (see fragments).
+    first_statements: int = 0
 
 
 def measure_in_process(app, engine, page: Page, path: str, cookie: str, body: str, header: str = "",
                        repeat: int = 20) -> Cost:
-    """SQL statements of one request (after a warm-up one), then CPU and wall time over ``repeat``.
+    """SQL statements of the first request and of the next one (pieces of
+    the page kept by then), then CPU and wall time over ``repeat``.
 
     CPU time is the process's own (the database server's is not in it): it
     moves much less with the machine's load than wall time does.
@@ -411,9 +417,11 @@ def measure_in_process(app, engine, page: Page, path: str, cookie: str, body: st
         else:
             client.get(path, headers=headers)
 
-    once()
     sa.event.listen(engine, "before_cursor_execute", listener)
     try:
+        once()
+        first = len(counted)
+        counted.clear()
         once()
     finally:
         sa.event.remove(engine, "before_cursor_execute", listener)
@@ -421,7 +429,7 @@ def measure_in_process(app, engine, page: Page, path: str, cookie: str, body: st
     for _attempt in range(repeat):
         once()
     return Cost(len(counted), (time.process_time() - cpu) * 1000 / repeat,
-                (time.perf_counter() - wall) * 1000 / repeat)
+                (time.perf_counter() - wall) * 1000 / repeat, first)
 
 
 def wrk(base: str, paths: list[str], cookie: str, body: str, seconds: float, connections: int,
@@ -580,10 +588,13 @@ def prepare_scale(scale: str, args: argparse.Namespace, work: Path) -> Target:
                                         f"{content[:300]!r}")
                 cost = measure_in_process(*engines[side.name], page, path, side.cookie, body, side.header)
                 result.statements, result.cpu_ms, result.wall_ms = cost.statements, cost.cpu_ms, cost.wall_ms
+                result.first_statements = cost.first_statements
                 getattr(run, side.name)[page.key] = result
         short = Page("details_short", "", f"/returns/requests/{summary['post_request_id']}", "", "buyer")
-        run.short_thread_statements = measure_in_process(
-            app, plugin_engine, short, short.plugin, target.sessions["buyer"].cookie, "", repeat=1).statements
+        short_cost = measure_in_process(
+            app, plugin_engine, short, short.plugin, target.sessions["buyer"].cookie, "", repeat=1)
+        run.short_thread_statements = short_cost.statements
+        run.short_thread_first_statements = short_cost.first_statements
         for key, skeleton in target.same_app.extensions["same_work_skeletons"].items():
             run.substitutions[key] = skeleton.substitutions
     except BaseException:
