@@ -220,8 +220,8 @@ def report(runs: list[Any], info: dict[str, str], args: argparse.Namespace, star
     lines = [
         f"Run of {started:%Y-%m-%d %H:%M} UTC on {info['nproc']} cores ({info['cpu']}, {info['memory']} RAM), "
         f"PostgreSQL {info['postgresql']}, Python {info['python']}, {info['gunicorn']}, {info['wrk']}. "
-        "**The machine was shared** (other test suites ran on its 2 cores during the run): absolute figures "
-        "are low and noisy, read the ratios. "
+        "Nothing else ran on the machine, but its 2 cores serve the apps under test, wrk and PostgreSQL "
+        "together, and it is a virtual machine: absolute figures move between runs, read the ratios. "
         f"wrk: {args.duration:g} s per URL after a 2 s warm-up, 2 threads, {args.connections} connections, "
         f"in {args.rounds} rounds; each round measures every page of every scale, plugin, same-work page and "
         f"bare page one after the other, for {args.duration / args.rounds:g} s each (req/s over all rounds, p50 "

@@ -637,7 +637,7 @@ def measure_pages(targets: list[Target], args: argparse.Namespace) -> None:
                     continue
                 measured = combine(slices[(target.run.scale, page.key, side)])
                 kept = getattr(target.run, side)[page.key]
-                for name in ("statements", "bytes", "status", "cpu_ms", "wall_ms"):
+                for name in ("statements", "first_statements", "bytes", "status", "cpu_ms", "wall_ms"):
                     setattr(measured, name, getattr(kept, name))
                 getattr(target.run, side)[page.key] = measured
                 print(f"{target.run.scale:>5} {side:8} {page.key:18} {measured.rps:8.1f} req/s"

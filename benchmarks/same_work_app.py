@@ -181,8 +181,10 @@ def create_app(database_url: str, secret_key: str, skeletons: dict[str, str]) ->
         if after:
             moment, _sep, ident = after.rpartition("~")
             when = datetime.fromisoformat(moment).astimezone(timezone.utc).replace(tzinfo=None)
-            query = query.where(sa.or_(req.c.last_activity_at < when,
-                                       sa.and_(req.c.last_activity_at == when, req.c.id < int(ident))))
+            # The plugin's own keyset condition: the first part bounds the
+            # index range (a plain OR makes the database walk every newer row).
+            query = query.where(req.c.last_activity_at <= when,
+                                sa.or_(req.c.last_activity_at < when, req.c.id < int(ident)))
         query = query.order_by(req.c.last_activity_at.desc(), req.c.id.desc()).limit(PAGE_SIZE + 1)
         with engine.connect() as connection:
             account = signed_in(connection)
