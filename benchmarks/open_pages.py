@@ -193,7 +193,8 @@ def main() -> None:
     largest = max(within) if within else 0
     lines = [f"Run of {started:%Y-%m-%d %H:%M} UTC, {args.scale} database, {args.seconds} s per step, 2 gunicorn "
              f"gthread workers of 4 threads, load average {'/'.join(f'{x:.2f}' for x in load_before)} before, "
-             f"{'/'.join(f'{x:.2f}' for x in os.getloadavg())} after (the machine was shared).", "",
+             f"{'/'.join(f'{x:.2f}' for x in os.getloadavg())} after; the client, the app and PostgreSQL share "
+             "the 2 cores.", "",
              *table(steps), "",
              f"Largest number of open pages with every p95 under {P95_LIMIT_MS:.0f} ms: "
              f"**{largest:,}**" + ("" if within else " (none of the steps)") + ".", ""]
