@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, request as web_request, url_for
 from markupsafe import Markup
 
 from .. import fragments, moments, poll_keys, reminders, workflow
@@ -195,9 +195,11 @@ def load(user: User | None, request_id: int, *, before: int | None = None) -> De
     # The same for every reader allowed to see the request (checked above),
     # while its version stays (see mirette_returns_plugin.fragments).
     # The template is in the key as an object: one read again (a shop's edit,
-    # with auto-reload) draws the timeline again.
+    # with auto-reload) draws the timeline again. The links in it start with
+    # the app's root, which one app served under two paths does not share.
     template = current_app.jinja_env.get_template(TIMELINE_TEMPLATE)
-    key = fragments.request_key("timeline", req, before, size, moments.formatter().reader_key, template)
+    key = fragments.request_key("timeline", req, before, size, moments.formatter().reader_key, template,
+                                web_request.script_root)
     drawn = state.fragments.get_or_make(key, lambda: _draw_timeline(req, before, size), TimelineSlice.bytes)
     adapter = state.adapter
     page = DetailPage(
